@@ -1,0 +1,3 @@
+"""The todo monolith."""
+
+__version__ = "1.0.0"

@@ -1,0 +1,89 @@
+"""Application settings: the only place that reads the environment."""
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from limits import parse
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BACKEND_DIR = Path(__file__).resolve().parent.parent
+DATABASE_DIR = BACKEND_DIR / "database"
+DEFAULT_DATABASE_URL = f"sqlite:///{DATABASE_DIR / 'local.db'}"
+DEV_SECRET_FILE = DATABASE_DIR / ".secret_key"
+MIN_SECRET_LENGTH = 32
+
+
+def _dev_secret_key() -> str:
+    """Load the development key, creating it once so tokens survive restarts."""
+    if DEV_SECRET_FILE.exists():
+        return DEV_SECRET_FILE.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    DEV_SECRET_FILE.parent.mkdir(parents=True, exist_ok=True)
+    DEV_SECRET_FILE.touch(mode=0o600)
+    DEV_SECRET_FILE.write_text(key)
+    return key
+
+
+class Settings(BaseSettings):
+    """Every setting, documented in .env.example."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    ENVIRONMENT: Literal["development", "production"] = "development"
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    SECRET_KEY: SecretStr | None = None
+    ACCESS_TOKEN_EXPIRE_MINUTES: int = Field(default=30, ge=1, le=60 * 24 * 30)
+    REDIS_URL: str | None = None
+    RATE_LIMIT_LOGIN: str = "10/5 minutes"
+    RATE_LIMIT_LOGIN_IP: str = "50/5 minutes"
+    RATE_LIMIT_REGISTER: str = "20/hour"
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
+    METRICS_ENABLED: bool = True
+    # Proxy addresses whose X-Forwarded-For / -Proto are believed; empty trusts none.
+    FORWARDED_ALLOW_IPS: str = ""
+    DB_POOL_SIZE: int = Field(default=10, ge=1, le=200)
+    DB_MAX_OVERFLOW: int = Field(default=5, ge=0, le=200)
+    DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0)
+    SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5000, ge=0)
+    MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+
+    @field_validator("RATE_LIMIT_LOGIN", "RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_REGISTER")
+    @classmethod
+    def _valid_rate(cls, value: str) -> str:
+        parse(value)  # raises ValueError on anything that is not limits notation
+        return value
+
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @model_validator(mode="after")
+    def _secret_key_policy(self) -> "Settings":
+        key = self.SECRET_KEY.get_secret_value() if self.SECRET_KEY else ""
+        if self.ENVIRONMENT == "production":
+            if len(key) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters in production"
+                )
+        elif not key:
+            object.__setattr__(self, "SECRET_KEY", SecretStr(_dev_secret_key()))
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.ENVIRONMENT == "production"
+
+    @property
+    def secret_key(self) -> str:
+        assert self.SECRET_KEY is not None  # filled in by the validator above
+        return self.SECRET_KEY.get_secret_value()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment and .env."""
+    return Settings()

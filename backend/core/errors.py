@@ -1,0 +1,144 @@
+"""Domain errors and how they become HTTP answers."""
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+logger = logging.getLogger("backend.errors")
+
+
+class AppError(Exception):
+    """Base of every error a service may raise; carries its HTTP status."""
+
+    status_code = 400
+    headers: dict[str, str] | None = None
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(AppError):
+    status_code = 404
+
+
+class PermissionDenied(AppError):
+    status_code = 403
+
+
+class NotAuthenticated(AppError):
+    status_code = 401
+
+    def __init__(self, message: str = "Not authenticated", *, scheme: str = "Bearer") -> None:
+        super().__init__(message)
+        self.headers = {"WWW-Authenticate": scheme}
+
+
+class Conflict(AppError):
+    status_code = 409
+
+
+class BadRequest(AppError):
+    status_code = 400
+
+
+class RateLimited(AppError):
+    status_code = 429
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__("Too many attempts; try again later")
+        self.retry_after = max(1, retry_after)
+        self.headers = {"Retry-After": str(self.retry_after)}
+
+
+class InvalidInput(AppError):
+    """A rule the schema cannot express (password policy, …): a 422 like pydantic's."""
+
+    status_code = 422
+
+    def __init__(self, errors: list[dict[str, Any]]) -> None:
+        super().__init__("; ".join(str(e["msg"]) for e in errors))
+        self.errors = errors
+
+
+def is_page_request(request: Request) -> bool:
+    """Page routes (and unrouted browser navigations) answer errors with HTML."""
+    if getattr(request.state, "page", False):
+        return True
+    return "route" not in request.scope and "text/html" in request.headers.get("accept", "")
+
+
+def _page_error(request: Request, status: int, message: str, headers: dict[str, str] | None) -> Response:
+    from backend.core.web import render_error_page  # templates need the app's state
+
+    if status == 401:
+        return RedirectResponse(login_redirect_target(request), status_code=303)
+    return render_error_page(request, status, message, headers)
+
+
+def login_redirect_target(request: Request) -> str:
+    from urllib.parse import urlencode
+
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return "/login-page?" + urlencode({"next": target})
+
+
+async def _app_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, AppError)
+    if is_page_request(request):
+        return _page_error(request, exc.status_code, exc.message, exc.headers)
+    detail: Any = exc.errors if isinstance(exc, InvalidInput) else exc.message
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if is_page_request(request):
+        return _page_error(request, exc.status_code, str(exc.detail), exc.headers)
+    return await http_exception_handler(request, exc)
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    if is_page_request(request):
+        return _page_error(request, 422, "The request was not valid.", None)
+    return await request_validation_exception_handler(request, exc)
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    # The one catch-all boundary: log the traceback here, tell the client nothing more.
+    logger.exception("unhandled error", extra={"path": request.url.path})
+    if is_page_request(request):
+        return _page_error(request, 500, "Something went wrong on our side.", None)
+    return JSONResponse({"detail": "Internal server error"}, status_code=500)
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    # Connection-level failures (server down or restarting, pool exhausted) are temporary:
+    # answer 503 so clients retry; anything else is a bug and goes to the 500 boundary.
+    if isinstance(exc, DBAPIError) and not (
+        exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    ):
+        return await _server_error(request, exc)
+    logger.warning("database unavailable: %s", type(exc).__name__)
+    headers = {"Retry-After": "1"}
+    if is_page_request(request):
+        return _page_error(request, 503, "The service is briefly unavailable. Please retry.", headers)
+    return JSONResponse({"detail": "Database unavailable"}, status_code=503, headers=headers)
+
+
+def register_error_handlers(app: FastAPI) -> None:
+    """Map domain, HTTP, validation and unexpected errors to answers."""
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DBAPIError, _database_error)
+    app.add_exception_handler(PoolTimeout, _database_error)
+    app.add_exception_handler(Exception, _server_error)

@@ -1,0 +1,222 @@
+"""Templates, versioned static files, security headers and the request-size limit."""
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.core.config import Settings
+
+FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
+TEMPLATES_DIR = FRONTEND_DIR / "templates"
+STATIC_DIR = FRONTEND_DIR / "static"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+)
+IMMUTABLE = "public, max-age=31536000, immutable"
+
+
+def static_version(directory: Path = STATIC_DIR) -> str:
+    """One version for the whole static tree: any changed file changes it."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in directory.rglob("*") if p.is_file()):
+        digest.update(path.relative_to(directory).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+class VersionedStaticFiles(StaticFiles):
+    """Serves /static/<version>/<path> for a year; unversioned paths must revalidate.
+
+    The version is a path segment rather than a query string so that ES module imports
+    (`./api.js`) inherit it and can never mix files from two releases.
+    """
+
+    def __init__(self, *, directory: Path, version: str) -> None:
+        super().__init__(directory=directory)
+        self.version = version
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        head, _, rest = path.partition("/")
+        versioned = head == self.version and bool(rest)
+        response = await super().get_response(rest if versioned else path, scope)
+        response.headers["Cache-Control"] = IMMUTABLE if versioned else "no-cache"
+        return response
+
+
+def build_templates(version: str) -> Jinja2Templates:
+    """The Jinja2 environment (autoescape on), with `static_url()` for assets."""
+    templates = Jinja2Templates(directory=TEMPLATES_DIR)
+    templates.env.globals["static_url"] = lambda path: f"/static/{version}/{path}"
+    return templates
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """Render a page; base.html gets the signed-in user and CSRF token from request.state."""
+    templates: Jinja2Templates = request.app.state.templates
+    context = {
+        "principal": getattr(request.state, "principal", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        **context,
+    }
+    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    assert isinstance(response, HTMLResponse)
+    return response
+
+
+def render_error_page(request: Request, status: int, message: str, headers: dict[str, str] | None) -> Response:
+    """The styled error page used for page routes."""
+    response = render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+class SecurityHeadersMiddleware:
+    """CSP and friends on every response; HSTS in production."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        headers = [
+            (b"content-security-policy", CSP.encode()),
+            (b"x-content-type-options", b"nosniff"),
+            (b"x-frame-options", b"DENY"),
+            (b"referrer-policy", b"same-origin"),
+        ]
+        if settings.is_production:
+            headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), *self.headers]
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from `receive`: FastAPI re-raises HTTP exceptions met while reading a body."""
+
+    def __init__(self) -> None:
+        super().__init__(413, "Request body too large (limit 1 MiB)")
+
+
+class BodySizeLimitMiddleware:
+    """Refuse request bodies over the limit with 413, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await self._refuse(send)
+                return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge()
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        body = b'{"detail":"Request body too large (limit 1 MiB)"}'
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+def session_cookie_name(settings: Settings) -> str:
+    """`__Host-` prefix in production: Secure, Path=/ and no Domain are then enforced."""
+    return "__Host-session" if settings.is_production else "session"
+
+
+def set_session_cookie(response: Response, settings: Settings, token: str, max_age: int) -> None:
+    """The session is the JWT itself, in a cookie scripts cannot read."""
+    response.set_cookie(
+        session_cookie_name(settings),
+        token,
+        max_age=max_age,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.is_production,
+    )
+
+
+def clear_session_cookie(response: Response, settings: Settings) -> None:
+    """Remove the session cookie (same attributes, so the browser matches it)."""
+    response.delete_cookie(
+        session_cookie_name(settings), path="/", httponly=True, samesite="lax", secure=settings.is_production
+    )
+
+
+def safe_next(target: str | None, default: str = "/todo-page") -> str:
+    """Only a same-site relative path may follow a login: no open redirect."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return default
+    if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
+        return default
+    return target
+
+
+def same_origin(request: Request) -> bool:
+    """Browsers send Origin on form posts; a foreign one means a cross-site post."""
+    origin = request.headers.get("origin")
+    if origin is None or origin == "null":
+        return origin is None
+    host = request.headers.get("host", "")
+    return origin.split("://", 1)[-1] == host
+
+
+async def form_fields(request: Request) -> dict[str, str]:
+    """A submitted form's text fields, without the CSRF token."""
+    form = await request.form()
+    return {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+
+
+def with_query(path: str, params: dict[str, object]) -> str:
+    """`path?…` from the params that are set (None and "" are left out)."""
+    from urllib.parse import urlencode
+
+    kept = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items() if v not in (None, "")}
+    return f"{path}?{urlencode(kept)}" if kept else path

@@ -1,0 +1,119 @@
+"""Engine, sessions and the one way requests reach the database.
+
+Routes are `async def`. A unit of work is a plain sync function `fn(session, **kw)`
+from `backend.services`, handed to `Database.read` or `Database.write`:
+
+- on SQLite the call runs inline on the event loop. A local SQLite statement takes
+  microseconds and the process serialises its writers anyway, so a thread-pool hop per
+  request would cost more than it saves (see README "Performance").
+- on PostgreSQL / MariaDB every statement is a network round-trip, so the whole unit of
+  work runs in one worker thread. The thread limiter is no larger than the connection
+  pool, so a thread never waits for a connection and nothing queues behind the pool.
+"""
+
+from collections.abc import Callable
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import anyio
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from backend.core.config import Settings
+
+P = ParamSpec("P")
+T = TypeVar("T")
+SQLITE_BEGIN = "sqlite_begin"
+
+
+def build_engine(settings: Settings, url: str | None = None) -> Engine:
+    """Create the engine for DATABASE_URL with per-dialect tuning."""
+    db_url = make_url(url or settings.DATABASE_URL)
+    if db_url.get_backend_name() == "sqlite":
+        return _sqlite_engine(db_url.render_as_string(hide_password=False), settings)
+    connect_args: dict[str, Any] = {}
+    if db_url.get_backend_name() == "mysql":
+        db_url = db_url.update_query_dict({"charset": "utf8mb4"})
+        connect_args["connect_timeout"] = 5
+    else:
+        connect_args["connect_timeout"] = 5
+    return create_engine(
+        db_url,
+        pool_size=settings.DB_POOL_SIZE,
+        max_overflow=settings.DB_MAX_OVERFLOW,
+        pool_timeout=settings.DB_POOL_TIMEOUT,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
+
+
+def _sqlite_engine(url: str, settings: Settings) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False})
+    busy_ms = settings.SQLITE_BUSY_TIMEOUT_MS
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Take transaction control away from pysqlite so we can say BEGIN IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # Writers take the write lock up front: a deferred transaction that later tries to
+        # upgrade fails with "database is locked" instead of waiting busy_timeout.
+        mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+class Database:
+    """The engine, its session factory, and how units of work are run."""
+
+    def __init__(self, engine: Engine, settings: Settings) -> None:
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+        self.session_factory = sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        capacity = 1 if self.is_sqlite else settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW
+        self.limiter = anyio.CapacityLimiter(capacity)
+
+    def session(self, *, write: bool = False) -> Session:
+        """A new session; for writes on SQLite its transaction starts with BEGIN IMMEDIATE."""
+        session = self.session_factory()
+        if write and self.is_sqlite:
+            session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
+        return session
+
+    def call(self, fn: Callable[Concatenate[Session, P], T], write: bool, *args: P.args, **kw: P.kwargs) -> T:
+        """Run one unit of work in a fresh session; roll back on error, always close."""
+        with self.session(write=write) as session:
+            try:
+                return fn(session, *args, **kw)
+            except BaseException:
+                session.rollback()
+                raise
+
+    async def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        """Run a read-only unit of work without blocking the event loop on the network."""
+        return await self._run(fn, False, *args, **kw)
+
+    async def write(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        """Run a unit of work that writes; the service function commits."""
+        return await self._run(fn, True, *args, **kw)
+
+    async def _run(self, fn: Callable[Concatenate[Session, P], T], write: bool, *args: P.args, **kw: P.kwargs) -> T:
+        if self.is_sqlite:
+            return self.call(fn, write, *args, **kw)
+        return await anyio.to_thread.run_sync(
+            lambda: self.call(fn, write, *args, **kw), limiter=self.limiter
+        )
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()

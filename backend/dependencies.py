@@ -1,0 +1,152 @@
+"""What routes receive: settings, database, the signed-in principal, owned todos.
+
+Every dependency here is `async def`, so resolving them never costs a thread-pool hop.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.security import HTTPBasic, HTTPBasicCredentials, OAuth2PasswordBearer
+
+from backend.core import security
+from backend.core.config import Settings
+from backend.core.errors import NotAuthenticated, PermissionDenied
+from backend.core.ratelimit import Throttle
+from backend.core.tokens import InvalidToken, read_token
+from backend.core.web import session_cookie_name
+from backend.database.session import Database
+from backend.services import todos as todo_service
+from backend.services.auth import AuthContext
+from backend.services import users as user_service
+from backend.services.todos import TodoRow
+from backend.services.users import Principal
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "x-csrf-token"
+CSRF_FIELD = "csrf_token"
+INVALID_CREDENTIALS = "Could not validate credentials"
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+basic_scheme = HTTPBasic(auto_error=False, description="Username and password, for `GET /login`")
+
+
+async def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+async def get_db(request: Request) -> Database:
+    return request.app.state.db  # type: ignore[no-any-return]
+
+
+async def get_throttle(request: Request) -> Throttle:
+    return request.app.state.throttle  # type: ignore[no-any-return]
+
+
+async def client_ip(request: Request) -> str:
+    """The client's address as the server (after trusted proxy headers) sees it."""
+    return request.client.host if request.client else "unknown"
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+DbDep = Annotated[Database, Depends(get_db)]
+ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
+ClientIP = Annotated[str, Depends(client_ip)]
+BasicCredentials = Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)]
+
+
+
+async def _check_csrf(request: Request, secret: str, session_id: str) -> None:
+    presented = request.headers.get(CSRF_HEADER)
+    if presented is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        value = (await request.form()).get(CSRF_FIELD)
+        presented = value if isinstance(value, str) else None
+    if not security.csrf_matches(secret, session_id, presented):
+        raise PermissionDenied("CSRF token missing or incorrect")
+
+
+async def _principal(request: Request, settings: Settings, db: Database, bearer: str | None) -> Principal | None:
+    token, via_cookie = bearer, False
+    if token is None:
+        token, via_cookie = request.cookies.get(session_cookie_name(settings)), True
+    if not token:
+        return None
+    try:
+        claims = read_token(token, secret=settings.secret_key)
+    except InvalidToken:
+        return None
+    row = await db.read(
+        user_service.load_principal, user_id=claims.user_id, version=claims.version, session_id=claims.jti
+    )
+    if row is None:
+        return None
+    principal = Principal(*row, session_id=claims.jti, expires_at=claims.expires_at, via_cookie=via_cookie)
+    request.state.user_id = principal.id
+    request.state.principal = principal
+    if via_cookie:
+        request.state.csrf_token = security.csrf_token(settings.secret_key, claims.jti)
+    return principal
+
+
+async def optional_principal(
+    request: Request, settings: SettingsDep, db: DbDep, bearer: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    """The signed-in user, or None (for pages that work either way)."""
+    return await _principal(request, settings, db, bearer)
+
+
+async def current_principal(
+    request: Request,
+    settings: SettingsDep,
+    db: DbDep,
+    bearer: Annotated[str | None, Depends(oauth2_scheme)],
+) -> Principal:
+    """The user behind a bearer token or the session cookie; cookie writes need CSRF."""
+    principal = await _principal(request, settings, db, bearer)
+    if principal is None:
+        raise NotAuthenticated(INVALID_CREDENTIALS if bearer or request.cookies else "Not authenticated")
+    if principal.via_cookie and request.method not in SAFE_METHODS:
+        await _check_csrf(request, settings.secret_key, principal.session_id)
+    return principal
+
+
+OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
+CurrentUser = Annotated[Principal, Depends(current_principal)]
+
+
+async def require_admin(principal: CurrentUser) -> Principal:
+    """Admins only: 403 for everybody else (401 without a session, as for any route)."""
+    if not principal.is_admin:
+        raise PermissionDenied("Admin privileges required")
+    return principal
+
+
+AdminUser = Annotated[Principal, Depends(require_admin)]
+
+
+TodoId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The todo's id")]
+
+
+async def owned_todo(
+    todo_id: TodoId,
+    principal: CurrentUser,
+    db: DbDep,
+) -> TodoRow:
+    """The caller's todo, or 404 (also for someone else's: its existence is not revealed)."""
+    return await db.read(todo_service.get_for_owner, todo_id=todo_id, owner_id=principal.id)
+
+
+OwnedTodo = Annotated[TodoRow, Depends(owned_todo)]
+
+
+async def mark_page(request: Request) -> None:
+    """Page routes answer errors with HTML pages and redirect to the login page on 401."""
+    request.state.page = True
+
+
+async def get_auth(request: Request) -> AuthContext:
+    return request.app.state.auth  # type: ignore[no-any-return]
+
+
+AuthDep = Annotated[AuthContext, Depends(get_auth)]

@@ -1,0 +1,43 @@
+"""The users table."""
+
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Boolean, CheckConstraint, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from backend.models.base import MYSQL_TABLE_ARGS, Base, TimestampMixin
+
+if TYPE_CHECKING:
+    from backend.models.todo import Todo
+
+ROLE_USER = "user"
+ROLE_ADMIN = "admin"
+
+
+class User(TimestampMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint("role IN ('user', 'admin')", name="role"),
+        MYSQL_TABLE_ARGS,
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(32))
+    # Lower-cased copies carry the case-insensitive uniqueness on every backend.
+    username_key: Mapped[str] = mapped_column(String(32), unique=True)
+    email: Mapped[str] = mapped_column(String(254))
+    email_key: Mapped[str] = mapped_column(String(254), unique=True)
+    first_name: Mapped[str] = mapped_column(String(50))
+    last_name: Mapped[str] = mapped_column(String(50))
+    phone_number: Mapped[str | None] = mapped_column(String(16))
+    role: Mapped[str] = mapped_column(String(8), default=ROLE_USER)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    hashed_password: Mapped[str] = mapped_column(String(255))
+    # Bumped on every password change: tokens carry it, older ones stop matching.
+    token_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Kept in step by the todo service so an unfiltered listing never counts rows.
+    todo_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    todos: Mapped[list["Todo"]] = relationship(
+        back_populates="owner", lazy="raise", cascade="all, delete-orphan", passive_deletes=True
+    )

@@ -1,0 +1,110 @@
+"""Admin: every user and every todo, with delete. Admin role only."""
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from backend.core.http import json_response
+from backend.core.web import render, with_query
+from backend.dependencies import AdminUser, ClientIP, DbDep, TodoId, mark_page, require_admin
+from backend.schemas.errors import error_responses
+from backend.schemas.todos import AdminTodoQuery, AdminTodoRead, UserQuery
+from backend.schemas.users import UserRead
+from backend.services import todos as todo_service
+from backend.services import users as user_service
+
+logger = logging.getLogger("backend.admin")
+ADMIN_ERRORS = error_responses(401, 403)
+router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
+TOTAL_HEADER = {"X-Total-Count": {"description": "Matches before paging", "schema": {"type": "integer"}}}
+UsernamePath = Annotated[str, Path(min_length=1, max_length=32, description="Username (any case)")]
+
+
+def _user_rows(users: list[object]) -> list[dict[str, object]]:
+    return [UserRead.model_validate(user).model_dump() for user in users]
+
+
+@router.get("/user", response_model=list[UserRead], responses={200: {"headers": TOTAL_HEADER}})
+async def list_users(request: Request, query: Annotated[UserQuery, Query()], db: DbDep) -> Response:
+    """Every user, paged, optionally searched by username or email."""
+    users, total = await db.read(user_service.list_users, q=query.q, limit=query.limit, offset=query.offset)
+    return json_response(request, _user_rows(users), headers={"X-Total-Count": str(total)})
+
+
+@router.get("/todo", response_model=list[AdminTodoRead], responses={200: {"headers": TOTAL_HEADER}})
+async def list_all_todos(request: Request, query: Annotated[AdminTodoQuery, Query()], db: DbDep) -> Response:
+    """Every user's todos, newest first, paged, optionally for one owner."""
+    rows, total = await db.read(todo_service.list_all, owner=query.owner, limit=query.limit, offset=query.offset)
+    return json_response(request, rows, headers={"X-Total-Count": str(total)})
+
+
+@router.delete("/todo/{todo_id}", status_code=204, responses=error_responses(404))
+async def delete_any_todo(todo_id: TodoId, admin: AdminUser, db: DbDep, ip: ClientIP) -> Response:
+    """Delete any todo."""
+    await db.write(todo_service.delete_any, todo_id=todo_id)
+    logger.info("admin deleted todo", extra={"event": "admin_delete_todo", "user_id": admin.id, "todo_id": todo_id, "client": ip})
+    return Response(status_code=204)
+
+
+@router.delete("/{username}", status_code=204, responses=error_responses(404, 409))
+async def delete_user(username: UsernamePath, admin: AdminUser, db: DbDep, ip: ClientIP) -> Response:
+    """Delete a user with their todos; their tokens stop working at once."""
+    deleted_id = await db.write(user_service.delete_by_username, username=username, acting_user_id=admin.id)
+    logger.info(
+        "admin deleted user",
+        extra={"event": "admin_delete_user", "user_id": admin.id, "deleted_user_id": deleted_id, "client": ip},
+    )
+    return Response(status_code=204)
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+@pages.get("/admin-page", response_class=HTMLResponse, name="admin_page")
+async def admin_page(
+    request: Request,
+    admin: AdminUser,
+    db: DbDep,
+    user_offset: Annotated[int, Query(ge=0)] = 0,
+    todo_offset: Annotated[int, Query(ge=0)] = 0,
+) -> HTMLResponse:
+    """Users and all todos, paged, with delete buttons."""
+    limit = 20
+    users, user_total = await db.read(user_service.list_users, q=None, limit=limit, offset=user_offset)
+    todos, todo_total = await db.read(todo_service.list_all, owner=None, limit=limit, offset=todo_offset)
+    user_paging = todo_service.pagination(user_total, limit, user_offset)
+    todo_paging = todo_service.pagination(todo_total, limit, todo_offset)
+
+    def link(**offsets: int | None) -> str:
+        return with_query("/admin-page", {"user_offset": user_offset or None, "todo_offset": todo_offset or None, **offsets})
+
+    context = {
+        "users": [{**row, "is_self": row["id"] == admin.id} for row in _user_rows(users)],
+        "todos": todos,
+        "user_paging": user_paging,
+        "todo_paging": todo_paging,
+        "links": {
+            "users_prev": link(user_offset=user_paging["prev_offset"]) if user_paging["prev_offset"] is not None else None,
+            "users_next": link(user_offset=user_paging["next_offset"]) if user_paging["next_offset"] is not None else None,
+            "todos_prev": link(todo_offset=todo_paging["prev_offset"]) if todo_paging["prev_offset"] is not None else None,
+            "todos_next": link(todo_offset=todo_paging["next_offset"]) if todo_paging["next_offset"] is not None else None,
+        },
+    }
+    return render(request, "admin.html", context)
+
+
+@pages.post("/admin-page/users/{username}/delete", name="admin_delete_user_submit")
+async def admin_delete_user_submit(username: UsernamePath, admin: AdminUser, db: DbDep, ip: ClientIP) -> RedirectResponse:
+    """Delete a user from the admin page (no-JavaScript path)."""
+    await delete_user(username, admin, db, ip)
+    return RedirectResponse("/admin-page", status_code=303)
+
+
+@pages.post("/admin-page/todos/{todo_id}/delete", name="admin_delete_todo_submit")
+async def admin_delete_todo_submit(todo_id: TodoId, admin: AdminUser, db: DbDep, ip: ClientIP) -> RedirectResponse:
+    """Delete any todo from the admin page (no-JavaScript path)."""
+    await delete_any_todo(todo_id, admin, db, ip)
+    return RedirectResponse("/admin-page", status_code=303)

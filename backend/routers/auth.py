@@ -1,0 +1,174 @@
+"""Logging in and out: the JSON token endpoints and the login / sign-up pages."""
+
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.security import OAuth2PasswordRequestForm
+from pydantic import ValidationError
+
+from backend.core.errors import AppError, InvalidInput, NotAuthenticated, PermissionDenied, RateLimited
+from backend.core.security import password_help_texts
+from backend.core.tokens import IssuedToken
+from backend.core.web import (
+    clear_session_cookie,
+    form_fields,
+    render,
+    safe_next,
+    same_origin,
+    set_session_cookie,
+)
+from backend.dependencies import (
+    AuthDep,
+    BasicCredentials,
+    ClientIP,
+    CurrentUser,
+    DbDep,
+    OptionalUser,
+    SettingsDep,
+    mark_page,
+)
+from backend.schemas.errors import AUTH_ERRORS, error_responses
+from backend.schemas.users import TokenResponse, UserCreate
+from backend.services import auth as auth_service
+from backend.services import users as user_service
+
+logger = logging.getLogger("backend.auth")
+router = APIRouter(tags=["auth"])
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
+LOGIN_ERRORS = error_responses(401, 429)
+
+
+def _token_body(issued: IssuedToken) -> TokenResponse:
+    return TokenResponse(access_token=issued.token, expires_in=issued.expires_in)
+
+
+@router.get("/login", response_model=TokenResponse, responses=LOGIN_ERRORS)
+async def login_basic(credentials: BasicCredentials, auth: AuthDep, ip: ClientIP) -> TokenResponse:
+    """Exchange HTTP Basic credentials for a bearer token (`curl -u user:pw /login`)."""
+    if credentials is None or not credentials.username:
+        raise NotAuthenticated("Not authenticated", scheme="Basic")
+    issued = await auth_service.login(
+        auth, username=credentials.username, password=credentials.password, client_ip=ip
+    )
+    return _token_body(issued)
+
+
+@router.post("/auth/token", response_model=TokenResponse, responses=LOGIN_ERRORS | error_responses(413))
+async def login_form(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthDep, ip: ClientIP
+) -> TokenResponse:
+    """OAuth2 password flow (used by the /docs "Authorize" button)."""
+    try:
+        issued = await auth_service.login(auth, username=form.username, password=form.password, client_ip=ip)
+    except NotAuthenticated as exc:
+        raise NotAuthenticated(exc.message, scheme="Bearer") from None
+    return _token_body(issued)
+
+
+@router.post("/auth/logout", status_code=204, responses=AUTH_ERRORS | error_responses(403))
+async def logout(principal: CurrentUser, db: DbDep, settings: SettingsDep, ip: ClientIP) -> Response:
+    """Revoke the presented token (bearer or session cookie); it is refused from now on."""
+    await db.write(
+        user_service.revoke_token,
+        user_id=principal.id,
+        session_id=principal.session_id,
+        expires_at=principal.expires_at,
+    )
+    logger.info("logout", extra={"event": "logout", "user_id": principal.id, "client": ip})
+    response = Response(status_code=204)
+    if principal.via_cookie:
+        clear_session_cookie(response, settings)
+    return response
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+@pages.get("/", name="home")
+async def home(principal: OptionalUser) -> RedirectResponse:
+    """To the todo list with a live session, else to the login page."""
+    return RedirectResponse("/todo-page" if principal else "/login-page", status_code=303)
+
+
+@pages.get("/login-page", response_class=HTMLResponse, name="login_page")
+async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
+    """The login form."""
+    return render(request, "login.html", {"next": safe_next(next, ""), "username": "", "error": None})
+
+
+@pages.post("/login-page", name="login_form_submit", response_model=None)
+async def login_page_submit(request: Request, auth: AuthDep, ip: ClientIP) -> Response:
+    """Log in from the form: set the session cookie and go on to `next`."""
+    if not same_origin(request):
+        raise PermissionDenied("Cross-site form post refused")
+    fields = await form_fields(request)
+    username, password = fields.get("username", "").strip(), fields.get("password", "")
+    next_path = safe_next(fields.get("next"), "")
+    try:
+        if not username or not password:
+            raise NotAuthenticated(auth_service.LOGIN_FAILED)
+        issued = await auth_service.login(auth, username=username, password=password, client_ip=ip)
+    except (NotAuthenticated, RateLimited) as exc:
+        context = {"next": next_path, "username": username, "error": exc.message}
+        response = render(request, "login.html", context, status_code=exc.status_code)
+        if exc.headers and "Retry-After" in exc.headers:
+            response.headers["Retry-After"] = exc.headers["Retry-After"]
+        return response
+    response = RedirectResponse(next_path or "/todo-page", status_code=303)
+    set_session_cookie(response, auth.settings, issued.token, issued.expires_in)
+    return response
+
+
+@pages.get("/register-page", response_class=HTMLResponse, name="register_page")
+async def register_page(request: Request) -> HTMLResponse:
+    """The sign-up form."""
+    return render(request, "register.html", _register_context({}, {}, None))
+
+
+def _register_context(values: dict[str, str], errors: dict[str, list[str]], message: str | None) -> dict[str, object]:
+    kept = {k: v for k, v in values.items() if "password" not in k}
+    return {"values": kept, "errors": errors, "message": message, "password_help": password_help_texts()}
+
+
+def _field_errors(exc: ValidationError | InvalidInput) -> dict[str, list[str]]:
+    items = exc.errors() if isinstance(exc, ValidationError) else exc.errors
+    errors: dict[str, list[str]] = {}
+    for item in items:
+        loc = [str(part) for part in item["loc"] if part != "body"]
+        errors.setdefault(loc[0] if loc else "form", []).append(str(item["msg"]).removeprefix("Value error, "))
+    return errors
+
+
+@pages.post("/register-page", name="register_form_submit", response_model=None)
+async def register_page_submit(request: Request, auth: AuthDep, ip: ClientIP) -> Response:
+    """Sign up from the form; errors are shown beside their fields, success logs in."""
+    if not same_origin(request):
+        raise PermissionDenied("Cross-site form post refused")
+    values = await form_fields(request)
+    if not values.get("phone_number"):
+        values.pop("phone_number", None)
+    try:
+        data = UserCreate.model_validate(values)
+        await auth_service.register(auth, data=data, client_ip=ip)
+        issued = await auth_service.login(auth, username=data.username, password=data.password, client_ip=ip)
+    except (ValidationError, InvalidInput) as exc:
+        context = _register_context(values, _field_errors(exc), "Please correct the fields marked below.")
+        return render(request, "register.html", context, status_code=422)
+    except AppError as exc:  # 409 taken name or email, 429 throttled
+        field = "username" if "Username" in exc.message else "email" if "Email" in exc.message else "form"
+        context = _register_context(values, {field: [exc.message]}, exc.message)
+        return render(request, "register.html", context, status_code=exc.status_code)
+    response = RedirectResponse("/todo-page", status_code=303)
+    set_session_cookie(response, auth.settings, issued.token, issued.expires_in)
+    return response
+
+
+@pages.post("/logout-page", name="logout_page")
+async def logout_page(principal: CurrentUser, db: DbDep, settings: SettingsDep, ip: ClientIP) -> RedirectResponse:
+    """The logout button: revoke the session server-side, clear the cookie."""
+    await logout(principal, db, settings, ip)
+    response = RedirectResponse("/login-page", status_code=303)
+    clear_session_cookie(response, settings)
+    return response

@@ -1,0 +1,192 @@
+"""Todos: the JSON API and the todo pages, both on `services.todos`."""
+
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from pydantic import ValidationError
+
+from backend.core.http import json_response
+from backend.core.web import form_fields, render, safe_next, with_query
+from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_page
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
+from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
+from backend.services import todos as todo_service
+from backend.services.todos import TodoRow
+
+router = APIRouter(prefix="/todos", tags=["todos"])
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
+READ_ERRORS = AUTH_ERRORS | error_responses(404)
+WRITE_ERRORS = AUTH_ERRORS | BODY_ERRORS | error_responses(403)
+LIST_HEADERS = {
+    "X-Total-Count": {"description": "Matches before paging", "schema": {"type": "integer"}},
+    "ETag": {"description": "Validator for If-None-Match", "schema": {"type": "string"}},
+}
+NOT_MODIFIED = {304: {"description": "Unchanged since the ETag given in If-None-Match"}}
+
+
+@router.get(
+    "/",
+    response_model=list[TodoRead],
+    responses={200: {"headers": LIST_HEADERS}, **NOT_MODIFIED, **AUTH_ERRORS},
+)
+async def list_todos(
+    request: Request, query: Annotated[TodoQuery, Query()], principal: CurrentUser, db: DbDep
+) -> Response:
+    """The caller's todos, filtered, sorted and paged; total in `X-Total-Count`."""
+    rows, total = await db.read(
+        todo_service.list_for_owner, owner_id=principal.id, todo_count=principal.todo_count, query=query
+    )
+    return json_response(request, rows, headers={"X-Total-Count": str(total)}, etag=True)
+
+
+@router.get(
+    "/{todo_id}",
+    response_model=TodoRead,
+    responses={200: {"headers": {"ETag": LIST_HEADERS["ETag"]}}, **NOT_MODIFIED, **READ_ERRORS},
+)
+async def read_todo(request: Request, todo: OwnedTodo) -> Response:
+    """One of the caller's todos."""
+    return json_response(request, todo, etag=True)
+
+
+@router.post(
+    "/todos",
+    status_code=201,
+    response_model=TodoRead,
+    responses={201: {"headers": {"Location": {"description": "URL of the new todo", "schema": {"type": "string"}}}}}
+    | WRITE_ERRORS,
+)
+async def create_todo(request: Request, data: TodoCreate, principal: CurrentUser, db: DbDep) -> Response:
+    """Create a todo for the caller."""
+    todo = await db.write(todo_service.create, owner_id=principal.id, data=data)
+    return json_response(request, todo, status_code=201, headers={"Location": f"/todos/{todo['id']}"})
+
+
+@router.put("/todo/{todo_id}", response_model=TodoRead, responses=WRITE_ERRORS | error_responses(404))
+async def update_todo(request: Request, data: TodoUpdate, todo: OwnedTodo, db: DbDep) -> Response:
+    """Replace every editable field of one of the caller's todos."""
+    updated = await db.write(todo_service.replace, todo=todo, data=data)
+    return json_response(request, updated)
+
+
+@router.delete("/todo/{todo_id}", status_code=204, responses=AUTH_ERRORS | error_responses(403, 404))
+async def delete_todo(todo_id: TodoId, principal: CurrentUser, db: DbDep) -> Response:
+    """Delete one of the caller's todos."""
+    await db.write(todo_service.delete_for_owner, todo_id=todo_id, owner_id=principal.id)
+    return Response(status_code=204)
+
+
+# --- pages ------------------------------------------------------------------------------
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+@pages.get("/todo-page", response_class=HTMLResponse, name="todo_page")
+async def todo_page(
+    request: Request, query: Annotated[TodoQuery, Query()], principal: CurrentUser, db: DbDep
+) -> HTMLResponse:
+    """The todo list with filters, sort, paging, toggle and delete."""
+    rows, total = await db.read(
+        todo_service.list_for_owner, owner_id=principal.id, todo_count=principal.todo_count, query=query
+    )
+    filters = query.model_dump(exclude={"offset"}, exclude_defaults=True)
+    paging = todo_service.pagination(total, query.limit, query.offset)
+    links = {
+        key: with_query("/todo-page", {**filters, "offset": paging[key]})
+        for key in ("prev_offset", "next_offset")
+        if paging[key] is not None
+    }
+    context = {
+        "todos": todo_service.for_display(rows, _today()),
+        "query": query,
+        "paging": paging,
+        "links": links,
+        "return_to": with_query("/todo-page", {**filters, "offset": query.offset or None}),
+        "has_todos": principal.todo_count > 0,
+    }
+    return render(request, "todos.html", context)
+
+
+def _todo_form_data(fields: dict[str, str]) -> dict[str, object]:
+    data: dict[str, object] = {
+        "title": fields.get("title", ""),
+        "description": fields.get("description", ""),
+        "priority": fields.get("priority") or 3,
+        "complete": fields.get("complete") in ("on", "true", "1"),
+        "due_date": fields.get("due_date") or None,
+    }
+    return data
+
+
+def _form_errors(exc: ValidationError) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for item in exc.errors():
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        errors.setdefault(field, []).append(str(item["msg"]).removeprefix("Value error, "))
+    return errors
+
+
+def _render_form(request: Request, todo: TodoRow | None, values: dict[str, object], errors: dict[str, list[str]]) -> HTMLResponse:
+    status = 422 if errors else 200
+    return render(request, "todo_form.html", {"todo": todo, "values": values, "errors": errors}, status_code=status)
+
+
+@pages.get("/add-todo-page", response_class=HTMLResponse, name="add_todo_page")
+async def add_todo_page(request: Request, principal: CurrentUser) -> HTMLResponse:
+    """The new-todo form."""
+    return _render_form(request, None, {"priority": 3}, {})
+
+
+@pages.post("/add-todo-page", name="add_todo_submit", response_model=None)
+async def add_todo_submit(request: Request, principal: CurrentUser, db: DbDep) -> Response:
+    """Create a todo from the form."""
+    values = _todo_form_data(await form_fields(request))
+    try:
+        data = TodoCreate.model_validate(values)
+    except ValidationError as exc:
+        return _render_form(request, None, values, _form_errors(exc))
+    await db.write(todo_service.create, owner_id=principal.id, data=data)
+    return RedirectResponse("/todo-page", status_code=303)
+
+
+@pages.get("/edit-todo-page/{todo_id}", response_class=HTMLResponse, name="edit_todo_page")
+async def edit_todo_page(request: Request, todo: OwnedTodo) -> HTMLResponse:
+    """The edit form for one of the caller's todos."""
+    return _render_form(request, todo, todo, {})
+
+
+@pages.post("/edit-todo-page/{todo_id}", name="edit_todo_submit", response_model=None)
+async def edit_todo_submit(request: Request, todo: OwnedTodo, db: DbDep) -> Response:
+    """Save the edit form."""
+    values = _todo_form_data(await form_fields(request))
+    try:
+        data = TodoUpdate.model_validate(values)
+    except ValidationError as exc:
+        return _render_form(request, todo, values, _form_errors(exc))
+    await db.write(todo_service.replace, todo=todo, data=data)
+    return RedirectResponse("/todo-page", status_code=303)
+
+
+@pages.post("/todo-page/{todo_id}/toggle", name="toggle_todo_submit")
+async def toggle_todo_submit(request: Request, todo: OwnedTodo, db: DbDep) -> RedirectResponse:
+    """Flip done / not done (the no-JavaScript path of the list's checkbox)."""
+    await db.write(todo_service.set_complete, todo=todo, complete=not todo["complete"])
+    return_to = safe_next((await form_fields(request)).get("return_to"), "/todo-page")
+    return RedirectResponse(return_to, status_code=303)
+
+
+@pages.get("/delete-todo-page/{todo_id}", response_class=HTMLResponse, name="delete_todo_page")
+async def delete_todo_page(request: Request, todo: OwnedTodo) -> HTMLResponse:
+    """Ask before deleting (the no-JavaScript path; scripts use a dialog)."""
+    return render(request, "confirm_delete.html", {"todo": todo})
+
+
+@pages.post("/delete-todo-page/{todo_id}", name="delete_todo_submit")
+async def delete_todo_submit(todo: OwnedTodo, db: DbDep) -> RedirectResponse:
+    """Delete after confirmation."""
+    await db.write(todo_service.delete_for_owner, todo_id=todo["id"], owner_id=todo["owner_id"])
+    return RedirectResponse("/todo-page", status_code=303)

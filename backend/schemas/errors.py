@@ -1,0 +1,44 @@
+"""Error bodies, and the OpenAPI `responses` entries that document them."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ErrorDetail(BaseModel):
+    """FastAPI's error shape: `{"detail": "..."}`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "Todo not found"}]})
+
+    detail: str
+
+
+_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "Missing, invalid, expired or revoked credentials",
+    403: "Not allowed (role, or CSRF token missing on a cookie-authenticated write)",
+    404: "Not found, or not yours",
+    409: "Conflict with existing data",
+    413: "Request body over 1 MiB",
+    429: "Too many attempts; see Retry-After",
+    503: "Database unavailable",
+}
+_HEADERS: dict[int, dict[str, Any]] = {
+    401: {"WWW-Authenticate": {"description": "Authentication scheme", "schema": {"type": "string"}}},
+    429: {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+}
+
+
+def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entries for the given statuses, each with the `{"detail"}` body."""
+    entries: dict[int | str, dict[str, Any]] = {}
+    for code in codes:
+        entry: dict[str, Any] = {"model": ErrorDetail, "description": _DESCRIPTIONS[code]}
+        if code in _HEADERS:
+            entry["headers"] = _HEADERS[code]
+        entries[code] = entry
+    return entries
+
+
+AUTH_ERRORS = error_responses(401)
+BODY_ERRORS = error_responses(413)

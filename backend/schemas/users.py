@@ -1,0 +1,99 @@
+"""Request and response bodies for users and authentication."""
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
+PHONE_PATTERN = r"^\+?[0-9]{7,15}$"
+
+Username = Annotated[
+    str,
+    StringConstraints(pattern=USERNAME_PATTERN, min_length=3, max_length=32),
+    Field(description="3–32 letters, digits, `_`, `.` or `-`; unique ignoring case", examples=["alice"]),
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Phone = Annotated[
+    str,
+    StringConstraints(pattern=PHONE_PATTERN),
+    Field(description="Optional leading `+`, then 7–15 digits", examples=["+15551234567"]),
+]
+# minLength is documented here and enforced by the password policy, which reports every
+# broken rule together (a schema check would stop at the first one).
+Password = Annotated[
+    str,
+    Field(
+        max_length=256,
+        json_schema_extra={"minLength": 8},
+        description="8–256 characters, not common, not all digits, not like the username/email",
+        examples=["correct horse battery staple"],
+    ),
+]
+
+
+class UserCreate(BaseModel):
+    """Sign-up form; unknown fields (such as `role`) are refused."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "username": "alice",
+                    "email": "alice@example.com",
+                    "first_name": "Alice",
+                    "last_name": "Liddell",
+                    "password": "correct horse battery staple",
+                    "phone_number": "+15551234567",
+                }
+            ]
+        },
+    )
+
+    username: Username
+    email: EmailStr = Field(max_length=254)
+    first_name: Name
+    last_name: Name
+    password: Password
+    phone_number: Phone | None = None
+
+
+class UserRead(BaseModel):
+    """A user as the API shows it: never the password hash."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    email: str
+    first_name: str
+    last_name: str
+    phone_number: str | None
+    role: Literal["user", "admin"]
+    is_active: bool
+    created_at: datetime
+
+
+class PasswordChange(BaseModel):
+    """Current password and the new one."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"password": "old secret words", "new_password": "new secret words"}]},
+    )
+
+    password: str = Field(min_length=1, max_length=256)
+    new_password: Password
+
+
+class TokenResponse(BaseModel):
+    """A bearer token and how many seconds it lives."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"access_token": "eyJ…", "token_type": "bearer", "expires_in": 1800}]}
+    )
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int

@@ -1,0 +1,178 @@
+"""User accounts: queries and rules. Password hashing happens before these run."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from backend.core.errors import Conflict, NotFound
+from backend.models import ROLE_ADMIN, RevokedToken, User
+from backend.models.base import utcnow
+from backend.schemas.users import UserCreate
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who a request acts for, from the token and one row of `users`."""
+
+    id: int
+    username: str
+    role: str
+    todo_count: int
+    session_id: str
+    expires_at: datetime
+    via_cookie: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ROLE_ADMIN
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """What a login needs to check a password, read before hashing starts."""
+
+    id: int
+    hashed_password: str
+    token_version: int
+
+
+# Built once: one statement checks the user exists, is active, the token's version
+# matches (no password change since) and the token was not revoked.
+_PRINCIPAL = (
+    select(User.id, User.username, User.role, User.todo_count)
+    .where(User.id == bindparam("uid"))
+    .where(User.is_active.is_(True))
+    .where(User.token_version == bindparam("ver"))
+    .where(~exists().where(RevokedToken.jti == bindparam("jti")))
+)
+
+
+def load_principal(session: Session, *, user_id: int, version: int, session_id: str) -> tuple[int, str, str, int] | None:
+    """The principal's row when the token is still good, else None."""
+    row = session.execute(_PRINCIPAL, {"uid": user_id, "ver": version, "jti": session_id}).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
+def get_by_id(session: Session, *, user_id: int) -> User:
+    """One user, or NotFound."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("User not found")
+    return user
+
+
+def find_credentials(session: Session, *, login: str) -> Credentials | None:
+    """Password hash of an active user by username or email, ignoring case."""
+    key = login.strip().lower()
+    column = User.email_key if "@" in key else User.username_key
+    row = session.execute(
+        select(User.id, User.hashed_password, User.token_version).where(column == key, User.is_active.is_(True))
+    ).first()
+    return None if row is None else Credentials(row[0], row[1], row[2])
+
+
+def set_password_hash(session: Session, *, user_id: int, hashed_password: str) -> None:
+    """Store a re-hashed password (algorithm upgrade) without revoking tokens."""
+    session.execute(update(User).where(User.id == user_id).values(hashed_password=hashed_password))
+    session.commit()
+
+
+def create(session: Session, *, data: UserCreate, hashed_password: str, role: str = "user") -> User:
+    """Insert a user; a taken username or email (ignoring case) is a Conflict."""
+    username_key, email_key = data.username.lower(), str(data.email).lower()
+    taken = session.execute(
+        select(User.username_key, User.email_key).where(
+            or_(User.username_key == username_key, User.email_key == email_key)
+        )
+    ).all()
+    if taken:
+        raise Conflict(_conflict_message(taken, username_key))
+    user = User(
+        username=data.username,
+        username_key=username_key,
+        email=str(data.email),
+        email_key=email_key,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        phone_number=data.phone_number,
+        role=role,
+        hashed_password=hashed_password,
+    )
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:  # a concurrent sign-up won the race
+        session.rollback()
+        raise Conflict("Username or email already registered") from exc
+    return user
+
+
+def _conflict_message(taken: list[tuple[str, str]] | list[object], username_key: str) -> str:
+    if any(getattr(row, "username_key", None) == username_key for row in taken):
+        return "Username already registered"
+    return "Email already registered"
+
+
+def change_password(session: Session, *, user_id: int, hashed_password: str) -> None:
+    """New hash and a new token version: every older token stops working."""
+    session.execute(
+        update(User)
+        .where(User.id == user_id)
+        .values(
+            hashed_password=hashed_password,
+            token_version=User.token_version + 1,
+            updated_at=utcnow(),
+        )
+    )
+    session.commit()
+
+
+def set_phone_number(session: Session, *, user_id: int, phone_number: str | None) -> None:
+    """Replace the user's phone number."""
+    session.execute(update(User).where(User.id == user_id).values(phone_number=phone_number, updated_at=utcnow()))
+    session.commit()
+
+
+def revoke_token(session: Session, *, user_id: int, session_id: str, expires_at: datetime) -> None:
+    """Record a logged-out token until it would have expired; purge expired records."""
+    session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
+    if session.get(RevokedToken, session_id) is None:
+        session.add(RevokedToken(jti=session_id, user_id=user_id, expires_at=expires_at))
+    session.commit()
+
+
+def list_users(session: Session, *, q: str | None, limit: int, offset: int) -> tuple[list[User], int]:
+    """A page of users, ordered by username, with the total before paging."""
+    conditions = []
+    if q:
+        conditions.append(or_(User.username_key.contains(q.lower(), autoescape=True), User.email_key.contains(q.lower(), autoescape=True)))
+    total = session.execute(select(func.count()).select_from(User).where(*conditions)).scalar_one()
+    users = session.scalars(
+        select(User).where(*conditions).order_by(User.username_key).limit(limit).offset(offset)
+    ).all()
+    return list(users), total
+
+
+def delete_by_username(session: Session, *, username: str, acting_user_id: int) -> int:
+    """Delete a user (their todos and revocations cascade); returns the deleted id."""
+    user_id = session.execute(select(User.id).where(User.username_key == username.lower())).scalar_one_or_none()
+    if user_id is None:
+        raise NotFound("User not found")
+    if user_id == acting_user_id:
+        raise Conflict("Admins cannot delete their own account")
+    session.execute(delete(User).where(User.id == user_id))
+    session.commit()
+    return user_id
+
+
+def promote(session: Session, *, username: str) -> None:
+    """Give an existing user the admin role."""
+    result = session.execute(
+        update(User).where(User.username_key == username.lower()).values(role=ROLE_ADMIN, updated_at=utcnow())
+    )
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotFound(f"No user named {username!r}")
+    session.commit()
