@@ -16,8 +16,8 @@ from backend.core.tokens import InvalidToken, read_token
 from backend.core.web import session_cookie_name
 from backend.database.session import Database
 from backend.services import todos as todo_service
-from backend.services.auth import AuthContext
 from backend.services import users as user_service
+from backend.services.auth import AuthContext
 from backend.services.todos import TodoRow
 from backend.services.users import Principal
 
@@ -52,7 +52,6 @@ DbDep = Annotated[Database, Depends(get_db)]
 ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
 ClientIP = Annotated[str, Depends(client_ip)]
 BasicCredentials = Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)]
-
 
 
 async def _check_csrf(request: Request, secret: str, session_id: str) -> None:

@@ -66,9 +66,7 @@ class Settings(BaseSettings):
         key = self.SECRET_KEY.get_secret_value() if self.SECRET_KEY else ""
         if self.ENVIRONMENT == "production":
             if len(key) < MIN_SECRET_LENGTH:
-                raise ValueError(
-                    f"SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters in production"
-                )
+                raise ValueError(f"SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters in production")
         elif not key:
             object.__setattr__(self, "SECRET_KEY", SecretStr(_dev_secret_key()))
         return self

@@ -1,6 +1,7 @@
 """Domain errors and how they become HTTP answers."""
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -75,7 +76,7 @@ def is_page_request(request: Request) -> bool:
     return "route" not in request.scope and "text/html" in request.headers.get("accept", "")
 
 
-def _page_error(request: Request, status: int, message: str, headers: dict[str, str] | None) -> Response:
+def _page_error(request: Request, status: int, message: str, headers: Mapping[str, str] | None) -> Response:
     from backend.core.web import render_error_page  # templates need the app's state
 
     if status == 401:
@@ -114,7 +115,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 async def _server_error(request: Request, exc: Exception) -> Response:
     # The one catch-all boundary: log the traceback here, tell the client nothing more.
-    logger.exception("unhandled error", extra={"path": request.url.path})
+    logger.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     if is_page_request(request):
         return _page_error(request, 500, "Something went wrong on our side.", None)
     return JSONResponse({"detail": "Internal server error"}, status_code=500)

@@ -68,16 +68,22 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
-            "http_requests_total", "Requests by route template, method and status",
-            ["method", "route", "status"], registry=self.registry,
+            "http_requests_total",
+            "Requests by route template, method and status",
+            ["method", "route", "status"],
+            registry=self.registry,
         )
         self.latency = Histogram(
-            "http_request_duration_seconds", "Request latency by route template and status",
-            ["method", "route", "status"], registry=self.registry,
+            "http_request_duration_seconds",
+            "Request latency by route template and status",
+            ["method", "route", "status"],
+            registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
         self.in_flight = Gauge(
-            "http_requests_in_flight", "Requests being served", registry=self.registry,
+            "http_requests_in_flight",
+            "Requests being served",
+            registry=self.registry,
             multiprocess_mode="livesum",
         )
 
@@ -85,7 +91,7 @@ class Metrics:
         """The text format: summed over every worker's files in multiprocess mode."""
         if multiprocess_mode():
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         else:
             registry = self.registry
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
@@ -136,7 +142,9 @@ class RequestContextMiddleware:
         finally:
             duration = time.perf_counter() - start
             route = scope.get("route")
-            template = getattr(route, "path", None) or ("/static" if scope["path"].startswith("/static/") else "unmatched")
+            template = getattr(route, "path", None) or (
+                "/static" if scope["path"].startswith("/static/") else "unmatched"
+            )
             if self.metrics:
                 self.metrics.in_flight.dec()
                 labels = (scope["method"], template, str(status))

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, Storage
-from limits.storage import storage_from_string
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
+from limits.storage import storage_from_string
 
 from backend.core.config import Settings
 from backend.core.errors import RateLimited
@@ -41,13 +41,11 @@ class Throttle:
         )
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
-        self._shared_storage: Storage | None = None
         if settings.REDIS_URL:
             uri = "async+" + settings.REDIS_URL.removeprefix("async+")
-            self._shared_storage = storage_from_string(
-                uri, wrap_exceptions=True, connect_timeout=1, stream_timeout=1
-            )
-            self._shared = MovingWindowRateLimiter(self._shared_storage)
+            storage = storage_from_string(uri, wrap_exceptions=True, connect_timeout=1, stream_timeout=1)
+            assert isinstance(storage, Storage)
+            self._shared = MovingWindowRateLimiter(storage)
         self._shared_down_until = 0.0
 
     @property

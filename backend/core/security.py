@@ -32,7 +32,7 @@ DUMMY_HASH = pwd_context.hash("dummy password that nobody has")
 
 def hash_password(password: str) -> str:
     """Argon2id hash of the whole password (no truncation)."""
-    return pwd_context.hash(password)
+    return str(pwd_context.hash(password))
 
 
 def verify_password(password: str, hashed: str | None) -> tuple[bool, str | None]:
@@ -44,7 +44,8 @@ def verify_password(password: str, hashed: str | None) -> tuple[bool, str | None
         # Legacy bcrypt only ever saw the first 72 bytes; check those, then upgrade.
         ok = pwd_context.verify(password.encode()[:BCRYPT_MAX_BYTES], hashed)
         return ok, (hash_password(password) if ok else None)
-    return pwd_context.verify_and_update(password, hashed)
+    ok, new_hash = pwd_context.verify_and_update(password, hashed)
+    return bool(ok), new_hash
 
 
 # --- password policy -------------------------------------------------------------------

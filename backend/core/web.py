@@ -1,6 +1,7 @@
 """Templates, versioned static files, security headers and the request-size limit."""
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +72,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     return response
 
 
-def render_error_page(request: Request, status: int, message: str, headers: dict[str, str] | None) -> Response:
+def render_error_page(request: Request, status: int, message: str, headers: Mapping[str, str] | None) -> Response:
     """The styled error page used for page routes."""
     response = render(request, "error.html", {"status": status, "message": message}, status_code=status)
     for name, value in (headers or {}).items():

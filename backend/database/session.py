@@ -110,9 +110,7 @@ class Database:
     async def _run(self, fn: Callable[Concatenate[Session, P], T], write: bool, *args: P.args, **kw: P.kwargs) -> T:
         if self.is_sqlite:
             return self.call(fn, write, *args, **kw)
-        return await anyio.to_thread.run_sync(
-            lambda: self.call(fn, write, *args, **kw), limiter=self.limiter
-        )
+        return await anyio.to_thread.run_sync(lambda: self.call(fn, write, *args, **kw), limiter=self.limiter)
 
     def dispose(self) -> None:
         """Close every pooled connection."""

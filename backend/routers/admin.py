@@ -1,7 +1,8 @@
 """Admin: every user and every todo, with delete. Admin role only."""
 
 import logging
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -9,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from backend.core.http import json_response
 from backend.core.web import render, with_query
 from backend.dependencies import AdminUser, ClientIP, DbDep, TodoId, mark_page, require_admin
+from backend.models import User
 from backend.schemas.errors import error_responses
 from backend.schemas.todos import AdminTodoQuery, AdminTodoRead, UserQuery
 from backend.schemas.users import UserRead
@@ -23,7 +25,7 @@ TOTAL_HEADER = {"X-Total-Count": {"description": "Matches before paging", "schem
 UsernamePath = Annotated[str, Path(min_length=1, max_length=32, description="Username (any case)")]
 
 
-def _user_rows(users: list[object]) -> list[dict[str, object]]:
+def _user_rows(users: Sequence[User]) -> list[dict[str, Any]]:
     return [UserRead.model_validate(user).model_dump() for user in users]
 
 
@@ -45,7 +47,10 @@ async def list_all_todos(request: Request, query: Annotated[AdminTodoQuery, Quer
 async def delete_any_todo(todo_id: TodoId, admin: AdminUser, db: DbDep, ip: ClientIP) -> Response:
     """Delete any todo."""
     await db.write(todo_service.delete_any, todo_id=todo_id)
-    logger.info("admin deleted todo", extra={"event": "admin_delete_todo", "user_id": admin.id, "todo_id": todo_id, "client": ip})
+    logger.info(
+        "admin deleted todo",
+        extra={"event": "admin_delete_todo", "user_id": admin.id, "todo_id": todo_id, "client": ip},
+    )
     return Response(status_code=204)
 
 
@@ -79,7 +84,9 @@ async def admin_page(
     todo_paging = todo_service.pagination(todo_total, limit, todo_offset)
 
     def link(**offsets: int | None) -> str:
-        return with_query("/admin-page", {"user_offset": user_offset or None, "todo_offset": todo_offset or None, **offsets})
+        return with_query(
+            "/admin-page", {"user_offset": user_offset or None, "todo_offset": todo_offset or None, **offsets}
+        )
 
     context = {
         "users": [{**row, "is_self": row["id"] == admin.id} for row in _user_rows(users)],
@@ -87,17 +94,27 @@ async def admin_page(
         "user_paging": user_paging,
         "todo_paging": todo_paging,
         "links": {
-            "users_prev": link(user_offset=user_paging["prev_offset"]) if user_paging["prev_offset"] is not None else None,
-            "users_next": link(user_offset=user_paging["next_offset"]) if user_paging["next_offset"] is not None else None,
-            "todos_prev": link(todo_offset=todo_paging["prev_offset"]) if todo_paging["prev_offset"] is not None else None,
-            "todos_next": link(todo_offset=todo_paging["next_offset"]) if todo_paging["next_offset"] is not None else None,
+            "users_prev": link(user_offset=user_paging["prev_offset"])
+            if user_paging["prev_offset"] is not None
+            else None,
+            "users_next": link(user_offset=user_paging["next_offset"])
+            if user_paging["next_offset"] is not None
+            else None,
+            "todos_prev": link(todo_offset=todo_paging["prev_offset"])
+            if todo_paging["prev_offset"] is not None
+            else None,
+            "todos_next": link(todo_offset=todo_paging["next_offset"])
+            if todo_paging["next_offset"] is not None
+            else None,
         },
     }
     return render(request, "admin.html", context)
 
 
 @pages.post("/admin-page/users/{username}/delete", name="admin_delete_user_submit")
-async def admin_delete_user_submit(username: UsernamePath, admin: AdminUser, db: DbDep, ip: ClientIP) -> RedirectResponse:
+async def admin_delete_user_submit(
+    username: UsernamePath, admin: AdminUser, db: DbDep, ip: ClientIP
+) -> RedirectResponse:
     """Delete a user from the admin page (no-JavaScript path)."""
     await delete_user(username, admin, db, ip)
     return RedirectResponse("/admin-page", status_code=303)

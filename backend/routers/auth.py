@@ -49,9 +49,7 @@ async def login_basic(credentials: BasicCredentials, auth: AuthDep, ip: ClientIP
     """Exchange HTTP Basic credentials for a bearer token (`curl -u user:pw /login`)."""
     if credentials is None or not credentials.username:
         raise NotAuthenticated("Not authenticated", scheme="Basic")
-    issued = await auth_service.login(
-        auth, username=credentials.username, password=credentials.password, client_ip=ip
-    )
+    issued = await auth_service.login(auth, username=credentials.username, password=credentials.password, client_ip=ip)
     return _token_body(issued)
 
 
@@ -116,9 +114,9 @@ async def login_page_submit(request: Request, auth: AuthDep, ip: ClientIP) -> Re
         if exc.headers and "Retry-After" in exc.headers:
             response.headers["Retry-After"] = exc.headers["Retry-After"]
         return response
-    response = RedirectResponse(next_path or "/todo-page", status_code=303)
-    set_session_cookie(response, auth.settings, issued.token, issued.expires_in)
-    return response
+    redirect = RedirectResponse(next_path or "/todo-page", status_code=303)
+    set_session_cookie(redirect, auth.settings, issued.token, issued.expires_in)
+    return redirect
 
 
 @pages.get("/register-page", response_class=HTMLResponse, name="register_page")

@@ -14,7 +14,9 @@ router = APIRouter(tags=["health"])
 
 
 class Health(BaseModel):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok", "database": "ok", "version": __version__}]})
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ok", "database": "ok", "version": __version__}]}
+    )
 
     status: str
     database: str

@@ -1,7 +1,7 @@
 """Todos: the JSON API and the todo pages, both on `services.todos`."""
 
 from datetime import UTC, date, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from backend.core.http import json_response
 from backend.core.web import form_fields, render, safe_next, with_query
 from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_page
-from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
 from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
 from backend.services.todos import TodoRow
@@ -19,11 +19,14 @@ router = APIRouter(prefix="/todos", tags=["todos"])
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 READ_ERRORS = AUTH_ERRORS | error_responses(404)
 WRITE_ERRORS = AUTH_ERRORS | BODY_ERRORS | error_responses(403)
-LIST_HEADERS = {
+LIST_HEADERS: dict[str, Any] = {
     "X-Total-Count": {"description": "Matches before paging", "schema": {"type": "integer"}},
     "ETag": {"description": "Validator for If-None-Match", "schema": {"type": "string"}},
 }
-NOT_MODIFIED = {304: {"description": "Unchanged since the ETag given in If-None-Match"}}
+CREATED: Responses = {
+    201: {"headers": {"Location": {"description": "URL of the new todo", "schema": {"type": "string"}}}}
+}
+NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag given in If-None-Match"}}
 
 
 @router.get(
@@ -55,8 +58,7 @@ async def read_todo(request: Request, todo: OwnedTodo) -> Response:
     "/todos",
     status_code=201,
     response_model=TodoRead,
-    responses={201: {"headers": {"Location": {"description": "URL of the new todo", "schema": {"type": "string"}}}}}
-    | WRITE_ERRORS,
+    responses=CREATED | WRITE_ERRORS,
 )
 async def create_todo(request: Request, data: TodoCreate, principal: CurrentUser, db: DbDep) -> Response:
     """Create a todo for the caller."""
@@ -130,13 +132,15 @@ def _form_errors(exc: ValidationError) -> dict[str, list[str]]:
     return errors
 
 
-def _render_form(request: Request, todo: TodoRow | None, values: dict[str, object], errors: dict[str, list[str]]) -> HTMLResponse:
+def _render_form(
+    request: Request, todo: TodoRow | None, values: dict[str, object], errors: dict[str, list[str]]
+) -> HTMLResponse:
     status = 422 if errors else 200
     return render(request, "todo_form.html", {"todo": todo, "values": values, "errors": errors}, status_code=status)
 
 
 @pages.get("/add-todo-page", response_class=HTMLResponse, name="add_todo_page")
-async def add_todo_page(request: Request, principal: CurrentUser) -> HTMLResponse:
+async def add_todo_page(request: Request, _user: CurrentUser) -> HTMLResponse:
     """The new-todo form."""
     return _render_form(request, None, {"priority": 3}, {})
 

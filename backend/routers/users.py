@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from backend.core.errors import AppError
 from backend.core.web import form_fields, render
-from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, mark_page
 from backend.database.session import Database
+from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, mark_page
 from backend.models import User
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
 from backend.schemas.users import PHONE_PATTERN, PasswordChange, UserCreate, UserRead
@@ -97,9 +97,7 @@ async def account_page(request: Request, principal: CurrentUser, db: DbDep) -> H
 
 
 @pages.post("/account-page/password", name="account_password_submit", response_model=None)
-async def account_password_submit(
-    request: Request, principal: CurrentUser, auth: AuthDep, ip: ClientIP
-) -> Response:
+async def account_password_submit(request: Request, principal: CurrentUser, auth: AuthDep, ip: ClientIP) -> Response:
     """Change the password from the form; the session ends and the user logs in again."""
     fields = await form_fields(request)
     try:

@@ -40,5 +40,6 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
     return entries
 
 
+Responses = dict[int | str, dict[str, Any]]
 AUTH_ERRORS = error_responses(401)
 BODY_ERRORS = error_responses(413)

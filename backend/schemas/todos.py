@@ -21,7 +21,13 @@ class TodoCreate(BaseModel):
         extra="forbid",
         json_schema_extra={
             "examples": [
-                {"title": "Buy milk", "description": "2 litres", "priority": 3, "complete": False, "due_date": "2026-12-24"}
+                {
+                    "title": "Buy milk",
+                    "description": "2 litres",
+                    "priority": 3,
+                    "complete": False,
+                    "due_date": "2026-12-24",
+                }
             ]
         },
     )

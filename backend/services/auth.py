@@ -45,9 +45,7 @@ def check_password_policy(password: str, *, username: str, email: str, field: st
     """Raise InvalidInput listing every password rule broken."""
     violations = security.password_violations(password, username=username, email=email)
     if violations:
-        raise InvalidInput(
-            [{"type": v.code, "loc": ["body", field], "msg": v.message} for v in violations]
-        )
+        raise InvalidInput([{"type": v.code, "loc": ["body", field], "msg": v.message} for v in violations])
 
 
 async def login(ctx: AuthContext, *, username: str, password: str, client_ip: str) -> IssuedToken:
@@ -55,9 +53,7 @@ async def login(ctx: AuthContext, *, username: str, password: str, client_ip: st
     db, throttle, settings = ctx.db, ctx.throttle, ctx.settings
     await throttle.check_login(client_ip, username)
     creds = await db.read(user_service.find_credentials, login=username)
-    ok, new_hash = await _in_thread(
-        ctx, security.verify_password, password, creds.hashed_password if creds else None
-    )
+    ok, new_hash = await _in_thread(ctx, security.verify_password, password, creds.hashed_password if creds else None)
     if creds is None or not ok:
         await throttle.failed_login(client_ip, username)
         logger.info("login failed", extra={"event": "login_failed", "username": username, "client": client_ip})
@@ -92,7 +88,10 @@ async def change_password(
     creds = await db.read(user_service.find_credentials, login=username)
     ok, _ = await _in_thread(ctx, security.verify_password, current, creds.hashed_password if creds else None)
     if creds is None or not ok:
-        logger.info("password change refused", extra={"event": "password_change_failed", "user_id": user_id, "client": client_ip})
+        logger.info(
+            "password change refused",
+            extra={"event": "password_change_failed", "user_id": user_id, "client": client_ip},
+        )
         raise BadRequest("Current password is incorrect")
     check_password_policy(new, username=username, email=email, field="new_password")
     hashed = await _in_thread(ctx, security.hash_password, new)

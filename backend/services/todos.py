@@ -57,7 +57,9 @@ def _filters(query: TodoQuery) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _page(stmt: Select[Any], sort: SortKey, limit: int, offset: int) -> Select[Any]:
+def _page(
+    stmt: Select[*tuple[Any, ...]], sort: SortKey, limit: int, offset: int
+) -> Select[*tuple[Any, ...]]:
     return stmt.order_by(*_SORTS[sort]).limit(limit).offset(offset)
 
 
@@ -68,7 +70,9 @@ def list_for_owner(session: Session, *, owner_id: int, todo_count: int, query: T
     never pays for counting them; a filtered total is counted only when the page is full.
     """
     conditions = _filters(query)
-    stmt = _page(select(*TODO_COLUMNS).where(Todo.owner_id == owner_id, *conditions), query.sort, query.limit, query.offset)
+    stmt = _page(
+        select(*TODO_COLUMNS).where(Todo.owner_id == owner_id, *conditions), query.sort, query.limit, query.offset
+    )
     rows = [row._asdict() for row in session.execute(stmt)]
     if not conditions:
         total = todo_count
@@ -96,7 +100,7 @@ def create(session: Session, *, owner_id: int, data: TodoCreate) -> TodoRow:
     result = session.execute(insert(Todo).values(values))
     session.execute(_COUNT_UP, {"uid": owner_id})
     session.commit()
-    (todo_id,) = result.inserted_primary_key  # type: ignore[misc]
+    (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
     return {"id": todo_id, **values}
 
 

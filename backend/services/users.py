@@ -50,7 +50,9 @@ _PRINCIPAL = (
 )
 
 
-def load_principal(session: Session, *, user_id: int, version: int, session_id: str) -> tuple[int, str, str, int] | None:
+def load_principal(
+    session: Session, *, user_id: int, version: int, session_id: str
+) -> tuple[int, str, str, int] | None:
     """The principal's row when the token is still good, else None."""
     row = session.execute(_PRINCIPAL, {"uid": user_id, "ver": version, "jti": session_id}).first()
     return None if row is None else (row[0], row[1], row[2], row[3])
@@ -89,7 +91,8 @@ def create(session: Session, *, data: UserCreate, hashed_password: str, role: st
         )
     ).all()
     if taken:
-        raise Conflict(_conflict_message(taken, username_key))
+        username_taken = any(row.username_key == username_key for row in taken)
+        raise Conflict("Username already registered" if username_taken else "Email already registered")
     user = User(
         username=data.username,
         username_key=username_key,
@@ -108,12 +111,6 @@ def create(session: Session, *, data: UserCreate, hashed_password: str, role: st
         session.rollback()
         raise Conflict("Username or email already registered") from exc
     return user
-
-
-def _conflict_message(taken: list[tuple[str, str]] | list[object], username_key: str) -> str:
-    if any(getattr(row, "username_key", None) == username_key for row in taken):
-        return "Username already registered"
-    return "Email already registered"
 
 
 def change_password(session: Session, *, user_id: int, hashed_password: str) -> None:
@@ -148,7 +145,12 @@ def list_users(session: Session, *, q: str | None, limit: int, offset: int) -> t
     """A page of users, ordered by username, with the total before paging."""
     conditions = []
     if q:
-        conditions.append(or_(User.username_key.contains(q.lower(), autoescape=True), User.email_key.contains(q.lower(), autoescape=True)))
+        conditions.append(
+            or_(
+                User.username_key.contains(q.lower(), autoescape=True),
+                User.email_key.contains(q.lower(), autoescape=True),
+            )
+        )
     total = session.execute(select(func.count()).select_from(User).where(*conditions)).scalar_one()
     users = session.scalars(
         select(User).where(*conditions).order_by(User.username_key).limit(limit).offset(offset)

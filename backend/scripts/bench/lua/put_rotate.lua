@@ -1,0 +1,20 @@
+-- PUT /todos/todo/{id} with a full body, rotating over BENCH_IDS; the body changes
+-- with every request so each one is a real update.
+dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
+
+local ids, i
+local headers = {["Content-Type"] = "application/json"}
+
+function init(args)
+   ids = bench_ids()
+   i = (thread_number or 0) * 17
+end
+
+function request()
+   i = i + 1
+   local body = string.format(
+      '{"title":"Updated todo %d","description":"updated by bench.sh","priority":%d,' ..
+      '"complete":%s,"due_date":"2031-%02d-%02d"}',
+      i, (i % 5) + 1, (i % 2 == 0) and "true" or "false", (i % 12) + 1, (i % 28) + 1)
+   return wrk.format("PUT", "/todos/todo/" .. ids[(i % #ids) + 1], headers, body)
+end
