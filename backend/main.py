@@ -19,6 +19,7 @@ from backend.core.web import (
     SecurityHeadersMiddleware,
     VersionedStaticFiles,
     build_templates,
+    docs_page,
     static_version,
 )
 from backend.database.session import Database, build_engine
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(module.router)
         app.include_router(module.pages)
     app.include_router(health.router)
+    app.add_route("/docs", docs_page, include_in_schema=False)
     if app.state.metrics:
         app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR, version=version), name="static")

@@ -72,6 +72,11 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
     return response
 
 
+async def docs_page(request: Request) -> HTMLResponse:
+    """Swagger UI served from our own static files ("Authorize" uses POST /auth/token)."""
+    return render(request, "docs.html", {"title": request.app.title, "openapi_url": request.app.openapi_url})
+
+
 def render_error_page(request: Request, status: int, message: str, headers: Mapping[str, str] | None) -> Response:
     """The styled error page used for page routes."""
     response = render(request, "error.html", {"status": status, "message": message}, status_code=status)

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -68,7 +68,8 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         # Writers take the write lock up front: a deferred transaction that later tries to
         # upgrade fails with "database is locked" instead of waiting busy_timeout.
         mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
-        conn.exec_driver_sql(f"BEGIN {mode}")
+        if mode != "NONE":  # NONE: single-statement reads, each its own implicit transaction
+            conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
@@ -80,24 +81,40 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.session_factory = sessionmaker(engine, expire_on_commit=False, autoflush=False)
-        capacity = 1 if self.is_sqlite else settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW
+        capacity = settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW
         self.limiter = anyio.CapacityLimiter(capacity)
+        # SQLite units of work run one at a time on the event loop, so one connection for
+        # reads (autocommit: every read statement is its own snapshot) and one for writes
+        # (BEGIN IMMEDIATE) serve them all without a pool checkout per request.
+        self._sqlite_conns: dict[bool, Connection] = {}
 
     def session(self, *, write: bool = False) -> Session:
-        """A new session; for writes on SQLite its transaction starts with BEGIN IMMEDIATE."""
+        """A new pooled session; for writes on SQLite its transaction starts with BEGIN IMMEDIATE."""
         session = self.session_factory()
         if write and self.is_sqlite:
             session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         return session
 
     def call(self, fn: Callable[Concatenate[Session, P], T], write: bool, *args: P.args, **kw: P.kwargs) -> T:
-        """Run one unit of work in a fresh session; roll back on error, always close."""
+        """Run one unit of work in a fresh pooled session (any thread); roll back on error."""
         with self.session(write=write) as session:
-            try:
-                return fn(session, *args, **kw)
-            except BaseException:
-                session.rollback()
-                raise
+            return self._guarded(session, fn, *args, **kw)
+
+    @staticmethod
+    def _guarded(session: Session, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        try:
+            return fn(session, *args, **kw)
+        except BaseException:
+            session.rollback()
+            raise
+
+    def _sqlite_session(self, write: bool) -> Session:
+        conn = self._sqlite_conns.get(write)
+        if conn is None or conn.closed or conn.invalidated:
+            mode = "IMMEDIATE" if write else "NONE"
+            conn = self.engine.connect().execution_options(**{SQLITE_BEGIN: mode})
+            self._sqlite_conns[write] = conn
+        return Session(bind=conn, expire_on_commit=False, autoflush=False)
 
     async def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
         """Run a read-only unit of work without blocking the event loop on the network."""
@@ -109,9 +126,13 @@ class Database:
 
     async def _run(self, fn: Callable[Concatenate[Session, P], T], write: bool, *args: P.args, **kw: P.kwargs) -> T:
         if self.is_sqlite:
-            return self.call(fn, write, *args, **kw)
+            with self._sqlite_session(write) as session:
+                return self._guarded(session, fn, *args, **kw)
         return await anyio.to_thread.run_sync(lambda: self.call(fn, write, *args, **kw), limiter=self.limiter)
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close the SQLite connections and every pooled connection."""
+        for conn in self._sqlite_conns.values():
+            conn.close()
+        self._sqlite_conns.clear()
         self.engine.dispose()

@@ -5,62 +5,97 @@ list endpoint is the hottest path in the app and ORM objects for 50 rows cost mo
 the query itself.
 """
 
-from datetime import date
+from datetime import date, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.errors import NotFound
 from backend.models import Todo, User
-from backend.models.base import utcnow
+from backend.models.base import ISO_UTC_FORMAT, iso_date, iso_utc, utcnow
 from backend.schemas.todos import SortKey, TodoCreate, TodoQuery
 
 TodoRow = dict[str, Any]
 
+_TABLE = Todo.__table__
+_T = _TABLE.c
+_U = User.__table__.c
+# Core columns (no ORM entities to build) with dates rendered as text by the database,
+# in TodoRead's field order: rows go to JSON nearly as they come.
 TODO_COLUMNS = (
-    Todo.id,
-    Todo.owner_id,
-    Todo.title,
-    Todo.description,
-    Todo.priority,
-    Todo.complete,
-    Todo.due_date,
-    Todo.created_at,
-    Todo.updated_at,
+    _T.id,
+    _T.owner_id,
+    _T.title,
+    _T.description,
+    _T.priority,
+    _T.complete,
+    iso_date(_T.due_date).label("due_date"),
+    iso_utc(_T.created_at).label("created_at"),
+    iso_utc(_T.updated_at).label("updated_at"),
 )
+TODO_KEYS = tuple(column.key for column in TODO_COLUMNS)
 _SORTS: dict[str, tuple[Any, ...]] = {
-    "created_at": (Todo.created_at.asc(), Todo.id.asc()),
-    "-created_at": (Todo.created_at.desc(), Todo.id.desc()),
-    "priority": (Todo.priority.asc(), Todo.id.asc()),
-    "-priority": (Todo.priority.desc(), Todo.id.desc()),
+    "created_at": (_T.created_at.asc(), _T.id.asc()),
+    "-created_at": (_T.created_at.desc(), _T.id.desc()),
+    "priority": (_T.priority.asc(), _T.id.asc()),
+    "-priority": (_T.priority.desc(), _T.id.desc()),
     # Dated todos first either way; undated ones sort last.
-    "due_date": (Todo.due_date.is_(None), Todo.due_date.asc(), Todo.id.asc()),
-    "-due_date": (Todo.due_date.is_(None), Todo.due_date.desc(), Todo.id.desc()),
-    "title": (Todo.title.asc(), Todo.id.asc()),
+    "due_date": (_T.due_date.is_(None), _T.due_date.asc(), _T.id.asc()),
+    "-due_date": (_T.due_date.is_(None), _T.due_date.desc(), _T.id.desc()),
+    "title": (_T.title.asc(), _T.id.asc()),
 }
-_ONE = select(*TODO_COLUMNS).where(Todo.id == bindparam("tid"), Todo.owner_id == bindparam("uid"))
-_COUNT_UP = update(User).where(User.id == bindparam("uid")).values(todo_count=User.todo_count + 1)
-_COUNT_DOWN = update(User).where(User.id == bindparam("uid")).values(todo_count=User.todo_count - 1)
+_ONE = select(*TODO_COLUMNS).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"))
+_COUNT_UP = update(User.__table__).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count + 1)
+_COUNT_DOWN = update(User.__table__).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count - 1)
 
 
-def _filters(query: TodoQuery) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = []
-    if query.complete is not None:
-        conditions.append(Todo.complete.is_(query.complete))
-    if query.priority is not None:
-        conditions.append(Todo.priority == query.priority)
-    if query.q:
-        conditions.append(
-            or_(Todo.title.icontains(query.q, autoescape=True), Todo.description.icontains(query.q, autoescape=True))
-        )
-    return conditions
+def _as_row(values: dict[str, Any]) -> TodoRow:
+    """Written values in the same text form and field order as rows read back."""
+    due = values["due_date"]
+    return {
+        **{key: values[key] for key in TODO_KEYS},
+        "due_date": due.isoformat() if isinstance(due, date) else due,
+        "created_at": _iso(values["created_at"]),
+        "updated_at": _iso(values["updated_at"]),
+    }
 
 
-def _page(
-    stmt: Select[*tuple[Any, ...]], sort: SortKey, limit: int, offset: int
-) -> Select[*tuple[Any, ...]]:
-    return stmt.order_by(*_SORTS[sort]).limit(limit).offset(offset)
+def _iso(value: datetime | str) -> str:
+    return value.strftime(ISO_UTC_FORMAT) if isinstance(value, datetime) else value
+
+
+def like_pattern(text: str) -> str:
+    """`%text%` for LIKE with `\\`, `%` and `_` escaped."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@cache
+def _list_statements(sort: SortKey, complete: bool, priority: bool, search: bool) -> tuple[Select[Any], Select[Any]]:
+    """The page and count statements for one combination of filters, built once.
+
+    Every value is a bound parameter, so a statement object is reused for every request
+    with that shape and SQLAlchemy never rebuilds or re-keys it.
+    """
+    conditions = [_T.owner_id == bindparam("uid")]
+    if complete:
+        conditions.append(_T.complete == bindparam("complete"))
+    if priority:
+        conditions.append(_T.priority == bindparam("priority"))
+    if search:
+        pattern = bindparam("pattern")
+        conditions.append(or_(_T.title.ilike(pattern, escape="\\"), _T.description.ilike(pattern, escape="\\")))
+    page = (
+        select(*TODO_COLUMNS)
+        .where(*conditions)
+        .order_by(*_SORTS[sort])
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    count = select(func.count()).select_from(_TABLE).where(*conditions)
+    return page, count
 
 
 def list_for_owner(session: Session, *, owner_id: int, todo_count: int, query: TodoQuery) -> tuple[list[TodoRow], int]:
@@ -69,19 +104,22 @@ def list_for_owner(session: Session, *, owner_id: int, todo_count: int, query: T
     The unfiltered total is the counter kept on the user row, so a user with 10,000 todos
     never pays for counting them; a filtered total is counted only when the page is full.
     """
-    conditions = _filters(query)
-    stmt = _page(
-        select(*TODO_COLUMNS).where(Todo.owner_id == owner_id, *conditions), query.sort, query.limit, query.offset
-    )
-    rows = [row._asdict() for row in session.execute(stmt)]
-    if not conditions:
+    filtered = query.complete is not None or query.priority is not None or bool(query.q)
+    page, count = _list_statements(query.sort, query.complete is not None, query.priority is not None, bool(query.q))
+    params: dict[str, Any] = {"uid": owner_id, "limit": query.limit, "offset": query.offset}
+    if query.complete is not None:
+        params["complete"] = query.complete
+    if query.priority is not None:
+        params["priority"] = query.priority
+    if query.q:
+        params["pattern"] = like_pattern(query.q)
+    rows = [dict(zip(TODO_KEYS, row, strict=True)) for row in session.execute(page, params).all()]
+    if not filtered:
         total = todo_count
     elif len(rows) < query.limit and (rows or query.offset == 0):
         total = query.offset + len(rows)
     else:
-        total = session.execute(
-            select(func.count()).select_from(Todo).where(Todo.owner_id == owner_id, *conditions)
-        ).scalar_one()
+        total = session.execute(count, params).scalar_one()
     return rows, total
 
 
@@ -90,39 +128,39 @@ def get_for_owner(session: Session, *, todo_id: int, owner_id: int) -> TodoRow:
     row = session.execute(_ONE, {"tid": todo_id, "uid": owner_id}).first()
     if row is None:
         raise NotFound("Todo not found")
-    return row._asdict()
+    return dict(zip(TODO_KEYS, row, strict=True))
 
 
 def create(session: Session, *, owner_id: int, data: TodoCreate) -> TodoRow:
     """Insert a todo and keep the owner's counter in step."""
     now = utcnow()
     values = {**data.model_dump(), "owner_id": owner_id, "created_at": now, "updated_at": now}
-    result = session.execute(insert(Todo).values(values))
+    result = session.execute(insert(_TABLE).values(values))
     session.execute(_COUNT_UP, {"uid": owner_id})
     session.commit()
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
-    return {"id": todo_id, **values}
+    return _as_row({"id": todo_id, **values})
 
 
 def replace(session: Session, *, todo: TodoRow, data: TodoCreate) -> TodoRow:
     """Replace every editable field of a todo the caller owns."""
     values = {**data.model_dump(), "updated_at": utcnow()}
-    session.execute(update(Todo).where(Todo.id == todo["id"]).values(values))
+    session.execute(update(_TABLE).where(_T.id == todo["id"]).values(values))
     session.commit()
-    return {**todo, **values}
+    return _as_row({**todo, **values})
 
 
 def set_complete(session: Session, *, todo: TodoRow, complete: bool) -> TodoRow:
     """Mark a todo done or not done."""
     values = {"complete": complete, "updated_at": utcnow()}
-    session.execute(update(Todo).where(Todo.id == todo["id"]).values(values))
+    session.execute(update(_TABLE).where(_T.id == todo["id"]).values(values))
     session.commit()
-    return {**todo, **values}
+    return _as_row({**todo, **values})
 
 
 def delete_for_owner(session: Session, *, todo_id: int, owner_id: int) -> None:
     """Delete one of the owner's todos; someone else's is NotFound."""
-    result = session.execute(delete(Todo).where(Todo.id == todo_id, Todo.owner_id == owner_id))
+    result = session.execute(delete(_TABLE).where(_T.id == todo_id, _T.owner_id == owner_id))
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound("Todo not found")
     session.execute(_COUNT_DOWN, {"uid": owner_id})
@@ -131,7 +169,7 @@ def delete_for_owner(session: Session, *, todo_id: int, owner_id: int) -> None:
 
 def delete_any(session: Session, *, todo_id: int) -> None:
     """Admin: delete any todo."""
-    owner_id = session.execute(select(Todo.owner_id).where(Todo.id == todo_id)).scalar_one_or_none()
+    owner_id = session.execute(select(_T.owner_id).where(_T.id == todo_id)).scalar_one_or_none()
     if owner_id is None:
         raise NotFound("Todo not found")
     delete_for_owner(session, todo_id=todo_id, owner_id=owner_id)
@@ -139,11 +177,14 @@ def delete_any(session: Session, *, todo_id: int) -> None:
 
 def list_all(session: Session, *, owner: str | None, limit: int, offset: int) -> tuple[list[TodoRow], int]:
     """Admin: a page of every user's todos with their owner's username, newest first."""
-    conditions = [User.username_key == owner.lower()] if owner else []
-    base = select(*TODO_COLUMNS, User.username.label("owner")).join(User, User.id == Todo.owner_id).where(*conditions)
-    rows = [row._asdict() for row in session.execute(_page(base, "-created_at", limit, offset))]
+    conditions = [_U.username_key == owner.lower()] if owner else []
+    base = (
+        select(*TODO_COLUMNS, _U.username.label("owner")).join(User.__table__, _U.id == _T.owner_id).where(*conditions)
+    )
+    page = base.order_by(*_SORTS["-created_at"]).limit(limit).offset(offset)
+    rows = [dict(zip((*TODO_KEYS, "owner"), row, strict=True)) for row in session.execute(page).all()]
     total = session.execute(
-        select(func.count()).select_from(Todo).join(User, User.id == Todo.owner_id).where(*conditions)
+        select(func.count()).select_from(_TABLE).join(User.__table__, _U.id == _T.owner_id).where(*conditions)
     ).scalar_one()
     return rows, total
 
@@ -151,14 +192,14 @@ def list_all(session: Session, *, owner: str | None, limit: int, offset: int) ->
 def is_overdue(todo: TodoRow, today: date) -> bool:
     """Open and past its due date."""
     due = todo["due_date"]
-    return not todo["complete"] and due is not None and due < today
+    return not todo["complete"] and due is not None and date.fromisoformat(due) < today
 
 
 def for_display(rows: list[TodoRow], today: date) -> list[TodoRow]:
     """Rows plus what the page shows: overdue flag and a readable due label."""
     shown = []
     for row in rows:
-        due = row["due_date"]
+        due = None if row["due_date"] is None else date.fromisoformat(row["due_date"])
         label = "" if due is None else "today" if due == today else due.strftime("%d %b %Y")
         shown.append({**row, "overdue": is_overdue(row, today), "due_label": label})
     return shown

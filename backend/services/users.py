@@ -41,12 +41,13 @@ class Credentials:
 
 # Built once: one statement checks the user exists, is active, the token's version
 # matches (no password change since) and the token was not revoked.
+_U = User.__table__.c
 _PRINCIPAL = (
-    select(User.id, User.username, User.role, User.todo_count)
-    .where(User.id == bindparam("uid"))
-    .where(User.is_active.is_(True))
-    .where(User.token_version == bindparam("ver"))
-    .where(~exists().where(RevokedToken.jti == bindparam("jti")))
+    select(_U.id, _U.username, _U.role, _U.todo_count)
+    .where(_U.id == bindparam("uid"))
+    .where(_U.is_active.is_(True))
+    .where(_U.token_version == bindparam("ver"))
+    .where(~exists().where(RevokedToken.__table__.c.jti == bindparam("jti")))
 )
 
 
