@@ -12,7 +12,7 @@ from backend.core import security
 from backend.core.config import Settings
 from backend.core.errors import NotAuthenticated, PermissionDenied
 from backend.core.ratelimit import Throttle
-from backend.core.tokens import InvalidToken, read_token
+from backend.core.tokens import InvalidToken, TokenReader
 from backend.core.web import session_cookie_name
 from backend.database.session import Database
 from backend.services import todos as todo_service
@@ -66,13 +66,14 @@ async def _check_csrf(request: Request, secret: str, session_id: str) -> None:
 
 
 async def _principal(request: Request, settings: Settings, db: Database, bearer: str | None) -> Principal | None:
+    tokens: TokenReader = request.app.state.tokens
     token, via_cookie = bearer, False
     if token is None:
         token, via_cookie = request.cookies.get(session_cookie_name(settings)), True
     if not token:
         return None
     try:
-        claims = read_token(token, secret=settings.secret_key)
+        claims = tokens.read(token)
     except InvalidToken:
         return None
     row = await db.read(

@@ -13,6 +13,7 @@ from backend.core.config import Settings, get_settings
 from backend.core.errors import register_error_handlers
 from backend.core.observability import Metrics, RequestContextMiddleware, configure_logging, metrics_endpoint
 from backend.core.ratelimit import Throttle
+from backend.core.tokens import TokenReader
 from backend.core.web import (
     STATIC_DIR,
     BodySizeLimitMiddleware,
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.db = db
     app.state.throttle = Throttle(settings)
+    app.state.tokens = TokenReader(settings.secret_key)
     app.state.auth = AuthContext(db, app.state.throttle, settings, anyio.CapacityLimiter(HASH_THREADS))
     app.state.templates = build_templates(version)
     app.state.metrics = Metrics() if settings.METRICS_ENABLED else None

@@ -1,6 +1,8 @@
 """All JWT code: access tokens are HS256 with sub, exp, iat, jti and ver."""
 
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -58,3 +60,30 @@ def read_token(token: str, *, secret: str) -> TokenClaims:
     if not jti or len(jti) > 36:
         raise InvalidToken("bad jti")
     return TokenClaims(user_id=user_id, jti=jti, version=version, expires_at=expires)
+
+
+class TokenReader:
+    """`read_token` with a bounded memo of verified tokens.
+
+    Decoding and verifying a JWT is the most expensive step of an authenticated request;
+    a token's claims never change, so a verified one is remembered (expiry is still checked
+    on every use, and revocation is checked in the database by the caller).
+    """
+
+    def __init__(self, secret: str, size: int = 4096) -> None:
+        self._secret = secret
+        self._size = size
+        self._verified: OrderedDict[str, TokenClaims] = OrderedDict()
+
+    def read(self, token: str) -> TokenClaims:
+        """Claims of a valid, unexpired token, or InvalidToken."""
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = read_token(token, secret=self._secret)
+            self._verified[token] = claims
+            if len(self._verified) > self._size:
+                self._verified.popitem(last=False)
+        elif claims.expires_at.timestamp() <= time.time():
+            del self._verified[token]
+            raise InvalidToken("expired")
+        return claims
