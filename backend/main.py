@@ -1,17 +1,25 @@
 """The application factory; `backend.main:app` is the entry point."""
 
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import FastAPI
+from prometheus_client import multiprocess
 from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend import __version__
 from backend.core.config import Settings, get_settings
 from backend.core.errors import register_error_handlers
-from backend.core.observability import Metrics, RequestContextMiddleware, configure_logging, metrics_endpoint
+from backend.core.observability import (
+    Metrics,
+    RequestContextMiddleware,
+    configure_logging,
+    metrics_endpoint,
+    multiprocess_mode,
+)
 from backend.core.ratelimit import Throttle
 from backend.core.tokens import TokenReader
 from backend.core.web import (
@@ -41,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
         db.dispose()
+        if multiprocess_mode():
+            # Live gauges (requests in flight) must stop counting this worker.
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
     app = FastAPI(
         title="Todo monolith",

@@ -13,7 +13,7 @@ import anyio
 
 from backend.core import security
 from backend.core.config import Settings
-from backend.core.errors import BadRequest, InvalidInput, NotAuthenticated
+from backend.core.errors import BadRequest, InvalidInput, NotAuthenticated, RateLimited
 from backend.core.ratelimit import Throttle
 from backend.core.tokens import IssuedToken, issue_token
 from backend.database.session import Database
@@ -51,7 +51,11 @@ def check_password_policy(password: str, *, username: str, email: str, field: st
 async def login(ctx: AuthContext, *, username: str, password: str, client_ip: str) -> IssuedToken:
     """Check credentials under the login throttles and issue a token."""
     db, throttle, settings = ctx.db, ctx.throttle, ctx.settings
-    await throttle.check_login(client_ip, username)
+    try:
+        await throttle.check_login(client_ip, username)
+    except RateLimited:
+        logger.warning("login throttled", extra={"event": "login_throttled", "username": username, "client": client_ip})
+        raise
     creds = await db.read(user_service.find_credentials, login=username)
     ok, new_hash = await _in_thread(ctx, security.verify_password, password, creds.hashed_password if creds else None)
     if creds is None or not ok:
@@ -72,7 +76,11 @@ async def login(ctx: AuthContext, *, username: str, password: str, client_ip: st
 async def register(ctx: AuthContext, *, data: UserCreate, client_ip: str) -> User:
     """Create an account after the password policy and the sign-up throttle."""
     db, throttle = ctx.db, ctx.throttle
-    await throttle.consume(throttle.limits.register, "register", client_ip)
+    try:
+        await throttle.consume(throttle.limits.register, "register", client_ip)
+    except RateLimited:
+        logger.warning("registration throttled", extra={"event": "register_throttled", "client": client_ip})
+        raise
     check_password_policy(data.password, username=data.username, email=str(data.email))
     hashed = await _in_thread(ctx, security.hash_password, data.password)
     user = await db.write(user_service.create, data=data, hashed_password=hashed)

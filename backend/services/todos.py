@@ -7,9 +7,9 @@ the query itself.
 
 from datetime import date, datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, String, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.errors import NotFound
@@ -19,9 +19,10 @@ from backend.schemas.todos import SortKey, TodoCreate, TodoQuery
 
 TodoRow = dict[str, Any]
 
-_TABLE = Todo.__table__
+_TABLE = cast(Table, Todo.__table__)
+_USERS = cast(Table, User.__table__)
 _T = _TABLE.c
-_U = User.__table__.c
+_U = _USERS.c
 # Core columns (no ORM entities to build) with dates rendered as text by the database,
 # in TodoRead's field order: rows go to JSON nearly as they come.
 TODO_COLUMNS = (
@@ -47,8 +48,8 @@ _SORTS: dict[str, tuple[Any, ...]] = {
     "title": (_T.title.asc(), _T.id.asc()),
 }
 _ONE = select(*TODO_COLUMNS).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"))
-_COUNT_UP = update(User.__table__).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count + 1)
-_COUNT_DOWN = update(User.__table__).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count - 1)
+_COUNT_UP = update(_USERS).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count + 1)
+_COUNT_DOWN = update(_USERS).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count - 1)
 
 
 def _as_row(values: dict[str, Any]) -> TodoRow:
@@ -85,7 +86,7 @@ def _list_statements(sort: SortKey, complete: bool, priority: bool, search: bool
     if priority:
         conditions.append(_T.priority == bindparam("priority"))
     if search:
-        pattern = bindparam("pattern")
+        pattern = bindparam("pattern", type_=String())
         conditions.append(or_(_T.title.ilike(pattern, escape="\\"), _T.description.ilike(pattern, escape="\\")))
     page = (
         select(*TODO_COLUMNS)
@@ -178,13 +179,11 @@ def delete_any(session: Session, *, todo_id: int) -> None:
 def list_all(session: Session, *, owner: str | None, limit: int, offset: int) -> tuple[list[TodoRow], int]:
     """Admin: a page of every user's todos with their owner's username, newest first."""
     conditions = [_U.username_key == owner.lower()] if owner else []
-    base = (
-        select(*TODO_COLUMNS, _U.username.label("owner")).join(User.__table__, _U.id == _T.owner_id).where(*conditions)
-    )
+    base = select(*TODO_COLUMNS, _U.username.label("owner")).join(_USERS, _U.id == _T.owner_id).where(*conditions)
     page = base.order_by(*_SORTS["-created_at"]).limit(limit).offset(offset)
     rows = [dict(zip((*TODO_KEYS, "owner"), row, strict=True)) for row in session.execute(page).all()]
     total = session.execute(
-        select(func.count()).select_from(_TABLE).join(User.__table__, _U.id == _T.owner_id).where(*conditions)
+        select(func.count()).select_from(_TABLE).join(_USERS, _U.id == _T.owner_id).where(*conditions)
     ).scalar_one()
     return rows, total
 
