@@ -69,7 +69,9 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         # upgrade fails with "database is locked" instead of waiting busy_timeout.
         mode = conn.get_execution_options().get(SQLITE_BEGIN, "DEFERRED")
         if mode != "NONE":  # NONE: single-statement reads, each its own implicit transaction
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            # Straight to the driver, as psycopg and PyMySQL begin theirs: transaction
+            # control, not a statement of the request.
+            conn.connection.driver_connection.execute(f"BEGIN {mode}")
 
     return engine
 
