@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if app.state.metrics:
-        app.add_route("/metrics", metrics_endpoint, include_in_schema=False)
+        app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR, version=version), name="static")
 
     # Added innermost first: gzip, body limit, security headers, request context, proxy headers.

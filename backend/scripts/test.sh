@@ -5,8 +5,8 @@
 set -euo pipefail
 source "$(dirname "$0")/_common.sh"
 ensure_venv backend/requirements-dev.txt
-# The browser and nginx tests need Debian's chromium and nginx.
-ensure_apt chromium nginx
+# The browser, nginx and Redis-outage tests need Debian's chromium, nginx and redis-server.
+ensure_apt chromium nginx redis-server
 "$VENV/bin/ruff" check backend
 "$VENV/bin/ruff" format --check backend
 "$VENV/bin/mypy" backend
