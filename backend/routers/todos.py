@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
@@ -87,9 +88,18 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
+async def _list_query(request: Request) -> TodoQuery:
+    """The list's filter form sends empty fields for "All" / "Any": they mean "not set"."""
+    params = {key: value for key, value in request.query_params.items() if value != ""}
+    try:
+        return TodoQuery.model_validate(params)
+    except ValidationError as exc:
+        raise RequestValidationError(exc.errors(include_url=False)) from None
+
+
 @pages.get("/todo-page", response_class=HTMLResponse, name="todo_page")
 async def todo_page(
-    request: Request, query: Annotated[TodoQuery, Query()], principal: CurrentUser, db: DbDep
+    request: Request, query: Annotated[TodoQuery, Depends(_list_query)], principal: CurrentUser, db: DbDep
 ) -> HTMLResponse:
     """The todo list with filters, sort, paging, toggle and delete."""
     rows, total = await db.read(

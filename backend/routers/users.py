@@ -84,9 +84,10 @@ async def _account(
     errors: dict[str, list[str]] | None = None,
     notice: str | None = None,
     status: int = 200,
+    values: dict[str, str] | None = None,
 ) -> HTMLResponse:
     user = await db.read(user_service.get_by_id, user_id=principal_id)
-    context = {"user": user, "errors": errors or {}, "notice": notice}
+    context = {"user": user, "errors": errors or {}, "notice": notice, "values": values or {}}
     return render(request, "account.html", context, status_code=status)
 
 
@@ -120,6 +121,6 @@ async def account_phone_submit(request: Request, principal: CurrentUser, db: DbD
     phone = (await form_fields(request)).get("phone_number", "").strip()
     if phone and not re.fullmatch(PHONE_PATTERN, phone):
         errors = {"phone_number": ["Use an optional + and 7 to 15 digits."]}
-        return await _account(request, principal.id, db, errors=errors, status=422)
+        return await _account(request, principal.id, db, errors=errors, status=422, values={"phone_number": phone})
     await db.write(user_service.set_phone_number, user_id=principal.id, phone_number=phone or None)
     return await _account(request, principal.id, db, notice="Phone number saved.")

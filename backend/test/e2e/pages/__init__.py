@@ -1,0 +1,9 @@
+"""Page objects: one class per screen, holding its locators and the steps people take."""
+
+from .account import AccountPage
+from .admin import AdminPage
+from .base import BasePage
+from .login import LoginPage, RegisterPage
+from .todos import TodoFormPage, TodoListPage
+
+__all__ = ["AccountPage", "AdminPage", "BasePage", "LoginPage", "RegisterPage", "TodoFormPage", "TodoListPage"]

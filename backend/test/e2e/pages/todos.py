@@ -1,0 +1,135 @@
+"""The todo list (filters, toggle, delete) and the add / edit form."""
+
+from __future__ import annotations
+
+from playwright.sync_api import Locator, expect
+
+from .base import BasePage
+
+
+class TodoListPage(BasePage):
+    path = "/todo-page"
+
+    @property
+    def items(self) -> Locator:
+        return self.page.locator("#todo-list > li.todo")
+
+    @property
+    def titles(self) -> Locator:
+        return self.items.locator(".todo-title")
+
+    def item(self, title: str) -> Locator:
+        return self.items.filter(has=self.page.locator(".todo-title").get_by_text(title, exact=True))
+
+    def item_id(self, title: str) -> int:
+        return int(self.item(title).get_attribute("data-todo-id") or 0)
+
+    @property
+    def empty_new(self) -> Locator:
+        return self.page.locator("#empty-new")
+
+    @property
+    def empty_filtered(self) -> Locator:
+        return self.page.locator("#empty-filtered")
+
+    @property
+    def summary(self) -> Locator:
+        return self.page.locator("#list-summary")
+
+    @property
+    def dialog(self) -> Locator:
+        return self.page.locator("dialog#confirm-dialog")
+
+    @property
+    def live_status(self) -> Locator:
+        return self.page.locator("#live-status")
+
+    # filters ----------------------------------------------------------------------------
+
+    def filter(
+        self,
+        *,
+        status: str | None = None,
+        priority: str | None = None,
+        search: str | None = None,
+        sort: str | None = None,
+    ) -> None:
+        """Set the given controls (by their visible labels) and apply."""
+        form = self.page.get_by_role("search", name="Filter todos")
+        if search is not None:
+            form.get_by_label("Search").fill(search)
+        if status is not None:
+            form.get_by_label("Status").select_option(label=status)
+        if priority is not None:
+            form.get_by_label("Priority").select_option(label=priority)
+        if sort is not None:
+            form.get_by_label("Sort").select_option(label=sort)
+        with self.page.expect_navigation():
+            form.get_by_role("button", name="Apply").click()
+
+    # toggle -----------------------------------------------------------------------------
+
+    def checkbox(self, title: str) -> Locator:
+        return self.item(title).get_by_role("checkbox")
+
+    def toggle_button(self, title: str) -> Locator:
+        return self.item(title).locator(".toggle-button")
+
+    def toggle_with_checkbox(self, title: str) -> None:
+        self.checkbox(title).click()
+
+    def toggle_with_button(self, title: str) -> None:
+        with self.page.expect_navigation():
+            self.toggle_button(title).click()
+
+    # edit and delete -------------------------------------------------------------------------
+
+    def edit(self, title: str) -> None:
+        self.item(title).get_by_role("link", name="Edit").click()
+        self.page.wait_for_url("**/edit-todo-page/*")
+
+    def delete_link(self, title: str) -> Locator:
+        return self.item(title).get_by_role("link", name="Delete")
+
+    def open_delete_dialog(self, title: str) -> Locator:
+        self.delete_link(title).click()
+        expect(self.dialog).to_be_visible()
+        return self.dialog
+
+
+class TodoFormPage(BasePage):
+    path = "/add-todo-page"
+
+    def fill(
+        self,
+        *,
+        title: str | None = None,
+        description: str | None = None,
+        priority: int | None = None,
+        due_date: str | None = None,
+        done: bool | None = None,
+    ) -> None:
+        if title is not None:
+            self.page.get_by_label("Title").fill(title)
+        if description is not None:
+            self.page.get_by_label("Description").fill(description)
+        if priority is not None:
+            self.page.get_by_label("Priority").select_option(str(priority))
+        if due_date is not None:
+            self.page.get_by_label("Due date").fill(due_date)
+        if done is not None:
+            self.page.get_by_label("Done").set_checked(done)
+
+    def submit(self) -> None:
+        with self.page.expect_navigation():
+            self.page.locator("main form button[type=submit]").click()
+
+    def add(self, **fields: object) -> None:
+        """Open the add form, fill it in and save; ends on the list."""
+        self.open()
+        self.fill(**fields)  # type: ignore[arg-type]
+        self.submit()
+        self.page.wait_for_url("**/todo-page")
+
+    def errors_for(self, field_id: str) -> Locator:
+        return self.page.locator(f"#{field_id}-error")

@@ -1,0 +1,95 @@
+// The only module that talks to the server. Same-origin cookie session, CSRF header from
+// the <meta name="csrf-token"> tag, `{detail}` parsed into a typed ApiError.
+
+export class ApiError extends Error {
+  /**
+   * @param {number} status HTTP status, or 0 when the server could not be reached
+   * @param {string} message a sentence fit to show to the user
+   * @param {unknown} detail the raw `detail` of the answer, if any
+   */
+  constructor(status, message, detail = null) {
+    super(message);
+    this.name = "ApiError";
+    this.status = status;
+    this.detail = detail;
+  }
+
+  get isUnauthenticated() {
+    return this.status === 401;
+  }
+
+  get isNotFound() {
+    return this.status === 404;
+  }
+}
+
+function csrfToken() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  return meta ? meta.getAttribute("content") || "" : "";
+}
+
+function messageFrom(detail, status) {
+  if (typeof detail === "string" && detail) {
+    return detail;
+  }
+  if (Array.isArray(detail) && detail.length > 0) {
+    return detail
+      .map((item) => (item && typeof item.msg === "string" ? item.msg : ""))
+      .filter(Boolean)
+      .join("; ");
+  }
+  return `The request failed (HTTP ${status}).`;
+}
+
+/**
+ * Call the JSON API.
+ * @param {string} method
+ * @param {string} path same-origin path, e.g. "/todos/3"
+ * @param {object} [body] sent as JSON
+ * @returns {Promise<any>} the parsed JSON answer, or null for an empty one
+ */
+export async function request(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (!["GET", "HEAD"].includes(method)) {
+    headers["X-CSRF-Token"] = csrfToken();
+  }
+  const init = { method, headers, credentials: "same-origin", cache: "no-store" };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, "Could not reach the server. Check your connection and try again.");
+  }
+  const type = response.headers.get("Content-Type") || "";
+  let data = null;
+  if (response.status !== 204 && type.includes("application/json")) {
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+  }
+  if (!response.ok) {
+    const detail = data && typeof data === "object" ? data.detail : null;
+    throw new ApiError(response.status, messageFrom(detail, response.status), detail);
+  }
+  return data;
+}
+
+export const api = {
+  getTodo: (id) => request("GET", `/todos/${encodeURIComponent(id)}`),
+  replaceTodo: (id, todo) => request("PUT", `/todos/todo/${encodeURIComponent(id)}`, todo),
+  deleteTodo: (id) => request("DELETE", `/todos/todo/${encodeURIComponent(id)}`),
+  /** For paths the server rendered into a data-api-path attribute. */
+  delete: (path) => request("DELETE", path),
+};
+
+/** Send the browser to the login page, coming back here afterwards. */
+export function redirectToLogin() {
+  const next = window.location.pathname + window.location.search;
+  window.location.assign(`/login-page?next=${encodeURIComponent(next)}`);
+}

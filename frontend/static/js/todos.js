@@ -1,0 +1,161 @@
+// The todo list, enhanced: the checkbox toggles in place and "Delete" asks in a <dialog>
+// and removes the row, both without reloading. Without this script the same controls are
+// a plain form post (toggle) and a link to a confirmation page (delete).
+import { api, ApiError, redirectToLogin } from "./api.js";
+import { announce, confirmWith, supportsDialog } from "./ui.js";
+
+const list = document.getElementById("todo-list");
+const dialog = document.getElementById("confirm-dialog");
+const busy = new Set();
+
+/** The server decides "overdue" with the UTC date; so do we. */
+function todayUtc() {
+  return new Date().toISOString().slice(0, 10);
+}
+
+function fail(error, what) {
+  if (error instanceof ApiError && error.isUnauthenticated) {
+    redirectToLogin();
+    return;
+  }
+  const reason = error instanceof ApiError ? error.message : "Unexpected error.";
+  announce(`${what} ${reason}`, { error: true });
+}
+
+function showComplete(item, complete) {
+  const due = item.dataset.due || "";
+  const overdue = !complete && due !== "" && due < todayUtc();
+  item.classList.toggle("is-complete", complete);
+  item.classList.toggle("is-overdue", overdue);
+  const overdueBadge = item.querySelector(".badge-overdue");
+  if (overdueBadge) {
+    overdueBadge.hidden = !overdue;
+  }
+  item.querySelector(".badge-done").hidden = !complete;
+  item.querySelector(".toggle-check").checked = complete;
+  const label = item.querySelector(".toggle-button");
+  label.firstChild.textContent = complete ? "Reopen" : "Mark done";
+}
+
+async function toggle(item, checkbox) {
+  const id = item.dataset.todoId;
+  const wanted = checkbox.checked;
+  busy.add(id);
+  item.setAttribute("aria-busy", "true");
+  try {
+    const todo = await api.getTodo(id);
+    const saved = await api.replaceTodo(id, {
+      title: todo.title,
+      description: todo.description,
+      priority: todo.priority,
+      complete: wanted,
+      due_date: todo.due_date,
+    });
+    showComplete(item, saved.complete);
+    announce(saved.complete ? `Marked “${saved.title}” as done.` : `Reopened “${saved.title}”.`);
+  } catch (error) {
+    checkbox.checked = !wanted;
+    if (error instanceof ApiError && error.isNotFound) {
+      removeItem(item);
+      announce("That todo no longer exists.", { error: true });
+    } else {
+      fail(error, "Could not update the todo.");
+    }
+  } finally {
+    busy.delete(id);
+    item.removeAttribute("aria-busy");
+  }
+}
+
+function updateSummary() {
+  const summary = document.getElementById("list-summary");
+  const remaining = list.querySelectorAll(".todo").length;
+  if (summary) {
+    const first = Number(summary.dataset.first);
+    const total = Math.max(Number(summary.dataset.total) - 1, 0);
+    const last = first + remaining - 1;
+    summary.dataset.total = String(total);
+    summary.dataset.last = String(last);
+    summary.querySelector(".summary-range").textContent = `${first}–${last}`;
+    summary.querySelector(".summary-total").textContent = String(total);
+    summary.querySelector(".summary-noun").textContent = total === 1 ? "todo" : "todos";
+    if (remaining === 0) {
+      summary.hidden = true;
+      const nothingAtAll = total === 0 && summary.dataset.filtered !== "true";
+      document.getElementById(nothingAtAll ? "empty-new" : "empty-filtered").hidden = false;
+      if (nothingAtAll) {
+        const filters = document.querySelector(".filters");
+        if (filters) {
+          filters.hidden = true;
+        }
+      }
+    }
+  }
+}
+
+function removeItem(item) {
+  const next = item.nextElementSibling || item.previousElementSibling;
+  item.remove();
+  updateSummary();
+  const target = next ? next.querySelector(".toggle-check") : document.querySelector("main h1");
+  if (target) {
+    if (!next) {
+      target.setAttribute("tabindex", "-1");
+    }
+    target.focus();
+  }
+}
+
+async function remove(item, link) {
+  const title = item.dataset.title;
+  const confirmed = await confirmWith(dialog, {
+    title: "Delete this todo?",
+    text: `“${title}” will be deleted. This cannot be undone.`,
+  });
+  if (!confirmed) {
+    link.focus();
+    return;
+  }
+  try {
+    await api.deleteTodo(item.dataset.todoId);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.isNotFound)) {
+      fail(error, "Could not delete the todo.");
+      link.focus();
+      return;
+    }
+  }
+  removeItem(item);
+  announce(`Deleted “${title}”.`);
+}
+
+function enhance() {
+  if (!list) {
+    return;
+  }
+  for (const item of list.querySelectorAll(".todo")) {
+    item.querySelector(".check").hidden = false;
+    item.querySelector(".toggle-button").hidden = true;
+  }
+  list.addEventListener("click", (event) => {
+    const checkbox = event.target.closest(".toggle-check");
+    if (checkbox && busy.has(checkbox.closest(".todo").dataset.todoId)) {
+      event.preventDefault();
+      return;
+    }
+    const link = event.target.closest("a[data-delete]");
+    if (link && supportsDialog(dialog)) {
+      event.preventDefault();
+      remove(link.closest(".todo"), link);
+    }
+  });
+  list.addEventListener("change", (event) => {
+    const checkbox = event.target.closest(".toggle-check");
+    if (checkbox) {
+      toggle(checkbox.closest(".todo"), checkbox);
+    }
+  });
+  document.documentElement.classList.add("js-todos");
+}
+
+enhance();
