@@ -65,8 +65,13 @@ async def _check_csrf(request: Request, secret: str, session_id: str) -> None:
         raise PermissionDenied("CSRF token missing or incorrect")
 
 
-async def _principal(request: Request, settings: Settings, db: Database, bearer: str | None) -> Principal | None:
-    tokens: TokenReader = request.app.state.tokens
+async def _principal(request: Request, bearer: str | None) -> Principal | None:
+    # App state is read directly (not through SettingsDep/DbDep): this runs on every
+    # authenticated request, and each extra dependency level costs FastAPI real time.
+    state = request.app.state
+    settings: Settings = state.settings
+    tokens: TokenReader = state.tokens
+    db: Database = state.db
     token, via_cookie = bearer, False
     if token is None:
         token, via_cookie = request.cookies.get(session_cookie_name(settings)), True
@@ -90,24 +95,19 @@ async def _principal(request: Request, settings: Settings, db: Database, bearer:
 
 
 async def optional_principal(
-    request: Request, settings: SettingsDep, db: DbDep, bearer: Annotated[str | None, Depends(oauth2_scheme)]
+    request: Request, bearer: Annotated[str | None, Depends(oauth2_scheme)]
 ) -> Principal | None:
     """The signed-in user, or None (for pages that work either way)."""
-    return await _principal(request, settings, db, bearer)
+    return await _principal(request, bearer)
 
 
-async def current_principal(
-    request: Request,
-    settings: SettingsDep,
-    db: DbDep,
-    bearer: Annotated[str | None, Depends(oauth2_scheme)],
-) -> Principal:
+async def current_principal(request: Request, bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
     """The user behind a bearer token or the session cookie; cookie writes need CSRF."""
-    principal = await _principal(request, settings, db, bearer)
+    principal = await _principal(request, bearer)
     if principal is None:
         raise NotAuthenticated(INVALID_CREDENTIALS if bearer or request.cookies else "Not authenticated")
     if principal.via_cookie and request.method not in SAFE_METHODS:
-        await _check_csrf(request, settings.secret_key, principal.session_id)
+        await _check_csrf(request, request.app.state.settings.secret_key, principal.session_id)
     return principal
 
 

@@ -25,10 +25,6 @@ NAMING_CONVENTION = {
 MYSQL_TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
 
 
-# What iso_utc() renders in SQL, for values that never went through the database.
-ISO_UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import NotFound
 from backend.models import Todo, User
-from backend.models.base import ISO_UTC_FORMAT, iso_date, iso_utc, utcnow
+from backend.models.base import iso_date, iso_utc, utcnow
 from backend.schemas.todos import SortKey, TodoCreate, TodoQuery
 
 TodoRow = dict[str, Any]
@@ -48,6 +48,10 @@ _SORTS: dict[str, tuple[Any, ...]] = {
     "title": (_T.title.asc(), _T.id.asc()),
 }
 _ONE = select(*TODO_COLUMNS).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"))
+# Writes, built once too; the SET columns come from the parameters given at execution.
+_INSERT = insert(_TABLE)
+_UPDATE = update(_TABLE).where(_T.id == bindparam("tid"))
+_DELETE = delete(_TABLE).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"))
 _COUNT_UP = update(_USERS).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count + 1)
 _COUNT_DOWN = update(_USERS).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count - 1)
 
@@ -64,7 +68,9 @@ def _as_row(values: dict[str, Any]) -> TodoRow:
 
 
 def _iso(value: datetime | str) -> str:
-    return value.strftime(ISO_UTC_FORMAT) if isinstance(value, datetime) else value
+    if isinstance(value, datetime):  # always UTC (utcnow), as iso_utc() renders it
+        return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
+    return value
 
 
 def like_pattern(text: str) -> str:
@@ -136,7 +142,7 @@ def create(session: Session, *, owner_id: int, data: TodoCreate) -> TodoRow:
     """Insert a todo and keep the owner's counter in step."""
     now = utcnow()
     values = {**data.model_dump(), "owner_id": owner_id, "created_at": now, "updated_at": now}
-    result = session.execute(insert(_TABLE).values(values))
+    result = session.execute(_INSERT, values)
     session.execute(_COUNT_UP, {"uid": owner_id})
     session.commit()
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
@@ -146,7 +152,7 @@ def create(session: Session, *, owner_id: int, data: TodoCreate) -> TodoRow:
 def replace(session: Session, *, todo: TodoRow, data: TodoCreate) -> TodoRow:
     """Replace every editable field of a todo the caller owns."""
     values = {**data.model_dump(), "updated_at": utcnow()}
-    session.execute(update(_TABLE).where(_T.id == todo["id"]).values(values))
+    session.execute(_UPDATE, {"tid": todo["id"], **values})
     session.commit()
     return _as_row({**todo, **values})
 
@@ -154,14 +160,14 @@ def replace(session: Session, *, todo: TodoRow, data: TodoCreate) -> TodoRow:
 def set_complete(session: Session, *, todo: TodoRow, complete: bool) -> TodoRow:
     """Mark a todo done or not done."""
     values = {"complete": complete, "updated_at": utcnow()}
-    session.execute(update(_TABLE).where(_T.id == todo["id"]).values(values))
+    session.execute(_UPDATE, {"tid": todo["id"], **values})
     session.commit()
     return _as_row({**todo, **values})
 
 
 def delete_for_owner(session: Session, *, todo_id: int, owner_id: int) -> None:
     """Delete one of the owner's todos; someone else's is NotFound."""
-    result = session.execute(delete(_TABLE).where(_T.id == todo_id, _T.owner_id == owner_id))
+    result = session.execute(_DELETE, {"tid": todo_id, "uid": owner_id})
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound("Todo not found")
     session.execute(_COUNT_DOWN, {"uid": owner_id})
