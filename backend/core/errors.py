@@ -128,7 +128,8 @@ async def _database_error(request: Request, exc: Exception) -> Response:
         exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
     ):
         return await _server_error(request, exc)
-    logger.warning("database unavailable: %s", type(exc).__name__)
+    orig = getattr(exc, "orig", None)
+    logger.warning("database unavailable: %s: %s", type(exc).__name__, orig if orig is not None else exc)
     headers = {"Retry-After": "1"}
     if is_page_request(request):
         return _page_error(request, 503, "The service is briefly unavailable. Please retry.", headers)

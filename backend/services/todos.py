@@ -142,8 +142,10 @@ def create(session: Session, *, owner_id: int, data: TodoCreate) -> TodoRow:
     """Insert a todo and keep the owner's counter in step."""
     now = utcnow()
     values = {**data.model_dump(), "owner_id": owner_id, "created_at": now, "updated_at": now}
-    result = session.execute(_INSERT, values)
+    # Counter first: on InnoDB the insert's foreign-key check share-locks the owner's row,
+    # and upgrading that lock afterwards deadlocks two concurrent creates of one user.
     session.execute(_COUNT_UP, {"uid": owner_id})
+    result = session.execute(_INSERT, values)
     session.commit()
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
     return _as_row({"id": todo_id, **values})
