@@ -16,10 +16,13 @@ function done(summary, latency, requests)
 end
 
 -- Give every thread a distinct number so rotating scripts start at different ids.
+-- bench_threads keeps them for a done() that reads per-thread globals (seed.lua).
 local next_thread_number = 0
+bench_threads = {}
 function setup(thread)
    thread:set("thread_number", next_thread_number)
    next_thread_number = next_thread_number + 1
+   table.insert(bench_threads, thread)
 end
 
 -- BENCH_IDS="1,2,3" -> {1, 2, 3}

@@ -3,9 +3,14 @@
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 local ids, i
-local headers = {["Content-Type"] = "application/json"}
+local headers = {}
 
 function init(args)
+   -- wrk.format() ignores wrk.headers once given a table: carry over the -H headers.
+   for name, value in pairs(wrk.headers) do
+      headers[name] = value
+   end
+   headers["Content-Type"] = "application/json"
    ids = bench_ids()
    i = (thread_number or 0) * 17
 end
