@@ -3,10 +3,14 @@
 Every dependency here is `async def`, so resolving them never costs a thread-pool hop.
 """
 
+import binascii
+from base64 import b64decode
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPBasic, HTTPBasicCredentials, OAuth2PasswordBearer
+from fastapi.security.utils import get_authorization_scheme_param
+from starlette.requests import HTTPConnection
 
 from backend.core import security
 from backend.core.config import Settings
@@ -27,7 +31,28 @@ CSRF_FIELD = "csrf_token"
 INVALID_CREDENTIALS = "Could not validate credentials"
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
-basic_scheme = HTTPBasic(auto_error=False, description="Username and password, for `GET /login`")
+
+
+class HTTPBasicUTF8(HTTPBasic):
+    """HTTP Basic that reads credentials as UTF-8 (RFC 7617), as curl and browsers send them.
+
+    FastAPI's own decodes them as ASCII and refuses any non-ASCII password.
+    """
+
+    async def __call__(self, request: HTTPConnection) -> HTTPBasicCredentials | None:  # type: ignore[override]
+        scheme, param = get_authorization_scheme_param(request.headers.get("Authorization"))
+        if scheme.lower() != "basic":
+            return None
+        try:
+            username, separator, password = b64decode(param, validate=True).decode("utf-8").partition(":")
+        except (ValueError, UnicodeDecodeError, binascii.Error):
+            username, separator, password = "", "", ""
+        if not separator:
+            raise NotAuthenticated("Invalid authentication credentials", scheme="Basic")
+        return HTTPBasicCredentials(username=username, password=password)
+
+
+basic_scheme = HTTPBasicUTF8(auto_error=False, description="Username and password, for `GET /login`")
 
 
 async def get_settings(request: Request) -> Settings:

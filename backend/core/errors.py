@@ -1,11 +1,13 @@
 """Domain errors and how they become HTTP answers."""
 
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.encoders import jsonable_encoder
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
@@ -110,11 +112,14 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if is_page_request(request):
         return _page_error(request, 422, "The request was not valid.", None)
-    return await request_validation_exception_handler(request, exc)
+    # FastAPI's handler echoes the input; ASCII-escaped JSON keeps a lone surrogate in it
+    # (valid JSON, unencodable as UTF-8) from turning the 422 into a 500.
+    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+    return Response(body, status_code=422, media_type="application/json")
 
 
-async def _server_error(request: Request, exc: Exception) -> Response:
-    # The one catch-all boundary: log the traceback here, tell the client nothing more.
+async def server_error_response(request: Request, exc: Exception) -> Response:
+    """The one catch-all boundary: log the traceback here, tell the client nothing more."""
     logger.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
     if is_page_request(request):
         return _page_error(request, 500, "Something went wrong on our side.", None)
@@ -127,7 +132,7 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     if isinstance(exc, DBAPIError) and not (
         exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
     ):
-        return await _server_error(request, exc)
+        return await server_error_response(request, exc)
     orig = getattr(exc, "orig", None)
     logger.warning("database unavailable: %s: %s", type(exc).__name__, orig if orig is not None else exc)
     headers = {"Retry-After": "1"}
@@ -143,4 +148,4 @@ def register_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(DBAPIError, _database_error)
     app.add_exception_handler(PoolTimeout, _database_error)
-    app.add_exception_handler(Exception, _server_error)
+    app.add_exception_handler(Exception, server_error_response)

@@ -17,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.core.errors import server_error_response
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
@@ -125,13 +127,14 @@ class RequestContextMiddleware:
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
         status = 500
+        started = False
         start = time.perf_counter()
         header = (b"x-request-id", request_id.encode())
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started
             if message["type"] == "http.response.start":
-                status = message["status"]
+                status, started = message["status"], True
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
 
@@ -139,6 +142,14 @@ class RequestContextMiddleware:
             self.metrics.in_flight.inc()
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # The app's 500 boundary, here rather than in Starlette's outermost middleware
+            # so the answer still gets its request id and security headers, and the
+            # logged traceback its request id.
+            if started:
+                raise
+            response = await server_error_response(Request(scope), exc)
+            await response(scope, receive, send_with_id)
         finally:
             duration = time.perf_counter() - start
             route = scope.get("route")

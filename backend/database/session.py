@@ -17,6 +17,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 import anyio
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.config import Settings
@@ -89,6 +90,7 @@ class Database:
         # reads (autocommit: every read statement is its own snapshot) and one for writes
         # (BEGIN IMMEDIATE) serve them all without a pool checkout per request.
         self._sqlite_conns: dict[bool, Connection] = {}
+        self._sqlite_reader: Session | None = None
 
     def session(self, *, write: bool = False) -> Session:
         """A new pooled session; for writes on SQLite its transaction starts with BEGIN IMMEDIATE."""
@@ -110,13 +112,31 @@ class Database:
             session.rollback()
             raise
 
-    def _sqlite_session(self, write: bool) -> Session:
+    def _sqlite_connection(self, write: bool) -> Connection:
         conn = self._sqlite_conns.get(write)
         if conn is None or conn.closed or conn.invalidated:
             mode = "IMMEDIATE" if write else "NONE"
             conn = self.engine.connect().execution_options(**{SQLITE_BEGIN: mode})
             self._sqlite_conns[write] = conn
-        return Session(bind=conn, expire_on_commit=False, autoflush=False)
+        return conn
+
+    def _sqlite_read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        # One long-lived session over the autocommit read connection: building and
+        # tearing down a Session cost as much as the query. Its identity map is emptied
+        # after every unit of work, so no object outlives the request that loaded it.
+        session = self._sqlite_reader
+        if session is None:
+            session = self._sqlite_reader = Session(
+                bind=self._sqlite_connection(False), expire_on_commit=False, autoflush=False
+            )
+        try:
+            return fn(session, *args, **kw)
+        except SQLAlchemyError:
+            self._sqlite_reader = None  # start over on a fresh session (and connection if needed)
+            session.close()
+            raise
+        finally:
+            session.expunge_all()
 
     async def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
         """Run a read-only unit of work without blocking the event loop on the network."""
@@ -127,13 +147,18 @@ class Database:
         return await self._run(fn, True, *args, **kw)
 
     async def _run(self, fn: Callable[Concatenate[Session, P], T], write: bool, *args: P.args, **kw: P.kwargs) -> T:
+        if self.is_sqlite and not write:
+            return self._sqlite_read(fn, *args, **kw)
         if self.is_sqlite:
-            with self._sqlite_session(write) as session:
+            with Session(bind=self._sqlite_connection(True), expire_on_commit=False, autoflush=False) as session:
                 return self._guarded(session, fn, *args, **kw)
         return await anyio.to_thread.run_sync(lambda: self.call(fn, write, *args, **kw), limiter=self.limiter)
 
     def dispose(self) -> None:
         """Close the SQLite connections and every pooled connection."""
+        if self._sqlite_reader is not None:
+            self._sqlite_reader.close()
+            self._sqlite_reader = None
         for conn in self._sqlite_conns.values():
             conn.close()
         self._sqlite_conns.clear()

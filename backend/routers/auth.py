@@ -29,7 +29,7 @@ from backend.dependencies import (
     SettingsDep,
     mark_page,
 )
-from backend.schemas.errors import AUTH_ERRORS, error_responses
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
 from backend.schemas.users import TokenResponse, UserCreate
 from backend.services import auth as auth_service
 from backend.services import users as user_service
@@ -53,7 +53,7 @@ async def login_basic(credentials: BasicCredentials, auth: AuthDep, ip: ClientIP
     return _token_body(issued)
 
 
-@router.post("/auth/token", response_model=TokenResponse, responses=LOGIN_ERRORS | error_responses(413))
+@router.post("/auth/token", response_model=TokenResponse, responses=LOGIN_ERRORS | BODY_ERRORS)
 async def login_form(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthDep, ip: ClientIP
 ) -> TokenResponse:

@@ -29,7 +29,7 @@ COOKIE_WRITE_ERRORS = AUTH_ERRORS | error_responses(403)
     "/register",
     status_code=201,
     response_model=UserRead,
-    responses=error_responses(409, 413, 429),
+    responses=BODY_ERRORS | error_responses(409, 429),
 )
 async def register(data: UserCreate, auth: AuthDep, ip: ClientIP) -> User:
     """Create an account (always with the `user` role)."""

@@ -14,7 +14,7 @@ class ErrorDetail(BaseModel):
 
 
 _DESCRIPTIONS = {
-    400: "Bad request",
+    400: "Bad request: a body that cannot be decoded, or a wrong current password",
     401: "Missing, invalid, expired or revoked credentials",
     403: "Not allowed (role, or CSRF token missing on a cookie-authenticated write)",
     404: "Not found, or not yours",
@@ -42,4 +42,4 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 Responses = dict[int | str, dict[str, Any]]
 AUTH_ERRORS = error_responses(401)
-BODY_ERRORS = error_responses(413)
+BODY_ERRORS = error_responses(400, 413)

@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from backend.schemas.base import CleanModel, InputModel
+
 SortKey = Literal["created_at", "-created_at", "priority", "-priority", "due_date", "-due_date", "title"]
 Title = Annotated[
     str,
@@ -14,11 +16,10 @@ Title = Annotated[
 Priority = Annotated[int, Field(ge=1, le=5, description="1 (low) to 5 (high)", examples=[3])]
 
 
-class TodoCreate(BaseModel):
+class TodoCreate(InputModel):
     """A new todo; only `title` is required."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -65,7 +66,7 @@ class AdminTodoRead(TodoRead):
     owner: str
 
 
-class TodoQuery(BaseModel):
+class TodoQuery(CleanModel):
     """Filters, sort and paging for todo listings (JSON and page alike)."""
 
     complete: bool | None = None
@@ -76,7 +77,7 @@ class TodoQuery(BaseModel):
     offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
-class AdminTodoQuery(BaseModel):
+class AdminTodoQuery(CleanModel):
     """Paging and an optional owner filter for the admin todo listing."""
 
     owner: str | None = Field(default=None, max_length=32, description="Only this username's todos")
@@ -84,7 +85,7 @@ class AdminTodoQuery(BaseModel):
     offset: int = Field(default=0, ge=0, le=1_000_000_000)
 
 
-class UserQuery(BaseModel):
+class UserQuery(CleanModel):
     """Paging and search for the admin user listing."""
 
     q: str | None = Field(default=None, max_length=254, description="Case-insensitive search in username and email")

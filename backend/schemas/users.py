@@ -5,6 +5,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from backend.schemas.base import InputModel
+
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
 PHONE_PATTERN = r"^\+?[0-9]{7,15}$"
 
@@ -32,11 +34,10 @@ Password = Annotated[
 ]
 
 
-class UserCreate(BaseModel):
+class UserCreate(InputModel):
     """Sign-up form; unknown fields (such as `role`) are refused."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -75,11 +76,10 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
-class PasswordChange(BaseModel):
+class PasswordChange(InputModel):
     """Current password and the new one."""
 
     model_config = ConfigDict(
-        extra="forbid",
         json_schema_extra={"examples": [{"password": "old secret words", "new_password": "new secret words"}]},
     )
 
