@@ -2,6 +2,7 @@
 
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -101,8 +102,30 @@ async def _app_error(request: Request, exc: Exception) -> Response:
     return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+def _documented_methods(request: Request) -> str | None:
+    """Allow for a 405 from the OpenAPI paths: the most literal template matching the path.
+
+    Starlette takes Allow from the first route whose path matches, so /todos/todos would
+    name GET (from /todos/{todo_id}) instead of POST.
+    """
+    best, methods = -1, set[str]()
+    for template, operations in request.app.openapi()["paths"].items():
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if not re.fullmatch(pattern, request.url.path):
+            continue
+        literal = sum(1 for part in template.split("/") if part and not part.startswith("{"))
+        found = {method.upper() for method in operations}
+        if literal > best:
+            best, methods = literal, found
+        elif literal == best:
+            methods |= found
+    return ", ".join(sorted(methods)) if methods else None
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405 and (allow := _documented_methods(request)):
+        exc.headers = {**(exc.headers or {}), "Allow": allow}
     if is_page_request(request):
         return _page_error(request, exc.status_code, str(exc.detail), exc.headers)
     return await http_exception_handler(request, exc)

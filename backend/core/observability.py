@@ -153,7 +153,7 @@ class RequestContextMiddleware:
         finally:
             duration = time.perf_counter() - start
             route = scope.get("route")
-            template = getattr(route, "path", None) or (
+            template = getattr(route, "path_format", None) or (
                 "/static" if scope["path"].startswith("/static/") else "unmatched"
             )
             if self.metrics:

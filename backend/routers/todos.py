@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from backend.core.http import json_response
 from backend.core.web import form_fields, render, safe_next, with_query
@@ -16,6 +17,19 @@ from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
 from backend.services.todos import TodoRow
 
+
+class TodoIdSegment(StringConvertor):
+    """`{todo_id:todo_id}`: any segment but the literal `todos`.
+
+    The contract has both GET /todos/{todo_id} and POST /todos/todos, so /todos/todos must
+    belong to the POST alone (a GET there is a 405, not a 422 for id "todos"). Every other
+    bad id still reaches FastAPI's validation and gets its 422.
+    """
+
+    regex = r"(?!todos(?:/|$))[^/]+"
+
+
+register_url_convertor("todo_id", TodoIdSegment())
 router = APIRouter(prefix="/todos", tags=["todos"])
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 READ_ERRORS = AUTH_ERRORS | error_responses(404)
@@ -46,7 +60,7 @@ async def list_todos(
 
 
 @router.get(
-    "/{todo_id}",
+    "/{todo_id:todo_id}",
     response_model=TodoRead,
     responses={200: {"headers": {"ETag": LIST_HEADERS["ETag"]}}, **NOT_MODIFIED, **READ_ERRORS},
 )
@@ -124,10 +138,11 @@ async def todo_page(
 
 
 def _todo_form_data(fields: dict[str, str]) -> dict[str, object]:
+    priority = fields.get("priority", "").strip()
     data: dict[str, object] = {
         "title": fields.get("title", ""),
         "description": fields.get("description", ""),
-        "priority": fields.get("priority") or 3,
+        "priority": int(priority) if priority.isdigit() else priority or 3,
         "complete": fields.get("complete") in ("on", "true", "1"),
         "due_date": fields.get("due_date") or None,
     }

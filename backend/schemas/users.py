@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
-from backend.schemas.base import InputModel
+from backend.schemas.base import NO_NUL, InputModel
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
 PHONE_PATTERN = r"^\+?[0-9]{7,15}$"
@@ -15,7 +15,7 @@ Username = Annotated[
     StringConstraints(pattern=USERNAME_PATTERN, min_length=3, max_length=32),
     Field(description="3–32 letters, digits, `_`, `.` or `-`; unique ignoring case", examples=["alice"]),
 ]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=NO_NUL)]
 Phone = Annotated[
     str,
     StringConstraints(pattern=PHONE_PATTERN),

@@ -1,0 +1,232 @@
+"""Plain typed factories: request payloads, users, todos, accounts and hand-made tokens."""
+
+import base64
+import hashlib
+import hmac
+import itertools
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from backend.core import security
+from backend.core.config import Settings
+from backend.core.tokens import issue_token
+from backend.models import Todo, User
+from backend.schemas.todos import TodoCreate
+from backend.schemas.users import UserCreate
+from backend.services import todos as todo_service
+from backend.services import users as user_service
+from backend.services.todos import TodoRow
+
+DEFAULT_PASSWORD = "quiet-Harbor-lantern-73"
+_sequence = itertools.count(1)
+
+
+def unique_name(prefix: str = "user") -> str:
+    """A fresh username (letters and digits only, well under 32 characters)."""
+    return f"{prefix}{next(_sequence)}x{uuid.uuid4().hex[:6]}"
+
+
+def user_payload(**over: Any) -> dict[str, Any]:
+    """A valid `POST /user/register` body."""
+    username = over.pop("username") if "username" in over else unique_name()
+    payload: dict[str, Any] = {
+        "username": username,
+        "email": f"{username}@example.com",
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "password": DEFAULT_PASSWORD,
+    }
+    payload.update(over)
+    return payload
+
+
+def todo_payload(**over: Any) -> dict[str, Any]:
+    """A valid `POST /todos/todos` body."""
+    payload: dict[str, Any] = {"title": f"Todo {next(_sequence)}", "description": "", "priority": 3}
+    payload.update(over)
+    return payload
+
+
+@cache
+def default_password_hash() -> str:
+    """Hash DEFAULT_PASSWORD once per session: Argon2 is deliberately slow."""
+    return security.hash_password(DEFAULT_PASSWORD)
+
+
+def make_user(
+    session: Session, *, role: str = "user", password: str = DEFAULT_PASSWORD, is_active: bool = True, **over: Any
+) -> User:
+    """A user created by the service layer (admins too: there is no other way to make one)."""
+    data = UserCreate.model_validate(user_payload(password=password, **over))
+    hashed = default_password_hash() if password == DEFAULT_PASSWORD else security.hash_password(password)
+    user = user_service.create(session, data=data, hashed_password=hashed, role=role)
+    if not is_active:
+        set_active(session, user.id, active=False)
+    return user
+
+
+def set_active(session: Session, user_id: int, *, active: bool) -> None:
+    session.execute(update(User).where(User.id == user_id).values(is_active=active))
+    session.commit()
+
+
+def make_todo(session: Session, owner_id: int, **over: Any) -> TodoRow:
+    """A todo created by the service layer (keeps the owner's counter in step)."""
+    return todo_service.create(session, owner_id=owner_id, data=TodoCreate.model_validate(todo_payload(**over)))
+
+
+def count_todos(session: Session, owner_id: int | None = None) -> int:
+    """Rows in `todos` (for one owner), read fresh from the database."""
+    stmt = select(Todo.id) if owner_id is None else select(Todo.id).where(Todo.owner_id == owner_id)
+    session.expire_all()
+    return len(session.execute(stmt).all())
+
+
+def user_exists(session: Session, user_id: int) -> bool:
+    session.expire_all()
+    return session.execute(select(User.id).where(User.id == user_id)).first() is not None
+
+
+# --- accounts and tokens ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user that exists in the database, with a valid bearer token."""
+
+    id: int
+    username: str
+    email: str
+    password: str
+    token: str
+    role: str = "user"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return bearer(self.token)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def mint_token(settings: Settings, user_id: int, *, version: int = 0) -> str:
+    """A token exactly as the app issues it at login."""
+    return issue_token(
+        user_id=user_id, version=version, secret=settings.secret_key, minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES
+    ).token
+
+
+def make_account(
+    session: Session, settings: Settings, *, role: str = "user", password: str = DEFAULT_PASSWORD, **over: Any
+) -> Account:
+    user = make_user(session, role=role, password=password, **over)
+    return Account(
+        id=user.id,
+        username=user.username,
+        email=user.email,
+        password=password,
+        token=mint_token(settings, user.id),
+        role=role,
+    )
+
+
+def register(client: TestClient, **over: Any) -> dict[str, Any]:
+    """Sign up through the API; returns the created user."""
+    response = client.post("/user/register", json=user_payload(**over))
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def login(client: TestClient, username: str, password: str = DEFAULT_PASSWORD) -> str:
+    """`GET /login` with HTTP Basic; returns the bearer token."""
+    response = client.get("/login", auth=(username, password))
+    assert response.status_code == 200, response.text
+    token: str = response.json()["access_token"]
+    return token
+
+
+def use_session(client: TestClient, settings: Settings, account: Account) -> str:
+    """Act as a browser: the account's token as the `session` cookie. Returns its CSRF token."""
+    client.cookies.set("session", account.token)
+    return security.csrf_token(settings.secret_key, jwt_claims(account.token)["jti"])
+
+
+class Pages:
+    """What an app renders: template name, context and status of each page.
+
+    Starlette's TestClient would expose `response.template`, but GZipMiddleware drops the
+    `http.response.debug` message that carries it, so the app's templates are wrapped.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.rendered: list[tuple[str, dict[str, Any], int]] = []
+        templates = app.state.templates
+        original = templates.TemplateResponse
+
+        def record(request: Any, name: str, context: dict[str, Any] | None = None, *args: Any, **kw: Any) -> Any:
+            response = original(request, name, context, *args, **kw)
+            self.rendered.append((name, dict(context or {}), response.status_code))
+            return response
+
+        templates.TemplateResponse = record
+
+    def of(self, response: Any) -> tuple[str, dict[str, Any]]:
+        """Template name and context of the page that produced `response`."""
+        assert self.rendered, f"no page rendered: {response.status_code} {response.text[:200]}"
+        name, context, status = self.rendered[-1]
+        assert status == response.status_code
+        return name, context
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def claims_for(user_id: int, *, version: int = 0, minutes: int = 30, **over: Any) -> dict[str, Any]:
+    """The claims the app puts in a token; `over` replaces some (None removes one)."""
+    now = datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": str(user_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+        "jti": str(uuid.uuid4()),
+        "ver": version,
+    }
+    for key, value in over.items():
+        if value is None:
+            claims.pop(key, None)
+        else:
+            claims[key] = value
+    return claims
+
+
+def craft_token(claims: dict[str, Any], secret: str, *, alg: str = "HS256", digest: str = "sha256") -> str:
+    """A JWT signed by hand: any `alg` header, HMAC with `digest`, or unsigned for `none`."""
+    header = {"alg": alg, "typ": "JWT"}
+    signing_input = f"{b64url(json.dumps(header).encode())}.{b64url(json.dumps(claims).encode())}"
+    if alg.lower() == "none":
+        return f"{signing_input}."
+    signature = hmac.new(secret.encode(), signing_input.encode(), getattr(hashlib, digest)).digest()
+    return f"{signing_input}.{b64url(signature)}"
+
+
+def jwt_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, unverified (for reading the jti the app chose)."""
+    payload = token.split(".")[1]
+    claims: dict[str, Any] = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    return claims
+
+
+def iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

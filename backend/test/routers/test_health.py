@@ -1,0 +1,64 @@
+"""GET /health: the app and its database."""
+
+import socket
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+
+from backend import __version__
+from backend.core.config import Settings
+from backend.test.conftest import ClientFactory
+from backend.test.factories import mint_token
+
+
+def _closed_port() -> int:
+    """A loopback port nothing listens on (bound, then released)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def unreachable_url(settings: Settings) -> str:
+    """A URL of the selected kind whose database cannot answer."""
+    url = make_url(settings.DATABASE_URL)
+    if url.get_backend_name() == "sqlite":
+        return "sqlite:////nonexistent-directory/for-sure/test.db"
+    return url.set(host="127.0.0.1", port=_closed_port()).render_as_string(hide_password=False)
+
+
+class TestHealth:
+    def test_ok_when_the_database_answers(self, client: TestClient) -> None:
+        response = client.get("/health")
+
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok", "version": __version__}
+
+    def test_needs_no_authentication(self, client: TestClient) -> None:
+        response = client.get("/health", headers={"Authorization": "Bearer not-a-token"})
+
+        assert response.status_code == 200
+
+    def test_503_when_the_database_is_unreachable(self, client_factory: ClientFactory, settings: Settings) -> None:
+        client = client_factory(DATABASE_URL=unreachable_url(settings))
+
+        response = client.get("/health")
+
+        assert response.status_code == 503
+        body = response.json()
+        assert body["database"] == "unreachable"
+        assert body["status"] != "ok"
+        assert body["version"] == __version__
+
+    def test_api_answers_503_not_500_when_the_database_is_unreachable(
+        self, client_factory: ClientFactory, settings: Settings
+    ) -> None:
+        client = client_factory(DATABASE_URL=unreachable_url(settings), raise_server_exceptions=False)
+
+        response = client.get("/todos/", headers={"Authorization": "Bearer x.y.z"})
+        listed = client.get("/todos/", headers={"Authorization": f"Bearer {mint_token(settings, 1)}"})
+
+        assert response.status_code == 401  # an unreadable token needs no database
+        assert listed.status_code == 503
+        assert listed.json() == {"detail": "Database unavailable"}
+        assert listed.headers["Retry-After"].isdigit()

@@ -1,0 +1,231 @@
+"""services.auth: login, sign-up and password change flows, hashing off the event loop."""
+
+import threading
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, TypeVar
+
+import anyio
+import bcrypt
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from backend.core import security
+from backend.core.config import Settings
+from backend.core.errors import BadRequest, InvalidInput, NotAuthenticated, RateLimited
+from backend.core.ratelimit import Throttle
+from backend.core.tokens import read_token
+from backend.database.session import Database, build_engine
+from backend.models import User
+from backend.schemas.users import UserCreate
+from backend.services import auth as auth_service
+from backend.services.auth import AuthContext
+from backend.test.conftest import SettingsFactory
+from backend.test.factories import DEFAULT_PASSWORD, make_user, user_payload
+
+T = TypeVar("T")
+ContextFactory = Callable[..., AuthContext]
+
+
+def run(fn: Callable[[], Awaitable[T]]) -> T:
+    return anyio.run(fn)
+
+
+@pytest.fixture
+def context_factory(settings_factory: SettingsFactory) -> Iterator[ContextFactory]:
+    """AuthContexts as create_app builds them, for settings with some values changed."""
+    databases: list[Database] = []
+
+    def make(**over: Any) -> AuthContext:
+        settings = settings_factory(**over)
+        db = Database(build_engine(settings), settings)
+        databases.append(db)
+        return AuthContext(db, Throttle(settings), settings, anyio.CapacityLimiter(2))
+
+    yield make
+    for db in databases:
+        db.dispose()
+
+
+@pytest.fixture
+def ctx(context_factory: ContextFactory) -> AuthContext:
+    return context_factory()
+
+
+class TestLogin:
+    def test_issues_a_token_for_the_user(self, ctx: AuthContext, db_session: Session, settings: Settings) -> None:
+        user = make_user(db_session)
+
+        issued = run(lambda: auth_service.login(ctx, username=user.username, password=DEFAULT_PASSWORD, client_ip="ip"))
+
+        claims = read_token(issued.token, secret=settings.secret_key)
+        assert claims.user_id == user.id
+        assert claims.version == 0
+        assert issued.expires_in == settings.ACCESS_TOKEN_EXPIRE_MINUTES * 60
+
+    def test_wrong_password_is_not_authenticated_with_a_basic_challenge(
+        self, ctx: AuthContext, db_session: Session
+    ) -> None:
+        user = make_user(db_session)
+
+        with pytest.raises(NotAuthenticated) as caught:
+            run(lambda: auth_service.login(ctx, username=user.username, password="wrong-one-1", client_ip="ip"))
+
+        assert caught.value.headers == {"WWW-Authenticate": "Basic"}
+
+    def test_unknown_username_still_pays_for_one_hash(self, ctx: AuthContext, monkeypatch: pytest.MonkeyPatch) -> None:
+        seen: list[str | None] = []
+        real_verify = security.verify_password
+
+        def spy(password: str, hashed: str | None) -> tuple[bool, str | None]:
+            seen.append(hashed)
+            return real_verify(password, hashed)
+
+        monkeypatch.setattr(security, "verify_password", spy)
+
+        with pytest.raises(NotAuthenticated):
+            run(lambda: auth_service.login(ctx, username="nobody", password="whatever-1", client_ip="ip"))
+
+        assert seen == [None]
+
+    def test_failures_count_and_then_throttle(self, context_factory: ContextFactory, db_session: Session) -> None:
+        ctx = context_factory(RATE_LIMIT_LOGIN="2/minute")
+        user = make_user(db_session)
+
+        async def attempts() -> list[str]:
+            outcomes = []
+            for password in ("bad-password-1", "bad-password-2", DEFAULT_PASSWORD):
+                try:
+                    await auth_service.login(ctx, username=user.username, password=password, client_ip="ip")
+                    outcomes.append("ok")
+                except NotAuthenticated:
+                    outcomes.append("401")
+                except RateLimited:
+                    outcomes.append("429")
+            return outcomes
+
+        assert run(attempts) == ["401", "401", "429"]
+
+    def test_hashing_runs_off_the_event_loop_thread(
+        self, ctx: AuthContext, db_session: Session, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        user = make_user(db_session)
+        threads: list[int] = []
+        real_verify = security.verify_password
+
+        def spy(password: str, hashed: str | None) -> tuple[bool, str | None]:
+            threads.append(threading.get_ident())
+            return real_verify(password, hashed)
+
+        monkeypatch.setattr(security, "verify_password", spy)
+
+        async def login() -> int:
+            await auth_service.login(ctx, username=user.username, password=DEFAULT_PASSWORD, client_ip="ip")
+            return threading.get_ident()
+
+        loop_thread = run(login)
+
+        assert threads
+        assert loop_thread not in threads
+
+    def test_a_legacy_bcrypt_hash_is_checked_whole_and_upgraded(self, ctx: AuthContext, db_session: Session) -> None:
+        password = "legacy-Password-" * 6  # 96 bytes: bcrypt only ever saw the first 72
+        user = make_user(db_session)
+        legacy = bcrypt.hashpw(password.encode()[:72], bcrypt.gensalt(rounds=4)).decode()
+        db_session.execute(update(User).where(User.id == user.id).values(hashed_password=legacy))
+        db_session.commit()
+
+        run(lambda: auth_service.login(ctx, username=user.username, password=password, client_ip="ip"))
+
+        db_session.expire_all()
+        stored = db_session.execute(select(User.hashed_password).where(User.id == user.id)).scalar_one()
+        assert stored.startswith("$argon2id$")
+        assert security.verify_password(password, stored)[0]
+        assert not security.verify_password(password[:72], stored)[0]
+
+
+class TestRegister:
+    def test_creates_a_user_with_an_argon2_hash(self, ctx: AuthContext) -> None:
+        data = UserCreate.model_validate(user_payload())
+
+        user = run(lambda: auth_service.register(ctx, data=data, client_ip="ip"))
+
+        assert user.role == "user"
+        assert user.hashed_password.startswith("$argon2id$")
+        assert security.verify_password(DEFAULT_PASSWORD, user.hashed_password)[0]
+
+    def test_policy_violations_are_invalid_input_listing_each_rule(self, ctx: AuthContext) -> None:
+        data = UserCreate.model_validate(user_payload(password="12345"))
+
+        with pytest.raises(InvalidInput) as caught:
+            run(lambda: auth_service.register(ctx, data=data, client_ip="ip"))
+
+        codes = {error["type"] for error in caught.value.errors}
+        assert {"password_length", "password_too_common", "password_entirely_numeric"} <= codes
+        assert all(error["loc"] == ["body", "password"] for error in caught.value.errors)
+
+    def test_throttled_per_client(self, context_factory: ContextFactory) -> None:
+        ctx = context_factory(RATE_LIMIT_REGISTER="1/hour")
+
+        async def twice() -> None:
+            await auth_service.register(ctx, data=UserCreate.model_validate(user_payload()), client_ip="ip")
+            await auth_service.register(ctx, data=UserCreate.model_validate(user_payload()), client_ip="ip")
+
+        with pytest.raises(RateLimited):
+            run(twice)
+
+
+class TestChangePassword:
+    def test_wrong_current_password_is_bad_request(self, ctx: AuthContext, db_session: Session) -> None:
+        user = make_user(db_session)
+
+        with pytest.raises(BadRequest):
+            run(
+                lambda: auth_service.change_password(
+                    ctx,
+                    user_id=user.id,
+                    username=user.username,
+                    email=user.email,
+                    current="not-it-at-all",
+                    new="fresh-Meadow-violin-58",
+                    client_ip="ip",
+                )
+            )
+
+    def test_policy_errors_point_at_new_password(self, ctx: AuthContext, db_session: Session) -> None:
+        user = make_user(db_session)
+
+        with pytest.raises(InvalidInput) as caught:
+            run(
+                lambda: auth_service.change_password(
+                    ctx,
+                    user_id=user.id,
+                    username=user.username,
+                    email=user.email,
+                    current=DEFAULT_PASSWORD,
+                    new="password1",
+                    client_ip="ip",
+                )
+            )
+
+        assert {tuple(error["loc"]) for error in caught.value.errors} == {("body", "new_password")}
+
+    def test_success_bumps_the_token_version(self, ctx: AuthContext, db_session: Session) -> None:
+        user = make_user(db_session)
+
+        run(
+            lambda: auth_service.change_password(
+                ctx,
+                user_id=user.id,
+                username=user.username,
+                email=user.email,
+                current=DEFAULT_PASSWORD,
+                new="fresh-Meadow-violin-58",
+                client_ip="ip",
+            )
+        )
+
+        db_session.expire_all()
+        stored = db_session.execute(select(User.token_version, User.hashed_password).where(User.id == user.id)).one()
+        assert stored.token_version == 1
+        assert security.verify_password("fresh-Meadow-violin-58", stored.hashed_password)[0]

@@ -1,0 +1,216 @@
+"""services.todos against the test database: owner scoping, counters, listing, display helpers."""
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.core.errors import NotFound
+from backend.models import User
+from backend.schemas.todos import TodoCreate, TodoQuery
+from backend.services import todos as todo_service
+from backend.test.factories import count_todos, make_todo, make_user
+
+
+def todo_count(session: Session, user_id: int) -> int:
+    session.expire_all()
+    return session.execute(select(User.todo_count).where(User.id == user_id)).scalar_one()
+
+
+class TestCreate:
+    def test_returns_the_row_as_the_api_shows_it(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        data = TodoCreate(title="  Buy milk ", description="2 litres", priority=4, due_date=date(2026, 12, 24))
+
+        row = todo_service.create(db_session, owner_id=owner.id, data=data)
+
+        assert row["title"] == "Buy milk"
+        assert row["owner_id"] == owner.id
+        assert row["due_date"] == "2026-12-24"
+        assert row == todo_service.get_for_owner(db_session, todo_id=row["id"], owner_id=owner.id)
+
+    def test_keeps_the_owners_counter_in_step(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+
+        for _ in range(3):
+            make_todo(db_session, owner.id)
+
+        assert todo_count(db_session, owner.id) == 3
+
+
+class TestGetForOwner:
+    def test_someone_elses_todo_is_not_found(self, db_session: Session) -> None:
+        owner, stranger = make_user(db_session), make_user(db_session)
+        todo = make_todo(db_session, owner.id)
+
+        with pytest.raises(NotFound):
+            todo_service.get_for_owner(db_session, todo_id=todo["id"], owner_id=stranger.id)
+
+    def test_missing_todo_is_not_found(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+
+        with pytest.raises(NotFound):
+            todo_service.get_for_owner(db_session, todo_id=123456, owner_id=owner.id)
+
+
+class TestReplace:
+    def test_replaces_fields_and_moves_updated_at(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        todo = make_todo(db_session, owner.id, title="Old", priority=1)
+
+        row = todo_service.replace(db_session, todo=todo, data=TodoCreate(title="New", priority=5, complete=True))
+
+        stored = todo_service.get_for_owner(db_session, todo_id=todo["id"], owner_id=owner.id)
+        assert stored == row
+        assert (stored["title"], stored["priority"], stored["complete"]) == ("New", 5, True)
+        assert stored["created_at"] == todo["created_at"]
+        assert stored["updated_at"] > todo["updated_at"]
+
+    def test_set_complete_changes_only_completion(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        todo = make_todo(db_session, owner.id, title="Keep", priority=2)
+
+        todo_service.set_complete(db_session, todo=todo, complete=True)
+
+        stored = todo_service.get_for_owner(db_session, todo_id=todo["id"], owner_id=owner.id)
+        assert (stored["title"], stored["priority"], stored["complete"]) == ("Keep", 2, True)
+
+
+class TestDelete:
+    def test_delete_for_owner_removes_and_counts_down(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        todo, _ = make_todo(db_session, owner.id), make_todo(db_session, owner.id)
+
+        todo_service.delete_for_owner(db_session, todo_id=todo["id"], owner_id=owner.id)
+
+        assert count_todos(db_session, owner.id) == 1
+        assert todo_count(db_session, owner.id) == 1
+
+    def test_delete_for_another_owner_is_not_found_and_keeps_the_row(self, db_session: Session) -> None:
+        owner, stranger = make_user(db_session), make_user(db_session)
+        todo = make_todo(db_session, owner.id)
+
+        with pytest.raises(NotFound):
+            todo_service.delete_for_owner(db_session, todo_id=todo["id"], owner_id=stranger.id)
+
+        assert count_todos(db_session, owner.id) == 1
+        assert todo_count(db_session, owner.id) == 1
+        assert todo_count(db_session, stranger.id) == 0
+
+    def test_delete_any_counts_down_the_real_owner(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        todo = make_todo(db_session, owner.id)
+
+        todo_service.delete_any(db_session, todo_id=todo["id"])
+
+        assert count_todos(db_session) == 0
+        assert todo_count(db_session, owner.id) == 0
+
+    def test_delete_any_missing_is_not_found(self, db_session: Session) -> None:
+        with pytest.raises(NotFound):
+            todo_service.delete_any(db_session, todo_id=987654)
+
+
+class TestListForOwner:
+    def test_unfiltered_total_is_the_owners_counter(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        make_todo(db_session, owner.id)
+
+        rows, total = todo_service.list_for_owner(
+            db_session, owner_id=owner.id, todo_count=todo_count(db_session, owner.id), query=TodoQuery()
+        )
+
+        assert len(rows) == 1
+        assert total == 1
+
+    def test_filtered_full_page_counts_in_the_database(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        for _ in range(3):
+            make_todo(db_session, owner.id, priority=5)
+        make_todo(db_session, owner.id, priority=1)
+
+        rows, total = todo_service.list_for_owner(
+            db_session, owner_id=owner.id, todo_count=4, query=TodoQuery(priority=5, limit=2)
+        )
+
+        assert len(rows) == 2
+        assert total == 3
+
+    def test_search_escapes_backslashes(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        hit = make_todo(db_session, owner.id, title="C:\\temp\\new")
+        make_todo(db_session, owner.id, title="C:tempnew")
+
+        rows, _ = todo_service.list_for_owner(
+            db_session, owner_id=owner.id, todo_count=2, query=TodoQuery(q="\\temp\\")
+        )
+
+        assert [row["id"] for row in rows] == [hit["id"]]
+
+    def test_rows_carry_the_read_fields_in_text_form(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        make_todo(db_session, owner.id, due_date=date(2027, 1, 2))
+
+        (row,), _ = todo_service.list_for_owner(db_session, owner_id=owner.id, todo_count=1, query=TodoQuery())
+
+        assert row["due_date"] == "2027-01-02"
+        assert row["created_at"].endswith("Z")
+
+
+class TestListAll:
+    def test_owner_filter_ignores_case_and_names_the_owner(self, db_session: Session) -> None:
+        owner, other = make_user(db_session, username="CamelOwner"), make_user(db_session)
+        mine = make_todo(db_session, owner.id)
+        make_todo(db_session, other.id)
+
+        rows, total = todo_service.list_all(db_session, owner="camelowner", limit=10, offset=0)
+
+        assert [(row["id"], row["owner"]) for row in rows] == [(mine["id"], "CamelOwner")]
+        assert total == 1
+
+    def test_pages_newest_first_with_the_full_total(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        created = [make_todo(db_session, owner.id)["id"] for _ in range(3)]
+
+        rows, total = todo_service.list_all(db_session, owner=None, limit=2, offset=1)
+
+        assert [row["id"] for row in rows] == created[::-1][1:3]
+        assert total == 3
+
+
+class TestDisplayHelpers:
+    TODAY = date(2026, 6, 15)
+
+    @pytest.mark.parametrize(
+        ("due", "complete", "overdue"),
+        [("2026-06-14", False, True), ("2026-06-14", True, False), ("2026-06-15", False, False), (None, False, False)],
+    )
+    def test_is_overdue(self, due: str | None, complete: bool, overdue: bool) -> None:
+        assert todo_service.is_overdue({"due_date": due, "complete": complete}, self.TODAY) is overdue
+
+    def test_for_display_labels(self) -> None:
+        rows: list[dict[str, Any]] = [
+            {"id": 1, "due_date": "2026-06-15", "complete": False},
+            {"id": 2, "due_date": "2026-07-01", "complete": False},
+            {"id": 3, "due_date": None, "complete": False},
+        ]
+
+        shown = todo_service.for_display(rows, self.TODAY)
+
+        assert [row["due_label"] for row in shown] == ["today", "01 Jul 2026", ""]
+        assert [row["overdue"] for row in shown] == [False, False, False]
+
+    @pytest.mark.parametrize(
+        ("total", "limit", "offset", "expected"),
+        [
+            (0, 10, 0, {"first": 0, "last": 0, "total": 0, "prev_offset": None, "next_offset": None}),
+            (25, 10, 0, {"first": 1, "last": 10, "total": 25, "prev_offset": None, "next_offset": 10}),
+            (25, 10, 10, {"first": 11, "last": 20, "total": 25, "prev_offset": 0, "next_offset": 20}),
+            (25, 10, 20, {"first": 21, "last": 25, "total": 25, "prev_offset": 10, "next_offset": None}),
+            (25, 10, 5, {"first": 6, "last": 15, "total": 25, "prev_offset": 0, "next_offset": 15}),
+        ],
+    )
+    def test_pagination(self, total: int, limit: int, offset: int, expected: dict[str, int | None]) -> None:
+        assert todo_service.pagination(total, limit, offset) == expected

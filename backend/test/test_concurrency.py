@@ -1,0 +1,192 @@
+"""Real concurrency against a real uvicorn process on the selected database.
+
+64 simultaneous creates by one user all succeed and are all stored; 256 concurrent
+connections all get answers (nothing queues forever behind the connection pool); racing
+sign-ups for one name give exactly one account.
+"""
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from backend.core.config import Settings
+from backend.models import User
+from backend.test.conftest import HIGH_LIMIT, REPO_ROOT, AccountFactory
+from backend.test.factories import count_todos, make_todo, user_payload
+
+STARTUP_SECONDS = 60.0
+CLIENT_TIMEOUT = httpx.Timeout(30.0)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def _log_tail(log_path: Path) -> str:
+    return log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
+
+
+@dataclass(frozen=True)
+class LiveServer:
+    url: str
+    log_path: Path
+
+    def log(self) -> str:
+        """The end of the server's output, to explain a failure."""
+        return _log_tail(self.log_path)
+
+
+@pytest.fixture(scope="module")
+def live_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """`uvicorn backend.main:app` in a subprocess on a free port, ready when /health says so."""
+    log_path = tmp_path_factory.mktemp("uvicorn") / "server.log"
+    port = free_port()
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": settings.DATABASE_URL,
+        "SECRET_KEY": settings.secret_key,
+        "RATE_LIMIT_LOGIN": HIGH_LIMIT,
+        "RATE_LIMIT_LOGIN_IP": HIGH_LIMIT,
+        "RATE_LIMIT_REGISTER": HIGH_LIMIT,
+        "REDIS_URL": "",
+        "FORWARDED_ALLOW_IPS": "",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    command = [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "backend.main:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+    ]
+    base_url = f"http://127.0.0.1:{port}"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while True:
+            try:
+                if httpx.get(f"{base_url}/health", timeout=2.0).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            try:
+                process.wait(timeout=0.05)  # wait on the process itself: returns early if it died
+            except subprocess.TimeoutExpired:
+                pass
+            else:
+                pytest.fail(f"uvicorn exited with {process.returncode}:\n{_log_tail(log_path)}")
+            if time.monotonic() > deadline:
+                pytest.fail(f"uvicorn did not answer /health within {STARTUP_SECONDS}s:\n{_log_tail(log_path)}")
+        yield LiveServer(base_url, log_path)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+async def _gather(base_url: str, max_connections: int, calls: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:
+    limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=CLIENT_TIMEOUT) as client:
+        async with asyncio.timeout(120):
+            return await asyncio.gather(
+                *(client.request(method, url, **kw) for method, url, kw in calls), return_exceptions=True
+            )
+
+
+def statuses(results: list[Any]) -> list[Any]:
+    return [r.status_code if isinstance(r, httpx.Response) else f"{type(r).__name__}: {r}" for r in results]
+
+
+class TestConcurrentWrites:
+    def test_64_simultaneous_creates_by_one_user_are_all_stored(
+        self, live_server: LiveServer, account_factory: AccountFactory, db_session: Session
+    ) -> None:
+        user = account_factory()
+        calls = [
+            ("POST", "/todos/todos", {"json": {"title": f"parallel {n}"}, "headers": user.headers}) for n in range(64)
+        ]
+
+        results = asyncio.run(_gather(live_server.url, 64, calls))
+
+        assert statuses(results) == [201] * 64, live_server.log()
+        assert len({r.json()["id"] for r in results}) == 64
+        assert count_todos(db_session, user.id) == 64
+        listed = httpx.get(
+            f"{live_server.url}/todos/", params={"limit": 100}, headers=user.headers, timeout=CLIENT_TIMEOUT
+        )
+        assert listed.headers["X-Total-Count"] == "64"
+        assert sorted(item["title"] for item in listed.json()) == sorted(f"parallel {n}" for n in range(64))
+
+    def test_racing_sign_ups_for_one_name_create_exactly_one_account(
+        self, live_server: LiveServer, db_session: Session
+    ) -> None:
+        calls = [
+            ("POST", "/user/register", {"json": user_payload(username="RaceWinner", email=f"racer{n}@example.com")})
+            for n in range(12)
+        ]
+
+        results = asyncio.run(_gather(live_server.url, 12, calls))
+
+        codes = statuses(results)
+        assert sorted(codes) == [201] + [409] * 11, f"{codes}\n{live_server.log()}"
+        accounts = db_session.execute(select(User.id).where(User.username_key == "racewinner")).all()
+        assert len(accounts) == 1
+
+
+class TestManyConnections:
+    def test_256_concurrent_connections_are_all_answered(
+        self, live_server: LiveServer, account_factory: AccountFactory, db_session: Session
+    ) -> None:
+        user = account_factory()
+        for _ in range(50):
+            make_todo(db_session, user.id)
+        calls = [("GET", "/todos/", {"params": {"limit": 50}, "headers": user.headers}) for _ in range(256)]
+
+        results = asyncio.run(_gather(live_server.url, 256, calls))
+
+        assert statuses(results) == [200] * 256, live_server.log()
+        assert all(len(r.json()) == 50 for r in results)
+
+    def test_256_concurrent_writes_and_reads_are_all_answered(
+        self, live_server: LiveServer, account_factory: AccountFactory, db_session: Session
+    ) -> None:
+        users = [account_factory() for _ in range(4)]
+        calls: list[tuple[str, str, dict[str, Any]]] = []
+        for n in range(256):
+            owner = users[n % 4]
+            if n % 2:
+                calls.append(("POST", "/todos/todos", {"json": {"title": f"w{n}"}, "headers": owner.headers}))
+            else:
+                calls.append(("GET", "/todos/", {"headers": owner.headers}))
+
+        results = asyncio.run(_gather(live_server.url, 256, calls))
+
+        assert sorted(set(statuses(results))) == [200, 201], live_server.log()
+        assert count_todos(db_session) == 128

@@ -1,0 +1,111 @@
+"""At most 3 SQL statements per API request, so no N+1 query creeps in.
+
+Counted with SQLAlchemy's `before_cursor_execute` on the app's own engine. Transaction
+control (BEGIN / COMMIT / ROLLBACK, which psycopg and PyMySQL send implicitly anyway) is
+not a statement of the request and is not counted.
+"""
+
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from backend.test.factories import Account, make_todo, todo_payload
+
+MAX_STATEMENTS = 3
+TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if not TRANSACTION_CONTROL.match(statement):
+            self.statements.append(" ".join(statement.split()))
+
+    def count(self, request: Callable[[], Any], expected_status: int) -> list[str]:
+        self.statements.clear()
+        response = request()
+        assert response.status_code == expected_status, response.text
+        return list(self.statements)
+
+
+@pytest.fixture
+def recorder(app: FastAPI, client: TestClient, user: Account) -> Iterator[Recorder]:
+    """Listens on the app's engine, after a warm-up request has opened its connections."""
+    assert client.get("/todos/", headers=user.headers).status_code == 200
+    recorder = Recorder()
+    engine = app.state.db.engine
+    event.listen(engine, "before_cursor_execute", recorder)
+    yield recorder
+    event.remove(engine, "before_cursor_execute", recorder)
+
+
+@pytest.fixture
+def todos(db_session: Session, user: Account) -> list[int]:
+    return [make_todo(db_session, user.id, priority=1 + n % 5, description=f"item {n}")["id"] for n in range(50)]
+
+
+def assert_few(statements: list[str]) -> None:
+    assert len(statements) <= MAX_STATEMENTS, "\n".join(statements)
+
+
+class TestStatementsPerRequest:
+    def test_list_of_50(self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]) -> None:
+        statements = recorder.count(lambda: client.get("/todos/", params={"limit": 50}, headers=user.headers), 200)
+
+        assert_few(statements)
+
+    def test_filtered_full_page_with_count(
+        self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]
+    ) -> None:
+        statements = recorder.count(
+            lambda: client.get(
+                "/todos/", params={"q": "item", "priority": 3, "limit": 5, "sort": "title"}, headers=user.headers
+            ),
+            200,
+        )
+
+        assert_few(statements)
+
+    def test_read(self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]) -> None:
+        statements = recorder.count(lambda: client.get(f"/todos/{todos[0]}", headers=user.headers), 200)
+
+        assert_few(statements)
+
+    def test_create(self, client: TestClient, user: Account, recorder: Recorder) -> None:
+        statements = recorder.count(lambda: client.post("/todos/todos", json=todo_payload(), headers=user.headers), 201)
+
+        assert_few(statements)
+
+    def test_update(self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]) -> None:
+        statements = recorder.count(
+            lambda: client.put(f"/todos/todo/{todos[0]}", json=todo_payload(), headers=user.headers), 200
+        )
+
+        assert_few(statements)
+
+    def test_delete(self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]) -> None:
+        statements = recorder.count(lambda: client.delete(f"/todos/todo/{todos[0]}", headers=user.headers), 204)
+
+        assert_few(statements)
+
+    def test_admin_lists_of_50(
+        self, client: TestClient, admin: Account, recorder: Recorder, todos: list[int], db_session: Session
+    ) -> None:
+        users = recorder.count(lambda: client.get("/admin/user", headers=admin.headers), 200)
+        all_todos = recorder.count(lambda: client.get("/admin/todo", headers=admin.headers), 200)
+
+        assert_few(users)
+        assert_few(all_todos)
+
+    def test_recorder_sees_statements(self, client: TestClient, user: Account, recorder: Recorder) -> None:
+        statements = recorder.count(lambda: client.get("/todos/", headers=user.headers), 200)
+
+        assert any(statement.upper().startswith("SELECT") for statement in statements)
