@@ -7,7 +7,7 @@ import sys
 from pydantic import ValidationError
 
 from backend.core import security
-from backend.core.config import get_settings
+from backend.core.config import Settings, get_settings
 from backend.core.errors import AppError, InvalidInput
 from backend.database.session import Database, build_engine
 from backend.models import ROLE_ADMIN
@@ -63,10 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, settings: Settings | None = None) -> int:
     """Run one command; 1 with a clear message when it cannot be done."""
     args = _parser().parse_args(argv)
-    settings = get_settings()
+    settings = settings or get_settings()
     db = Database(build_engine(settings), settings)
     try:
         print(args.handler(db, args))
