@@ -15,7 +15,6 @@ from starlette.requests import HTTPConnection
 from backend.core import security
 from backend.core.config import Settings
 from backend.core.errors import NotAuthenticated, PermissionDenied
-from backend.core.ratelimit import Throttle
 from backend.core.tokens import InvalidToken, TokenReader
 from backend.core.web import session_cookie_name
 from backend.database.session import Database
@@ -63,10 +62,6 @@ async def get_db(request: Request) -> Database:
     return request.app.state.db  # type: ignore[no-any-return]
 
 
-async def get_throttle(request: Request) -> Throttle:
-    return request.app.state.throttle  # type: ignore[no-any-return]
-
-
 async def client_ip(request: Request) -> str:
     """The client's address as the server (after trusted proxy headers) sees it."""
     return request.client.host if request.client else "unknown"
@@ -74,7 +69,6 @@ async def client_ip(request: Request) -> str:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
-ThrottleDep = Annotated[Throttle, Depends(get_throttle)]
 ClientIP = Annotated[str, Depends(client_ip)]
 BasicCredentials = Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)]
 

@@ -83,10 +83,11 @@ async def admin_page(
     user_paging = todo_service.pagination(user_total, limit, user_offset)
     todo_paging = todo_service.pagination(todo_total, limit, todo_offset)
 
-    def link(**offsets: int | None) -> str:
-        return with_query(
-            "/admin-page", {"user_offset": user_offset or None, "todo_offset": todo_offset or None, **offsets}
-        )
+    def link(key: str, offset: int | None) -> str | None:
+        if offset is None:
+            return None
+        current = {"user_offset": user_offset or None, "todo_offset": todo_offset or None}
+        return with_query("/admin-page", {**current, key: offset})
 
     context = {
         "users": [{**row, "is_self": row["id"] == admin.id} for row in _user_rows(users)],
@@ -94,18 +95,10 @@ async def admin_page(
         "user_paging": user_paging,
         "todo_paging": todo_paging,
         "links": {
-            "users_prev": link(user_offset=user_paging["prev_offset"])
-            if user_paging["prev_offset"] is not None
-            else None,
-            "users_next": link(user_offset=user_paging["next_offset"])
-            if user_paging["next_offset"] is not None
-            else None,
-            "todos_prev": link(todo_offset=todo_paging["prev_offset"])
-            if todo_paging["prev_offset"] is not None
-            else None,
-            "todos_next": link(todo_offset=todo_paging["next_offset"])
-            if todo_paging["next_offset"] is not None
-            else None,
+            "users_prev": link("user_offset", user_paging["prev_offset"]),
+            "users_next": link("user_offset", user_paging["next_offset"]),
+            "todos_prev": link("todo_offset", todo_paging["prev_offset"]),
+            "todos_next": link("todo_offset", todo_paging["next_offset"]),
         },
     }
     return render(request, "admin.html", context)

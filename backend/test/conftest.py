@@ -238,3 +238,9 @@ def other_user(account_factory: AccountFactory) -> Account:
 @pytest.fixture
 def admin(account_factory: AccountFactory) -> Account:
     return account_factory(role="admin")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main
+    thread until the session ends, and any later test that starts one would fail."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
