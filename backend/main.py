@@ -1,5 +1,6 @@
 """The application factory; `backend.main:app` is the entry point."""
 
+import gc
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -47,6 +48,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # Everything built so far (modules, app, routes) lives as long as the process:
+        # move it out of the collector's reach so full collections stay short instead of
+        # pausing every request in flight (they showed as p99 spikes under load).
+        gc.collect()
+        gc.freeze()
         yield
         db.dispose()
         if multiprocess_mode():
