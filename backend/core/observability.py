@@ -23,6 +23,7 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 access_logger = logging.getLogger("backend.access")
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 class JsonFormatter(logging.Formatter):
@@ -96,6 +97,22 @@ class Metrics:
             multiprocess_mode="livesum",
         )
 
+        # Labelled children by (method, route, status): `.labels()` validates and locks on
+        # every call, and this runs once per request.
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+
+    def observe(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one finished request and its latency."""
+        if method not in KNOWN_METHODS:  # any token is a valid method: keep labels bounded
+            method = "OTHER"
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            labels = (method, route, str(status))
+            children = self._children[key] = (self.requests.labels(*labels), self.latency.labels(*labels))
+        children[0].inc()
+        children[1].observe(seconds)
+
     def exposition(self) -> Response:
         """The text format: summed over every worker's files in multiprocess mode."""
         if multiprocess_mode():
@@ -165,9 +182,7 @@ class RequestContextMiddleware:
             )
             if self.metrics:
                 self.metrics.in_flight.dec()
-                labels = (scope["method"], template, str(status))
-                self.metrics.requests.labels(*labels).inc()
-                self.metrics.latency.labels(*labels).observe(duration)
+                self.metrics.observe(scope["method"], template, status, duration)
             client = scope.get("client")
             access_logger.info(
                 "request",

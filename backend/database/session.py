@@ -136,10 +136,13 @@ class Database:
             session.close()
             raise
         finally:
-            session.expunge_all()
+            if session.identity_map:
+                session.expunge_all()
 
     async def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
         """Run a read-only unit of work without blocking the event loop on the network."""
+        if self.is_sqlite:  # the hottest path of the app: no extra layer
+            return self._sqlite_read(fn, *args, **kw)
         return await self._run(fn, False, *args, **kw)
 
     async def write(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
