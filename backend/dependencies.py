@@ -147,12 +147,9 @@ AdminUser = Annotated[Principal, Depends(require_admin)]
 TodoId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The todo's id")]
 
 
-async def owned_todo(
-    todo_id: TodoId,
-    principal: CurrentUser,
-    db: DbDep,
-) -> TodoRow:
+async def owned_todo(request: Request, todo_id: TodoId, principal: CurrentUser) -> TodoRow:
     """The caller's todo, or 404 (also for someone else's: its existence is not revealed)."""
+    db: Database = request.app.state.db  # not DbDep: one dependency level less per request
     return await db.read(todo_service.get_for_owner, todo_id=todo_id, owner_id=principal.id)
 
 

@@ -26,10 +26,10 @@ from backend.core.tokens import TokenReader
 from backend.core.web import (
     STATIC_DIR,
     BodySizeLimitMiddleware,
-    SecurityHeadersMiddleware,
     VersionedStaticFiles,
     build_templates,
     docs_page,
+    security_headers,
     static_version,
 )
 from backend.database.session import Database, build_engine
@@ -88,12 +88,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR, version=version), name="static")
 
-    # Added innermost first: gzip, body limit, request context (the 500 boundary), security
-    # headers (so even a 500 carries them), proxy headers.
+    # Added innermost first: gzip, body limit, request context (ids, security headers, logs,
+    # metrics, the 500 boundary), proxy headers.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
-    app.add_middleware(SecurityHeadersMiddleware, settings=settings)
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, headers=security_headers(settings))
     if settings.FORWARDED_ALLOW_IPS:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
     return app

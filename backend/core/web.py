@@ -85,32 +85,17 @@ def render_error_page(request: Request, status: int, message: str, headers: Mapp
     return response
 
 
-class SecurityHeadersMiddleware:
-    """CSP and friends on every response; HSTS in production."""
-
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
-        headers = [
-            (b"content-security-policy", CSP.encode()),
-            (b"x-content-type-options", b"nosniff"),
-            (b"x-frame-options", b"DENY"),
-            (b"referrer-policy", b"same-origin"),
-        ]
-        if settings.is_production:
-            headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
-        self.headers = headers
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", []), *self.headers]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
+    """CSP and friends for every response; HSTS in production."""
+    headers = [
+        (b"content-security-policy", CSP.encode()),
+        (b"x-content-type-options", b"nosniff"),
+        (b"x-frame-options", b"DENY"),
+        (b"referrer-policy", b"same-origin"),
+    ]
+    if settings.is_production:
+        headers.append((b"strict-transport-security", b"max-age=63072000; includeSubDomains"))
+    return headers
 
 
 class BodyTooLarge(StarletteHTTPException):
