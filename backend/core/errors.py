@@ -5,6 +5,7 @@ import logging
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -88,8 +89,6 @@ def _page_error(request: Request, status: int, message: str, headers: Mapping[st
 
 
 def login_redirect_target(request: Request) -> str:
-    from urllib.parse import urlencode
-
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return "/login-page?" + urlencode({"next": target})
 

@@ -1,9 +1,10 @@
 """Templates, versioned static files, security headers and the request-size limit."""
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
@@ -207,7 +208,14 @@ async def form_fields(request: Request) -> dict[str, str]:
 
 def with_query(path: str, params: dict[str, object]) -> str:
     """`path?…` from the params that are set (None and "" are left out)."""
-    from urllib.parse import urlencode
-
     kept = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items() if v not in (None, "")}
     return f"{path}?{urlencode(kept)}" if kept else path
+
+
+def field_errors(errors: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Validation errors (pydantic's or the password policy's) as messages per form field."""
+    by_field: dict[str, list[str]] = {}
+    for item in errors:
+        loc = [str(part) for part in item["loc"] if part != "body"]
+        by_field.setdefault(loc[0] if loc else "form", []).append(str(item["msg"]).removeprefix("Value error, "))
+    return by_field

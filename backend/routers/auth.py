@@ -13,6 +13,7 @@ from backend.core.security import password_help_texts
 from backend.core.tokens import IssuedToken
 from backend.core.web import (
     clear_session_cookie,
+    field_errors,
     form_fields,
     render,
     safe_next,
@@ -130,15 +131,6 @@ def _register_context(values: dict[str, str], errors: dict[str, list[str]], mess
     return {"values": kept, "errors": errors, "message": message, "password_help": password_help_texts()}
 
 
-def _field_errors(exc: ValidationError | InvalidInput) -> dict[str, list[str]]:
-    items = exc.errors() if isinstance(exc, ValidationError) else exc.errors
-    errors: dict[str, list[str]] = {}
-    for item in items:
-        loc = [str(part) for part in item["loc"] if part != "body"]
-        errors.setdefault(loc[0] if loc else "form", []).append(str(item["msg"]).removeprefix("Value error, "))
-    return errors
-
-
 @pages.post("/register-page", name="register_form_submit", response_model=None)
 async def register_page_submit(request: Request, auth: AuthDep, ip: ClientIP) -> Response:
     """Sign up from the form; errors are shown beside their fields, success logs in."""
@@ -152,7 +144,11 @@ async def register_page_submit(request: Request, auth: AuthDep, ip: ClientIP) ->
         await auth_service.register(auth, data=data, client_ip=ip)
         issued = await auth_service.login(auth, username=data.username, password=data.password, client_ip=ip)
     except (ValidationError, InvalidInput) as exc:
-        context = _register_context(values, _field_errors(exc), "Please correct the fields marked below.")
+        context = _register_context(
+            values,
+            field_errors(exc.errors() if isinstance(exc, ValidationError) else exc.errors),
+            "Please correct the fields marked below.",
+        )
         return render(request, "register.html", context, status_code=422)
     except AppError as exc:  # 409 taken name or email, 429 throttled
         field = "username" if "Username" in exc.message else "email" if "Email" in exc.message else "form"

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from backend.core.http import json_response
-from backend.core.web import form_fields, render, safe_next, with_query
+from backend.core.web import field_errors, form_fields, render, safe_next, with_query
 from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_page
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
 from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
@@ -149,14 +149,6 @@ def _todo_form_data(fields: dict[str, str]) -> dict[str, object]:
     return data
 
 
-def _form_errors(exc: ValidationError) -> dict[str, list[str]]:
-    errors: dict[str, list[str]] = {}
-    for item in exc.errors():
-        field = str(item["loc"][0]) if item["loc"] else "form"
-        errors.setdefault(field, []).append(str(item["msg"]).removeprefix("Value error, "))
-    return errors
-
-
 def _render_form(
     request: Request, todo: TodoRow | None, values: dict[str, object], errors: dict[str, list[str]]
 ) -> HTMLResponse:
@@ -177,7 +169,7 @@ async def add_todo_submit(request: Request, principal: CurrentUser, db: DbDep) -
     try:
         data = TodoCreate.model_validate(values)
     except ValidationError as exc:
-        return _render_form(request, None, values, _form_errors(exc))
+        return _render_form(request, None, values, field_errors(exc.errors()))
     await db.write(todo_service.create, owner_id=principal.id, data=data)
     return RedirectResponse("/todo-page", status_code=303)
 
@@ -195,7 +187,7 @@ async def edit_todo_submit(request: Request, todo: OwnedTodo, db: DbDep) -> Resp
     try:
         data = TodoUpdate.model_validate(values)
     except ValidationError as exc:
-        return _render_form(request, todo, values, _form_errors(exc))
+        return _render_form(request, todo, values, field_errors(exc.errors()))
     await db.write(todo_service.replace, todo=todo, data=data)
     return RedirectResponse("/todo-page", status_code=303)
 

@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
 from backend.core.errors import AppError
-from backend.core.web import form_fields, render
+from backend.core.web import field_errors, form_fields, render
 from backend.database.session import Database
 from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, mark_page
 from backend.models import User
@@ -107,8 +107,7 @@ async def account_password_submit(request: Request, principal: CurrentUser, auth
         )
         await _change_password(auth, principal.id, body, ip)
     except ValidationError as exc:
-        errors = {"password": [str(e["msg"]) for e in exc.errors()]}
-        return await _account(request, principal.id, auth.db, errors=errors, status=422)
+        return await _account(request, principal.id, auth.db, errors=field_errors(exc.errors()), status=422)
     except AppError as exc:
         field = "new_password" if exc.status_code == 422 else "password"
         return await _account(request, principal.id, auth.db, errors={field: [exc.message]}, status=exc.status_code)
