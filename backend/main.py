@@ -23,6 +23,7 @@ from backend.core.observability import (
 )
 from backend.core.ratelimit import Throttle
 from backend.core.tokens import TokenReader
+from backend.core.tracing import install_tracing
 from backend.core.web import (
     STATIC_DIR,
     BodySizeLimitMiddleware,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, headers=security_headers(settings))
     if settings.FORWARDED_ALLOW_IPS:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
+    install_tracing(app, settings, db)
     return app
 
 
