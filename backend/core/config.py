@@ -49,14 +49,48 @@ class Settings(BaseSettings):
     DB_POOL_TIMEOUT: float = Field(default=10.0, gt=0)
     SQLITE_BUSY_TIMEOUT_MS: int = Field(default=5000, ge=0)
     MAX_BODY_BYTES: int = Field(default=1024 * 1024, ge=1024)
+    # Hardening (slow clients, sessions, throttles, metrics access).
+    HEADER_TIMEOUT_SECONDS: float = Field(default=10.0, gt=0)
+    BODY_TIMEOUT_SECONDS: float = Field(default=30.0, gt=0)
+    SESSION_MAX_HOURS: int = Field(default=12, ge=1, le=24 * 30)
+    RATE_LIMIT_LOGIN_ACCOUNT: str = "50/hour"
+    RATE_LIMIT_PASSWORD_CHECK: str = "5/15 minutes"
+    RATE_LIMIT_WRITE: str = "120/minute"
+    METRICS_TOKEN: SecretStr | None = None
+    # Background work: jobs, schedules, mail.
+    BROKER_URL: str | None = None
+    JOB_MAX_RETRIES: int = Field(default=5, ge=0, le=100)
+    CLEANUP_CRON: str = "0 3 * * *"
+    REMINDER_MAX_LATE_HOURS: int = Field(default=24, ge=0)
+    PASSWORD_RESET_MINUTES: int = Field(default=30, ge=1)
+    RATE_LIMIT_PASSWORD_RESET: str = "5/hour"
+    IDEMPOTENCY_HOURS: int = Field(default=24, ge=1)
+    TRASH_DAYS: int = Field(default=30, ge=1)
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int = Field(default=587, ge=1, le=65535)
+    SMTP_FROM: str = "todo@localhost"
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: SecretStr | None = None
+    SMTP_STARTTLS: bool = True
+    # Traces (OTLP over HTTP); off unless the endpoint is set.
+    OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
+    OTEL_SERVICE_NAME: str = "todo-app"
 
-    @field_validator("RATE_LIMIT_LOGIN", "RATE_LIMIT_LOGIN_IP", "RATE_LIMIT_REGISTER")
+    @field_validator(
+        "RATE_LIMIT_LOGIN",
+        "RATE_LIMIT_LOGIN_IP",
+        "RATE_LIMIT_REGISTER",
+        "RATE_LIMIT_LOGIN_ACCOUNT",
+        "RATE_LIMIT_PASSWORD_CHECK",
+        "RATE_LIMIT_WRITE",
+        "RATE_LIMIT_PASSWORD_RESET",
+    )
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         parse(value)  # raises ValueError on anything that is not limits notation
         return value
 
-    @field_validator("REDIS_URL")
+    @field_validator("REDIS_URL", "BROKER_URL", "SMTP_HOST", "SMTP_USERNAME", "OTEL_EXPORTER_OTLP_ENDPOINT")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
