@@ -1,9 +1,11 @@
-"""GET /health: the app and its database."""
+"""GET /health, /health/live and /health/ready: the process and its database."""
 
 import socket
 
+import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.engine import make_url
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
 
 from backend import __version__
 from backend.core.config import Settings
@@ -62,3 +64,57 @@ class TestHealth:
         assert listed.status_code == 503
         assert listed.json() == {"detail": "Database unavailable"}
         assert listed.headers["Retry-After"].isdigit()
+
+
+class TestHealthLive:
+    def test_ok_while_the_process_answers(self, client: TestClient) -> None:
+        response = client.get("/health/live")
+
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "version": __version__}
+
+    def test_ok_when_the_database_is_unreachable(self, client_factory: ClientFactory, settings: Settings) -> None:
+        client = client_factory(DATABASE_URL=unreachable_url(settings))
+
+        response = client.get("/health/live")
+
+        assert response.status_code == 200
+
+    def test_runs_no_database_statement(self, client: TestClient) -> None:
+        statements: list[str] = []
+
+        def record(*args: object) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            client.get("/health/live")
+            live = list(statements)
+            client.get("/health/ready")
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
+
+        assert live == []
+        assert statements, "the readiness probe does query (so the listener works)"
+
+
+class TestHealthReady:
+    def test_ok_when_the_database_answers(self, client: TestClient) -> None:
+        response = client.get("/health/ready")
+
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok", "database": "ok", "version": __version__}
+
+    def test_503_when_the_database_is_unreachable(self, client_factory: ClientFactory, settings: Settings) -> None:
+        client = client_factory(DATABASE_URL=unreachable_url(settings))
+
+        response = client.get("/health/ready")
+
+        assert response.status_code == 503
+        assert response.json() == {"status": "degraded", "database": "unreachable", "version": __version__}
+
+    @pytest.mark.parametrize("path", ["/health/live", "/health/ready"])
+    def test_needs_no_authentication(self, client: TestClient, path: str) -> None:
+        response = client.get(path, headers={"Authorization": "Bearer not-a-token"})
+
+        assert response.status_code == 200
