@@ -7,13 +7,7 @@ sign-ups for one name give exactly one account.
 
 import asyncio
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,39 +17,17 @@ from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.models import User
-from backend.test.conftest import HIGH_LIMIT, REPO_ROOT, AccountFactory
+from backend.test.conftest import HIGH_LIMIT, AccountFactory
 from backend.test.factories import count_todos, make_todo, user_payload
+from backend.test.live import LiveServer
 
 STARTUP_SECONDS = 60.0
 CLIENT_TIMEOUT = httpx.Timeout(30.0)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
-def _log_tail(log_path: Path) -> str:
-    return log_path.read_text(errors="replace")[-4000:] if log_path.exists() else ""
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    url: str
-    log_path: Path
-
-    def log(self) -> str:
-        """The end of the server's output, to explain a failure."""
-        return _log_tail(self.log_path)
-
-
 @pytest.fixture(scope="module")
 def live_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`uvicorn backend.main:app` in a subprocess on a free port, ready when /health says so."""
-    log_path = tmp_path_factory.mktemp("uvicorn") / "server.log"
-    port = free_port()
     env = {
         **os.environ,
         "ENVIRONMENT": "development",
@@ -69,46 +41,10 @@ def live_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) ->
         "LOG_LEVEL": "WARNING",
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "backend.main:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-    ]
-    base_url = f"http://127.0.0.1:{port}"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
-            try:
-                if httpx.get(f"{base_url}/health", timeout=2.0).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            try:
-                process.wait(timeout=0.05)  # wait on the process itself: returns early if it died
-            except subprocess.TimeoutExpired:
-                pass
-            else:
-                pytest.fail(f"uvicorn exited with {process.returncode}:\n{_log_tail(log_path)}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"uvicorn did not answer /health within {STARTUP_SECONDS}s:\n{_log_tail(log_path)}")
-        yield LiveServer(base_url, log_path)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    log_path = tmp_path_factory.mktemp("uvicorn") / "server.log"
+    args = ["--log-level", "warning", "--no-access-log"]
+    with LiveServer.uvicorn(env=env, log_path=log_path, args=args, startup_timeout=STARTUP_SECONDS) as server:
+        yield server
 
 
 async def _gather(base_url: str, max_connections: int, calls: list[tuple[str, str, dict[str, Any]]]) -> list[Any]:
@@ -135,7 +71,7 @@ class TestConcurrentWrites:
 
         results = asyncio.run(_gather(live_server.url, 64, calls))
 
-        assert statuses(results) == [201] * 64, live_server.log()
+        assert statuses(results) == [201] * 64, live_server.tail()
         assert len({r.json()["id"] for r in results}) == 64
         assert count_todos(db_session, user.id) == 64
         listed = httpx.get(
@@ -155,7 +91,7 @@ class TestConcurrentWrites:
         results = asyncio.run(_gather(live_server.url, 12, calls))
 
         codes = statuses(results)
-        assert sorted(codes) == [201] + [409] * 11, f"{codes}\n{live_server.log()}"
+        assert sorted(codes) == [201] + [409] * 11, f"{codes}\n{live_server.tail()}"
         accounts = db_session.execute(select(User.id).where(User.username_key == "racewinner")).all()
         assert len(accounts) == 1
 
@@ -171,7 +107,7 @@ class TestManyConnections:
 
         results = asyncio.run(_gather(live_server.url, 256, calls))
 
-        assert statuses(results) == [200] * 256, live_server.log()
+        assert statuses(results) == [200] * 256, live_server.tail()
         assert all(len(r.json()) == 50 for r in results)
 
     def test_256_concurrent_writes_and_reads_are_all_answered(
@@ -188,5 +124,5 @@ class TestManyConnections:
 
         results = asyncio.run(_gather(live_server.url, 256, calls))
 
-        assert sorted(set(statuses(results))) == [200, 201], live_server.log()
+        assert sorted(set(statuses(results))) == [200, 201], live_server.tail()
         assert count_todos(db_session) == 128

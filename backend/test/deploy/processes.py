@@ -1,21 +1,21 @@
 """Start, watch and stop the real processes the deploy tests need: app servers through
-backend/scripts/serve.sh, nginx from deploy/nginx/nginx.conf, a private redis-server."""
+backend/scripts/serve.sh, nginx from deploy/nginx/nginx.conf, a private redis-server.
+
+The process work itself (free port, start, poll /health, log, stop) is backend.test.live's;
+`free_port` and `wait_until` are re-exported from there for the test modules."""
 
 import json
 import os
 import re
-import signal
-import socket
 import ssl
 import subprocess
 import sys
-import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from ipaddress import IPv4Address
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from cryptography import x509
@@ -24,6 +24,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from backend.core.config import Settings
+from backend.test.live import HOST, PORT, LiveProcess, LiveServer
+from backend.test.live import free_port as free_port
+from backend.test.live import wait_until as wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SERVE_SCRIPT = REPO_ROOT / "backend" / "scripts" / "serve.sh"
@@ -44,26 +47,6 @@ _SCRUBBED = {
     "OMP_NUM_THREADS",
     "OMP_THREAD_LIMIT",
 }
-T = TypeVar("T")
-
-
-def wait_until(check: Callable[[], T | None], *, timeout: float, what: str, interval: float = 0.05) -> T:
-    """Poll `check` until it returns something truthy; fail with `what` after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(interval)
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def request_id() -> str:
@@ -79,51 +62,17 @@ def clean_env(**overrides: str) -> dict[str, str]:
     return env
 
 
-class Process:
-    """One child process (in a session of its own) whose output goes to a log file."""
+class AppProcess(LiveServer):
+    """backend/scripts/serve.sh on a free loopback port (backend.test.live does the process work)."""
 
-    def __init__(self, name: str, args: list[str], env: dict[str, str], log_path: Path) -> None:
-        self.name = name
-        self.log_path = log_path
-        with log_path.open("wb") as log:
-            self.popen = subprocess.Popen(
-                args, cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-            )
-        self.pid = self.popen.pid
-
-    def alive(self) -> bool:
-        return self.popen.poll() is None
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def send(self, sig: signal.Signals) -> None:
-        if self.alive():
-            self.popen.send_signal(sig)
-
-    def wait(self, timeout: float) -> int:
-        return self.popen.wait(timeout)
-
-    def stop(self, timeout: float = 15.0) -> None:
-        """SIGTERM; if it will not go, SIGKILL its process group (it and its workers)."""
-        if not self.alive():
-            return
-        self.popen.send_signal(signal.SIGTERM)
-        try:
-            self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            # Still running, so the group is still the one start_new_session made for it.
-            os.killpg(self.pid, signal.SIGKILL)
-            self.popen.wait(5)
-
-
-class AppProcess(Process):
-    """backend/scripts/serve.sh on a loopback port."""
-
-    def __init__(self, name: str, env: dict[str, str], log_path: Path, port: int) -> None:
-        super().__init__(name, ["bash", str(SERVE_SCRIPT)], env, log_path)
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
+    def __init__(self, name: str, env: dict[str, str], log_path: Path) -> None:
+        super().__init__(
+            name,
+            ["bash", str(SERVE_SCRIPT)],
+            env={**env, "HOST": HOST, "PORT": PORT},
+            log_path=log_path,
+            startup_timeout=STARTUP_TIMEOUT,
+        )
 
     def log_entries(self) -> list[dict[str, Any]]:
         """The app's JSON log lines so far."""
@@ -144,15 +93,7 @@ class AppProcess(Process):
         return None
 
     def wait_healthy(self) -> None:
-        def healthy() -> bool:
-            if not self.alive():
-                raise AssertionError(f"{self.name} exited during start:\n{self.output()}")
-            try:
-                return httpx.get(f"{self.url}/health", timeout=2).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        wait_until(healthy, timeout=STARTUP_TIMEOUT, what=f"{self.name} to answer /health")
+        self.wait_ready()
 
 
 class Launcher:
@@ -160,7 +101,7 @@ class Launcher:
 
     def __init__(self, workdir: Path) -> None:
         self.workdir = workdir
-        self.processes: list[Process] = []
+        self.processes: list[LiveProcess] = []
 
     def app(
         self,
@@ -172,7 +113,6 @@ class Launcher:
         wait: bool = True,
     ) -> AppProcess:
         """Start serve.sh (production `settings`) and wait for /health, unless `wait` is off."""
-        port = free_port()
         defaults = {
             "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / f"{name}-metrics"),
             "ENVIRONMENT": "production",
@@ -180,20 +120,17 @@ class Launcher:
             "RATE_LIMIT_REGISTER": "1000/minute",
             "GRACEFUL_TIMEOUT": "10",
         }
-        fixed = {"HOST": "127.0.0.1", "PORT": str(port), "DATABASE_URL": database_url}
-        env = clean_env(**{**defaults, **(settings or {}), **fixed})
+        env = clean_env(**{**defaults, **(settings or {}), "DATABASE_URL": database_url})
         if workers is not None:
             env["WEB_CONCURRENCY"] = str(workers)
-        process = AppProcess(name, env, self.workdir / f"{name}.log", port)
+        process = AppProcess(name, env, self.workdir / f"{name}.log")
         self.processes.append(process)
-        if wait:
-            process.wait_healthy()
-        return process
+        return process.start(wait=wait)
 
-    def process(self, name: str, args: list[str], env: dict[str, str] | None = None) -> Process:
-        process = Process(name, args, env or clean_env(), self.workdir / f"{name}.log")
+    def process(self, name: str, args: list[str], env: dict[str, str] | None = None) -> LiveProcess:
+        process = LiveProcess(name, args, env=env or clean_env(), log_path=self.workdir / f"{name}.log")
         self.processes.append(process)
-        return process
+        return process.start()
 
     def stop_all(self) -> None:
         for process in reversed(self.processes):
@@ -306,7 +243,7 @@ def render_nginx_conf(
     return text
 
 
-class Nginx(Process):
+class Nginx(LiveProcess):
     """nginx running a rendered copy of deploy/nginx/nginx.conf, prefix in a temp dir."""
 
     def __init__(self, binary: str, conf: Path, workdir: Path, http_port: int, https_port: int) -> None:
@@ -315,7 +252,8 @@ class Nginx(Process):
         self.config_test = check.stderr
         if check.returncode != 0:
             raise AssertionError(f"nginx -t refused the rendered config:\n{check.stderr}")
-        super().__init__("nginx", [*self.args, "-g", "daemon off;"], clean_env(), workdir / "nginx.out")
+        super().__init__("nginx", [*self.args, "-g", "daemon off;"], env=clean_env(), log_path=workdir / "nginx.out")
+        self.start()
         self.workdir = workdir
         self.http_url = f"http://127.0.0.1:{http_port}"
         self.url = f"https://127.0.0.1:{https_port}"

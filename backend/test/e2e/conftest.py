@@ -1,5 +1,6 @@
-"""End-to-end fixtures: the real app under uvicorn on a free loopback port, a fresh SQLite
-database migrated by Alembic, and Debian's Chromium driven by pytest-playwright.
+"""End-to-end fixtures: the real app under uvicorn on a free loopback port (started and
+polled by backend.test.live), a fresh SQLite database migrated by Alembic, and Debian's
+Chromium driven by pytest-playwright.
 
 Users are created through the JSON API (fast); each browser session logs in once through
 the login form and its storage state is reused by every test that only reads.
@@ -10,7 +11,6 @@ from __future__ import annotations
 import itertools
 import os
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -23,6 +23,8 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Error, Page, ViewportSize
+
+from backend.test.live import LiveServer
 
 REPO = Path(__file__).resolve().parents[3]
 CHROMIUM = os.environ.get("E2E_CHROMIUM", "/usr/bin/chromium")
@@ -59,34 +61,10 @@ class Server:
         return httpx.Client(base_url=self.url, follow_redirects=False, timeout=10.0, **kwargs)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until_healthy(process: subprocess.Popen[bytes], url: str, log: Path) -> None:
-    """Poll /health; between polls wait on the process itself, so a crash ends the wait."""
-    deadline = STARTUP_TIMEOUT / 0.1
-    for _ in range(int(deadline)):
-        try:
-            if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        try:
-            code = process.wait(timeout=0.1)
-        except subprocess.TimeoutExpired:
-            continue
-        pytest.fail(f"uvicorn exited with {code} before answering:\n{log.read_text()}")
-    pytest.fail(f"uvicorn did not answer /health within {STARTUP_TIMEOUT}s:\n{log.read_text()}")
-
-
 @pytest.fixture(scope="session")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("e2e-server")
     database = workdir / "e2e.db"
-    port = _free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{database}",
@@ -101,28 +79,11 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     subprocess.run(
         [sys.executable, "-m", "alembic", "upgrade", "head"], cwd=REPO, env=env, check=True, capture_output=True
     )
-    log = workdir / "uvicorn.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "backend.main:app", "--host", "127.0.0.1", "--port", str(port)],
-            cwd=REPO,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(process, url, log)
-        yield Server(url=url, env=env, database=database)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-    crashes = [line for line in log.read_text().splitlines() if '"unhandled error"' in line]
-    assert crashes == [], f"the server hit unhandled errors (full log: {log}):\n" + "\n".join(crashes)
+    live = LiveServer.uvicorn(env=env, log_path=workdir / "uvicorn.log", startup_timeout=STARTUP_TIMEOUT)
+    with live:
+        yield Server(url=live.url, env=env, database=database)
+    crashes = [line for line in live.output().splitlines() if '"unhandled error"' in line]
+    assert crashes == [], f"the server hit unhandled errors (full log: {live.log_path}):\n" + "\n".join(crashes)
 
 
 # --- pytest-playwright configuration ---------------------------------------------------------
