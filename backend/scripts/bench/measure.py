@@ -1,0 +1,170 @@
+"""One scenario measured into one table row: a preflight request, a warm-up, the timed run,
+the drain, and the CPU seconds every process of interest used during the timed run."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from backend.scripts.bench.common import log
+from backend.scripts.bench.processes import HZ, cpu_ticks, descendants, machine_busy_ticks, pids_named, wait_idle
+from backend.scripts.bench.scenarios import Scenario
+from backend.scripts.bench.seeding import Users, todo_body
+from backend.scripts.bench.wrk import WrkJob, WrkResult, run_wrk
+from backend.test.live import LiveServer
+
+
+@dataclass
+class Row:
+    key: str
+    number: str
+    title: str
+    server: str
+    conns: int
+    timeout_s: int
+    duration_s: int
+    drain_s: float  # how long the server stayed busy after wrk stopped
+    stalled: bool  # fewer responses than connections: some connection never got an answer
+    rps: float
+    p50_ms: float
+    p90_ms: float
+    p99_ms: float
+    max_ms: float
+    requests: int
+    non_2xx: int
+    socket_errors: int
+    timeouts: int
+    connect_errors: int
+    read_errors: int
+    write_errors: int
+    preflight_status: int | None
+    preflight_ok: bool
+    cpu_app_s: list[float] = field(default_factory=list)  # the server's processes, supervisor first
+    cpu_wrk_s: float = 0.0
+    cpu_db_s: float | None = None  # every process of the database server (None for SQLite)
+    cpu_machine_s: float = 0.0  # busy CPU time of the whole machine, anyone's
+    fraction_of_ceiling: float | None = None
+
+
+@dataclass
+class Run:
+    """What every measurement of one run shares (`users` once seeding is done)."""
+
+    seconds: int
+    warmup: int
+    raw_log: Path
+    users: Users | None
+    db_process_names: tuple[str, ...]
+
+
+class CpuWindow:
+    """CPU ticks of the server's processes, the database server and the machine, from now on."""
+
+    def __init__(self, server: LiveServer, db_process_names: tuple[str, ...]) -> None:
+        self.app_pids = [server.pid, *descendants(server.pid)]
+        self.db_names = db_process_names
+        self.start = {pid: cpu_ticks(pid) for pid in [*self.app_pids, *self._db_pids()]}
+        self.machine = machine_busy_ticks()
+
+    def _db_pids(self) -> list[int]:
+        return pids_named(*self.db_names) if self.db_names else []
+
+    def used(self, pid: int) -> float:
+        """Ticks since the start; a process that appeared since (a new backend) counts whole."""
+        return max(cpu_ticks(pid) - self.start.get(pid, 0), 0) / HZ
+
+    def finish(self, row: Row) -> None:
+        row.cpu_app_s = [round(self.used(pid), 2) for pid in self.app_pids]
+        row.cpu_db_s = round(sum(self.used(pid) for pid in self._db_pids()), 2) if self.db_names else None
+        row.cpu_machine_s = round((machine_busy_ticks() - self.machine) / HZ, 2)
+
+
+def _job(server: LiveServer, sc: Scenario, users: Users | None) -> WrkJob:
+    token = users.tokens[sc.user] if users and sc.user else None
+    ids = users.ids.get(sc.user, []) if users and sc.user and sc.rotate else []
+    return WrkJob(sc.key, server.url, sc.path, sc.lua, sc.conns, sc.timeout, token=token, ids=ids)
+
+
+def preflight(job: WrkJob, expect: int) -> int | None:
+    """One request shaped like the scenario's; its status (None if it failed outright)."""
+    headers = {"Authorization": f"Bearer {job.token}"} if job.token else {}
+    body = {"title": "Preflight update", "description": "bench.sh", "priority": 2, "complete": False}
+    try:
+        with httpx.Client(base_url=job.base, timeout=10.0, follow_redirects=False, headers=headers) as client:
+            if job.lua == "get_rotate.lua":
+                response = client.get(f"/todos/{job.ids[0]}")
+            elif job.lua == "put_rotate.lua":
+                response = client.put(f"/todos/todo/{job.ids[0]}", json={**body, "due_date": "2031-01-01"})
+            elif job.lua == "post.lua":
+                response = client.post(job.path, json=todo_body(0, "preflight"))
+            else:
+                response = client.get(job.path)
+    except httpx.HTTPError as exc:
+        log(f"preflight {job.key}: {exc!r}")
+        return None
+    if response.status_code != expect:
+        log(f"preflight {job.key}: expected HTTP {expect}, got {response.status_code}: {response.text[:300]}")
+    return response.status_code
+
+
+def _row(sc: Scenario, seconds: int, drained_s: float, result: WrkResult, status: int | None) -> Row:
+    return Row(
+        key=sc.key,
+        number=sc.number,
+        title=sc.title,
+        server=sc.server,
+        conns=sc.conns,
+        timeout_s=sc.timeout,
+        duration_s=seconds,
+        drain_s=round(drained_s, 2),
+        stalled=result.requests < sc.conns,
+        rps=result.requests / (result.duration_us / 1e6),
+        p50_ms=result.p50_us / 1000,
+        p90_ms=result.p90_us / 1000,
+        p99_ms=result.p99_us / 1000,
+        max_ms=result.max_us / 1000,
+        requests=result.requests,
+        non_2xx=result.status,
+        socket_errors=result.socket_errors,
+        timeouts=result.timeout,
+        connect_errors=result.connect,
+        read_errors=result.read,
+        write_errors=result.write,
+        preflight_status=status,
+        preflight_ok=status == sc.expect,
+        cpu_wrk_s=round(result.cpu_s, 2),
+    )
+
+
+def measure_wrk(server: LiveServer, sc: Scenario, run: Run) -> Row:
+    job = _job(server, sc, run.users)
+    # wrk only notices a timed-out request on a check every 2 s, so a run must outlast the
+    # client timeout by that much for "zero timeouts" to mean anything.
+    seconds = max(run.seconds, sc.timeout + 2)
+    status = preflight(job, sc.expect)
+    log(f"{sc.key}: warm-up {run.warmup} s, then {seconds} s at -c{sc.conns}")
+    run_wrk(job, run.warmup, None)
+    wait_idle(server)
+    cpu = CpuWindow(server, run.db_process_names)
+    result = run_wrk(job, seconds, run.raw_log)
+    row = _row(sc, seconds, 0.0, result, status)
+    cpu.finish(row)  # before the drain: the CPU of the timed run only
+    row.drain_s = round(wait_idle(server), 2)
+    log(
+        f"{sc.key}: {row.rps:,.0f} req/s, p50 {row.p50_ms:.2f} ms, p99 {row.p99_ms:.2f} ms, "
+        f"non-2xx {row.non_2xx}, socket errors {row.socket_errors}; CPU s app {sum(row.cpu_app_s):.1f}, "
+        f"wrk {row.cpu_wrk_s:.1f}"
+        + (f"; STALLED: {row.requests} responses on {sc.conns} connections" if row.stalled else "")
+    )
+    return row
+
+
+# Load generators by Scenario.driver. A WebSocket fan-out row registers its own here.
+DRIVERS: dict[str, Callable[[LiveServer, Scenario, Run], Row]] = {"wrk": measure_wrk}
+
+
+def measure(server: LiveServer, sc: Scenario, run: Run) -> Row:
+    return DRIVERS[sc.driver](server, sc, run)

@@ -1,0 +1,187 @@
+"""What the benchmark measures, as data: servers, scenarios, targets and comparisons.
+
+A new row is a new entry here, not new control flow:
+
+- a scenario against an existing server is one more `Scenario(...)` in `scenarios()`;
+- a server variant (say tracing on: `ServerSpec("app_traced", env={"OTEL_EXPORTER_OTLP_ENDPOINT":
+  ...})`, with a collector for it to send to) is one more `ServerSpec`, its scenarios name
+  it in `server=`, and a `Comparison` sets its target against the plain row;
+- a load generator other than wrk (the WebSocket fan-out row) is a `driver` name with
+  a measuring function registered in `measure.DRIVERS`.
+
+Neither the tracing row nor the fan-out row exists yet: nothing here pretends otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from backend.scripts.bench.common import CONNS, CONNS_HIGH, TIMEOUT, TIMEOUT_HIGH
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    """One uvicorn server of the run. The ceiling is served exactly like the app."""
+
+    key: str
+    app: str
+    workers: int = 1
+    env: Mapping[str, str] = field(default_factory=dict)  # on top of the app's environment
+    is_app: bool = True  # False: the ceiling (no database, no app settings)
+    health_path: str = "/health"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One table row: `driver` load on `server` at `path`, as `user` (see seeding.Users)."""
+
+    key: str
+    number: str  # the row's label in the table
+    title: str
+    server: str
+    path: str
+    stage: int  # run order: servers start before their first stage and stop after their last
+    lua: str = "get.lua"
+    expect: int = 200
+    user: str | None = None  # "a": 50 todos, "b": 10,000 todos, "c": the one who creates
+    rotate: bool = False  # the script rotates over the user's todo ids
+    conns: int = CONNS
+    timeout: int = TIMEOUT
+    driver: str = "wrk"
+
+
+@dataclass(frozen=True)
+class FractionTarget:
+    """`row`'s requests/s at least `need` x the ceiling's."""
+
+    row: str
+    name: str
+    need: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """`row`'s requests/s at least `need` x `base`'s, both measured in the same run."""
+
+    key: str
+    name: str
+    row: str
+    base: str
+    need: float
+
+
+CEILING = "backend.scripts.bench.ceiling:app"
+APP = "backend.main:app"
+
+
+def servers(workers: int) -> dict[str, ServerSpec]:
+    specs = [
+        ServerSpec("ceiling", CEILING, is_app=False, health_path="/"),
+        ServerSpec("app", APP),
+    ]
+    if workers > 1:
+        specs.append(ServerSpec("app_workers", APP, workers=workers))
+    return {spec.key: spec for spec in specs}
+
+
+LIST50 = "/todos/?limit=50"
+# The rows in table order. Stages (run order): 0 ceiling, 1 app reads, 2 app writes (after
+# the reads: thousands of writes grow the WAL and the tables, which would tilt the
+# 50-vs-10,000 comparison), 3 the app with more workers, 4 the ceiling again.
+SCENARIOS = [
+    Scenario("list50", "1", "GET /todos/?limit=50 (50 todos)", "app", LIST50, 1, user="a"),
+    Scenario(
+        "one",
+        "2",
+        "GET /todos/{id} (rotating over 50)",
+        "app",
+        "/todos/",
+        1,
+        "get_rotate.lua",
+        user="a",
+        rotate=True,
+    ),
+    Scenario("create", "3", "POST /todos/todos", "app", "/todos/todos", 2, "post.lua", expect=201, user="c"),
+    Scenario(
+        "update",
+        "4",
+        "PUT /todos/todo/{id} (rotating over 50)",
+        "app",
+        "/todos/todo/",
+        2,
+        "put_rotate.lua",
+        user="a",
+        rotate=True,
+    ),
+    Scenario("list10k", "5", "GET /todos/?limit=50 (10,000 todos)", "app", LIST50, 1, user="b"),
+    Scenario(
+        "list50_c256",
+        "6",
+        "GET /todos/?limit=50 (50 todos), 256 conns",
+        "app",
+        LIST50,
+        1,
+        user="a",
+        conns=CONNS_HIGH,
+        timeout=TIMEOUT_HIGH,
+    ),
+    Scenario("ceiling_start", "7a", "ceiling: bare FastAPI async GET (start)", "ceiling", "/", 0),
+    Scenario("ceiling_end", "7b", "ceiling: bare FastAPI async GET (end)", "ceiling", "/", 4),
+    Scenario(
+        "ceiling_c256",
+        "7c",
+        "ceiling at 256 conns (control for row 6)",
+        "ceiling",
+        "/",
+        4,
+        conns=CONNS_HIGH,
+        timeout=TIMEOUT_HIGH,
+    ),
+]
+
+
+def scenarios(workers: int) -> list[Scenario]:
+    """SCENARIOS, plus row 8 (the list of 50 on `workers` workers) when there are several."""
+    if workers <= 1:
+        return list(SCENARIOS)
+    title = f"GET /todos/?limit=50 (50 todos), {workers} workers"
+    return [*SCENARIOS, Scenario(f"list50_w{workers}", "8", title, "app_workers", LIST50, 3, user="a")]
+
+
+def comparisons(workers: int) -> list[Comparison]:
+    if workers <= 1:
+        return []
+    return [
+        Comparison("workers", f"{workers} workers: list of 50 >= 1.3 x one worker", f"list50_w{workers}", "list50", 1.3)
+    ]
+
+
+# Issue 5: one worker on SQLite (kept as it was; on a server database shown for reference).
+ISSUE5_TARGETS = [
+    FractionTarget("list50", "list of 50 >= 0.15 x ceiling", 0.15),
+    FractionTarget("one", "one todo >= 0.25 x ceiling", 0.25),
+    FractionTarget("create", "create >= 0.10 x ceiling", 0.10),
+    FractionTarget("update", "update >= 0.10 x ceiling", 0.10),
+]
+
+
+def _issue12(list50: float, one: float, write: float) -> list[FractionTarget]:
+    return [
+        FractionTarget("list50", f"list of 50 >= {list50:.2f} x ceiling", list50),
+        FractionTarget("one", f"one todo >= {one:.2f} x ceiling", one),
+        FractionTarget("create", f"create >= {write:.2f} x ceiling", write),
+        FractionTarget("update", f"update >= {write:.2f} x ceiling", write),
+    ]
+
+
+# Issue 12: the same rows, per database.
+ISSUE12_TARGETS = {
+    "sqlite": _issue12(0.20, 0.30, 0.15),
+    "postgresql": _issue12(0.15, 0.20, 0.10),
+    "mariadb": _issue12(0.10, 0.15, 0.08),
+}
+PEAK_RSS_MB = 150
+P99_OVER_P50_AT_32 = 10  # issue 5
+P99_OVER_P50_AT_256 = 3  # issue 12
+LIST10K_OVER_LIST50 = 0.8
