@@ -14,20 +14,19 @@ from starlette.requests import HTTPConnection
 
 from backend.core import security
 from backend.core.config import Settings
-from backend.core.errors import NotAuthenticated, PermissionDenied
+from backend.core.errors import INVALID_CREDENTIALS, NotAuthenticated, PermissionDenied, SessionExpired
+from backend.core.sessions import renew_session_if_due, session_cookie_name
 from backend.core.tokens import InvalidToken, TokenReader
-from backend.core.web import session_cookie_name
 from backend.database.session import Database
+from backend.services import principal as principal_service
 from backend.services import todos as todo_service
-from backend.services import users as user_service
 from backend.services.auth import AuthContext
+from backend.services.principal import Principal
 from backend.services.todos import TodoRow
-from backend.services.users import Principal
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
-INVALID_CREDENTIALS = "Could not validate credentials"
 
 oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
@@ -96,20 +95,23 @@ async def _principal(request: Request, bearer: str | None) -> Principal | None:
         token, via_cookie = request.cookies.get(session_cookie_name(settings)), True
     if not token:
         return None
+    # Whatever the answer, it depends on who asked: no shared cache may keep it.
+    request.state.private = True
     try:
         claims = tokens.read(token)
     except InvalidToken:
+        request.state.session_expired = via_cookie
         return None
-    row = await db.read(
-        user_service.load_principal, user_id=claims.user_id, version=claims.version, session_id=claims.jti
-    )
+    row = await db.read(principal_service.load_principal, token=claims)
     if row is None:
+        request.state.session_expired = via_cookie
         return None
-    principal = Principal(*row, session_id=claims.jti, expires_at=claims.expires_at, via_cookie=via_cookie)
+    principal = Principal(*row, token=claims, via_cookie=via_cookie)
     request.state.user_id = principal.id
     request.state.principal = principal
     if via_cookie:
         request.state.csrf_token = security.csrf_token(settings.secret_key, claims.jti)
+        renew_session_if_due(request, settings, claims)
     return principal
 
 
@@ -121,12 +123,19 @@ async def optional_principal(
 
 
 async def current_principal(request: Request, bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
-    """The user behind a bearer token or the session cookie; cookie writes need CSRF."""
+    """The user behind a bearer token or the session cookie; cookie writes need CSRF.
+
+    Writes are counted against the user's write limit before they run.
+    """
     principal = await _principal(request, bearer)
     if principal is None:
+        if getattr(request.state, "session_expired", False) and request.method not in SAFE_METHODS:
+            raise SessionExpired()
         raise NotAuthenticated(INVALID_CREDENTIALS if bearer or request.cookies else "Not authenticated")
-    if principal.via_cookie and request.method not in SAFE_METHODS:
-        await _check_csrf(request, request.app.state.settings.secret_key, principal.session_id)
+    if request.method not in SAFE_METHODS:
+        if principal.via_cookie:
+            await _check_csrf(request, request.app.state.settings.secret_key, principal.session_id)
+        await request.app.state.throttle.write(principal.id)
     return principal
 
 

@@ -1,9 +1,12 @@
 """The application factory; `backend.main:app` is the entry point."""
 
+import asyncio
 import gc
+import logging
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from fastapi import FastAPI
@@ -13,20 +16,16 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend import __version__
 from backend.core.config import Settings, get_settings
-from backend.core.errors import register_error_handlers
-from backend.core.observability import (
-    Metrics,
-    RequestContextMiddleware,
-    configure_logging,
-    metrics_endpoint,
-    multiprocess_mode,
-)
+from backend.core.errors import SessionExpired, register_error_handlers
+from backend.core.observability import Metrics, RequestContextMiddleware, configure_logging, multiprocess_mode
 from backend.core.ratelimit import Throttle
+from backend.core.request_limits import RequestLimitsMiddleware, too_large_message
+from backend.core.sessions import PrivateResponseMiddleware
+from backend.core.slow_clients import install_header_deadline
 from backend.core.tokens import TokenReader
 from backend.core.tracing import install_tracing
 from backend.core.web import (
     STATIC_DIR,
-    BodySizeLimitMiddleware,
     VersionedStaticFiles,
     build_templates,
     docs_page,
@@ -35,16 +34,44 @@ from backend.core.web import (
 )
 from backend.database.session import Database, build_engine
 from backend.routers import admin, auth, health, todos, users
+from backend.routers.drafts import session_expired_page
+from backend.routers.metrics import metrics_endpoint
 from backend.schemas.errors import error_responses
 from backend.services.auth import AuthContext
 
 HASH_THREADS = 2
+logger = logging.getLogger("backend.main")
+
+
+def warn_if_uvloop() -> None:
+    """uvloop starved connections at 256 clients here (docs/performance.md); it is not
+    installed with the app, so only a hand-made environment can bring it back."""
+    loop = asyncio.get_running_loop()
+    if type(loop).__module__.startswith("uvloop"):
+        logger.warning("running on uvloop: expect unfair scheduling at high concurrency; use the asyncio loop")
+
+
+def describe_body_limit(app: FastAPI, max_bytes: int) -> None:
+    """The OpenAPI document names the body limit that is really in force."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    if "413" in operation.get("responses", {}):
+                        operation["responses"]["413"]["description"] = too_large_message(max_bytes)
+        return app.openapi_schema or build()
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app and all of its state from `settings` (default: the environment)."""
     settings = settings or get_settings()
     configure_logging(settings.LOG_LEVEL)
+    install_header_deadline(settings.HEADER_TIMEOUT_SECONDS)
     db = Database(build_engine(settings), settings)
 
     @asynccontextmanager
@@ -54,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # pausing every request in flight (they showed as p99 spikes under load).
         gc.collect()
         gc.freeze()
+        warn_if_uvloop()
         yield
         db.dispose()
         if multiprocess_mode():
@@ -79,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics = Metrics() if settings.METRICS_ENABLED else None
 
     register_error_handlers(app)
+    app.add_exception_handler(SessionExpired, session_expired_page)  # type: ignore[arg-type]
     # JSON routes first, the busiest first: routing tries routes in order.
     for module in (todos, users, auth, admin, health):
         app.include_router(module.router)
@@ -89,10 +118,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR, version=version), name="static")
 
-    # Added innermost first: gzip, body limit, request context (ids, security headers, logs,
+    describe_body_limit(app, settings.MAX_BODY_BYTES)
+    # Added innermost first: gzip, private responses (no-store, renewed session cookie),
+    # body size and time limits, request context (ids, security headers, logs,
     # metrics, the 500 boundary), proxy headers.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.MAX_BODY_BYTES)
+    app.add_middleware(PrivateResponseMiddleware, settings=settings)
+    app.add_middleware(
+        RequestLimitsMiddleware, max_bytes=settings.MAX_BODY_BYTES, body_timeout=settings.BODY_TIMEOUT_SECONDS
+    )
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, headers=security_headers(settings))
     if settings.FORWARDED_ALLOW_IPS:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)

@@ -2,13 +2,13 @@
 
 import json
 import logging
+import math
 import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -16,7 +16,10 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from backend.core.validation import public_errors
+
 logger = logging.getLogger("backend.errors")
+INVALID_CREDENTIALS = "Could not validate credentials"
 
 
 class AppError(Exception):
@@ -46,6 +49,23 @@ class NotAuthenticated(AppError):
         self.headers = {"WWW-Authenticate": scheme}
 
 
+class SessionExpired(NotAuthenticated):
+    """A write arrived on a session that has ended (expired, logged out, …)."""
+
+    def __init__(self) -> None:
+        super().__init__("Your session expired. Sign in to continue.")
+
+
+class DatabaseBusy(AppError):
+    """SQLite's write lock is held by another process for longer than we wait."""
+
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__("Database busy, try again")
+        self.headers = {"Retry-After": "1"}
+
+
 class Conflict(AppError):
     status_code = 409
 
@@ -58,8 +78,10 @@ class RateLimited(AppError):
     status_code = 429
 
     def __init__(self, retry_after: int) -> None:
-        super().__init__("Too many attempts; try again later")
-        self.retry_after = max(1, retry_after)
+        retry_after = max(1, retry_after)
+        minutes = math.ceil(retry_after / 60)
+        super().__init__(f"Too many attempts. Try again in {minutes} minute{'s' if minutes != 1 else ''}.")
+        self.retry_after = retry_after
         self.headers = {"Retry-After": str(self.retry_after)}
 
 
@@ -134,9 +156,10 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     if is_page_request(request):
         return _page_error(request, 422, "The request was not valid.", None)
-    # FastAPI's handler echoes the input; ASCII-escaped JSON keeps a lone surrogate in it
-    # (valid JSON, unencodable as UTF-8) from turning the 422 into a 500.
-    body = json.dumps({"detail": jsonable_encoder(exc.errors())}, ensure_ascii=True)
+    # At most 50 errors, inputs cut short (a body of 80,000 unknown keys must not become a
+    # 15 MB answer); ASCII-escaped JSON keeps a lone surrogate in an echoed input (valid
+    # JSON, unencodable as UTF-8) from turning the 422 into a 500.
+    body = json.dumps({"detail": public_errors(exc.errors())}, ensure_ascii=True)
     return Response(body, status_code=422, media_type="application/json")
 
 

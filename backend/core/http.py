@@ -31,7 +31,7 @@ def json_response(
             digest.update(value.encode())
         tag = f'W/"{digest.hexdigest()}"'
         headers["ETag"] = tag
-        headers["Cache-Control"] = "private, no-cache"
+        headers["Cache-Control"] = "no-store"  # private data; If-None-Match still gets 304
         if _matches(request.headers.get("if-none-match"), tag):
             return Response(status_code=304, headers=headers)
     return Response(body, status_code=status_code, headers=headers, media_type="application/json")

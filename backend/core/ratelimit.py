@@ -1,4 +1,8 @@
-"""Throttles for logins and registrations, on the `limits` library.
+"""Throttles for logins, sign-ups, password checks and writes, on the `limits` library.
+
+Every attempt is counted *before* the work it guards (an atomic test-and-count: the
+moving window's `hit`, a Lua script on Redis), so simultaneous requests cannot all slip
+in under the limit before any of them is counted.
 
 With REDIS_URL the counters live in Redis and are shared by every worker and instance.
 If Redis stops answering, each process falls back to its own in-memory counters (limits
@@ -25,20 +29,32 @@ REDIS_RETRY_SECONDS = 5.0
 
 @dataclass(frozen=True)
 class Limits:
-    login: RateLimitItem
-    login_ip: RateLimitItem
-    register: RateLimitItem
+    login: RateLimitItem  # per client IP and account
+    login_ip: RateLimitItem  # per client IP, any account
+    login_account: RateLimitItem  # per account, any address
+    register: RateLimitItem  # sign-ups (valid or not) per client IP
+    password_check: RateLimitItem  # current-password checks per user
+    write: RateLimitItem  # writes per user
+    password_reset: RateLimitItem  # reset requests per address and per IP
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> "Limits":
+        return cls(
+            login=parse(settings.RATE_LIMIT_LOGIN),
+            login_ip=parse(settings.RATE_LIMIT_LOGIN_IP),
+            login_account=parse(settings.RATE_LIMIT_LOGIN_ACCOUNT),
+            register=parse(settings.RATE_LIMIT_REGISTER),
+            password_check=parse(settings.RATE_LIMIT_PASSWORD_CHECK),
+            write=parse(settings.RATE_LIMIT_WRITE),
+            password_reset=parse(settings.RATE_LIMIT_PASSWORD_RESET),
+        )
 
 
 class Throttle:
-    """Moving-window counters keyed by scope and identity (client IP, username)."""
+    """Moving-window counters keyed by scope and identity (client IP, account, user)."""
 
     def __init__(self, settings: Settings) -> None:
-        self.limits = Limits(
-            login=parse(settings.RATE_LIMIT_LOGIN),
-            login_ip=parse(settings.RATE_LIMIT_LOGIN_IP),
-            register=parse(settings.RATE_LIMIT_REGISTER),
-        )
+        self.limits = Limits.from_settings(settings)
         self._memory = MovingWindowRateLimiter(MemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
         if settings.REDIS_URL:
@@ -62,37 +78,38 @@ class Throttle:
         logger.warning("redis unavailable for rate limits, using memory: %s", exc.storage_error)
         self._shared_down_until = time.monotonic() + REDIS_RETRY_SECONDS
 
-    async def ensure_allowed(self, item: RateLimitItem, *ids: str) -> None:
-        """Raise RateLimited when one more attempt would exceed the limit."""
-        strategy = self._strategy()
-        try:
-            allowed = await strategy.test(item, *ids)
-            if not allowed:
-                stats = await strategy.get_window_stats(item, *ids)
-                raise RateLimited(math.ceil(stats.reset_time - time.time()))
-        except StorageError as exc:
-            self._shared_failed(exc)
-            await self.ensure_allowed(item, *ids)
-
-    async def hit(self, item: RateLimitItem, *ids: str) -> None:
-        """Count one attempt."""
-        try:
-            await self._strategy().hit(item, *ids)
-        except StorageError as exc:
-            self._shared_failed(exc)
-            await self._memory.hit(item, *ids)
+    async def _retry_after(self, strategy: MovingWindowRateLimiter, item: RateLimitItem, *ids: str) -> int:
+        stats = await strategy.get_window_stats(item, *ids)
+        return math.ceil(stats.reset_time - time.time())
 
     async def consume(self, item: RateLimitItem, *ids: str) -> None:
-        """Count one attempt, refusing it when the limit is already used up."""
-        await self.ensure_allowed(item, *ids)
-        await self.hit(item, *ids)
+        """Count one attempt, atomically, or raise RateLimited when the limit is used up."""
+        strategy = self._strategy()
+        try:
+            if await strategy.hit(item, *ids):
+                return
+            retry_after = await self._retry_after(strategy, item, *ids)
+        except StorageError as exc:
+            self._shared_failed(exc)
+            await self.consume(item, *ids)
+            return
+        raise RateLimited(retry_after)
 
-    async def check_login(self, client_ip: str, username: str) -> None:
-        """Refuse a login attempt while either failed-login limit is exhausted."""
-        await self.ensure_allowed(self.limits.login_ip, "login-ip", client_ip)
-        await self.ensure_allowed(self.limits.login, "login", client_ip, username.lower())
+    async def login_attempt(self, client_ip: str, account: str) -> None:
+        """Count a login attempt for an account (its id, or the normalised name when there
+        is no such account) against the address, address + account and account limits."""
+        await self.consume(self.limits.login_ip, "login-ip", client_ip)
+        await self.consume(self.limits.login, "login", client_ip, account)
+        await self.consume(self.limits.login_account, "login-account", account)
 
-    async def failed_login(self, client_ip: str, username: str) -> None:
-        """Count a failed login against both login limits."""
-        await self.hit(self.limits.login_ip, "login-ip", client_ip)
-        await self.hit(self.limits.login, "login", client_ip, username.lower())
+    async def register_attempt(self, client_ip: str) -> None:
+        """Count a sign-up attempt, valid or not."""
+        await self.consume(self.limits.register, "register", client_ip)
+
+    async def password_check(self, user_id: int) -> None:
+        """Count a check of a user's current password."""
+        await self.consume(self.limits.password_check, "password-check", str(user_id))
+
+    async def write(self, user_id: int) -> None:
+        """Count one write by a user."""
+        await self.consume(self.limits.write, "write", str(user_id))

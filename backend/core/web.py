@@ -1,7 +1,7 @@
-"""Templates, versioned static files, security headers and the request-size limit."""
+"""Templates, versioned static files, security headers, redirects and form fields."""
 
 import hashlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -10,8 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
-from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from backend.core.config import Settings
 
@@ -99,89 +98,6 @@ def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-class BodyTooLarge(StarletteHTTPException):
-    """Raised from `receive`: FastAPI re-raises HTTP exceptions met while reading a body."""
-
-    def __init__(self) -> None:
-        super().__init__(413, "Request body too large (limit 1 MiB)")
-
-
-class BodySizeLimitMiddleware:
-    """Refuse request bodies over the limit with 413, whether announced or streamed."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
-                return
-        received = 0
-        started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge()
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        body = b'{"detail":"Request body too large (limit 1 MiB)"}'
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
-
-
-def session_cookie_name(settings: Settings) -> str:
-    """`__Host-` prefix in production: Secure, Path=/ and no Domain are then enforced."""
-    return "__Host-session" if settings.is_production else "session"
-
-
-def set_session_cookie(response: Response, settings: Settings, token: str, max_age: int) -> None:
-    """The session is the JWT itself, in a cookie scripts cannot read."""
-    response.set_cookie(
-        session_cookie_name(settings),
-        token,
-        max_age=max_age,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.is_production,
-    )
-
-
-def clear_session_cookie(response: Response, settings: Settings) -> None:
-    """Remove the session cookie (same attributes, so the browser matches it)."""
-    response.delete_cookie(
-        session_cookie_name(settings), path="/", httponly=True, samesite="lax", secure=settings.is_production
-    )
-
-
 def safe_next(target: str | None, default: str = "/todo-page") -> str:
     """Only a same-site relative path may follow a login: no open redirect."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
@@ -210,12 +126,3 @@ def with_query(path: str, params: dict[str, object]) -> str:
     """`path?…` from the params that are set (None and "" are left out)."""
     kept = {k: str(v).lower() if isinstance(v, bool) else v for k, v in params.items() if v not in (None, "")}
     return f"{path}?{urlencode(kept)}" if kept else path
-
-
-def field_errors(errors: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Validation errors (pydantic's or the password policy's) as messages per form field."""
-    by_field: dict[str, list[str]] = {}
-    for item in errors:
-        loc = [str(part) for part in item["loc"] if part != "body"]
-        by_field.setdefault(loc[0] if loc else "form", []).append(str(item["msg"]).removeprefix("Value error, "))
-    return by_field

@@ -11,20 +11,31 @@ from `backend.services`, handed to `Database.read` or `Database.write`:
   pool, so a thread never waits for a connection and nothing queues behind the pool.
 """
 
+import sqlite3
+import time
 from collections.abc import Callable
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.config import Settings
+from backend.core.errors import DatabaseBusy
 
 P = ParamSpec("P")
 T = TypeVar("T")
 SQLITE_BEGIN = "sqlite_begin"
+READ_BUSY_MS = 500
+BUSY_FIRST_PAUSE = 0.002
+BUSY_MAX_PAUSE = 0.05
+
+
+def is_sqlite_busy(exc: Exception) -> bool:
+    """SQLite's "database is locked" (SQLITE_BUSY): another connection has the lock."""
+    return "database is locked" in str(getattr(exc, "orig", exc))
 
 
 def build_engine(settings: Settings, url: str | None = None) -> Engine:
@@ -91,6 +102,8 @@ class Database:
         # (BEGIN IMMEDIATE) serve them all without a pool checkout per request.
         self._sqlite_conns: dict[bool, Connection] = {}
         self._sqlite_reader: Session | None = None
+        self.busy_timeout_ms = settings.SQLITE_BUSY_TIMEOUT_MS
+        self.busy_timeout = settings.SQLITE_BUSY_TIMEOUT_MS / 1000
 
     def session(self, *, write: bool = False) -> Session:
         """A new pooled session; for writes on SQLite its transaction starts with BEGIN IMMEDIATE."""
@@ -117,6 +130,11 @@ class Database:
         if conn is None or conn.closed or conn.invalidated:
             mode = "IMMEDIATE" if write else "NONE"
             conn = self.engine.connect().execution_options(**{SQLITE_BEGIN: mode})
+            # Reads in WAL mode never wait for writers; should another process lock the
+            # whole file (a checkpoint, a backup) they wait briefly, then answer 503. The
+            # writer does not wait inside SQLite at all (see _sqlite_write).
+            wait_ms = 0 if write else min(READ_BUSY_MS, self.busy_timeout_ms)
+            conn.connection.driver_connection.execute(f"PRAGMA busy_timeout={wait_ms}")  # type: ignore[union-attr]
             self._sqlite_conns[write] = conn
         return conn
 
@@ -150,12 +168,31 @@ class Database:
         return await self._run(fn, True, *args, **kw)
 
     async def _run(self, fn: Callable[Concatenate[Session, P], T], write: bool, *args: P.args, **kw: P.kwargs) -> T:
-        if self.is_sqlite and not write:
-            return self._sqlite_read(fn, *args, **kw)
         if self.is_sqlite:
-            with Session(bind=self._sqlite_connection(True), expire_on_commit=False, autoflush=False) as session:
-                return self._guarded(session, fn, *args, **kw)
+            return await self._sqlite_write(fn, *args, **kw)
         return await anyio.to_thread.run_sync(lambda: self.call(fn, write, *args, **kw), limiter=self.limiter)
+
+    async def _sqlite_write(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
+        # The write connection never waits inside SQLite (busy_timeout 0, which would block
+        # the event loop): while another process holds the write lock, BEGIN IMMEDIATE
+        # fails at once and we retry here, asleep, so reads and /health go on answering.
+        # Nothing has been written when BEGIN fails; past SQLITE_BUSY_TIMEOUT_MS the
+        # request gets 503 "Database busy, try again".
+        deadline = time.monotonic() + self.busy_timeout
+        pause = BUSY_FIRST_PAUSE
+        while True:
+            with Session(bind=self._sqlite_connection(True), expire_on_commit=False, autoflush=False) as session:
+                try:
+                    session.connection()  # BEGIN IMMEDIATE: the write lock, or "database is locked"
+                except (OperationalError, sqlite3.OperationalError) as exc:
+                    if not is_sqlite_busy(exc):
+                        raise
+                else:
+                    return self._guarded(session, fn, *args, **kw)
+            if time.monotonic() + pause > deadline:
+                raise DatabaseBusy()
+            await anyio.sleep(pause)
+            pause = min(pause * 2, BUSY_MAX_PAUSE)
 
     def dispose(self) -> None:
         """Close the SQLite connections and every pooled connection."""

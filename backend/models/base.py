@@ -23,6 +23,10 @@ NAMING_CONVENTION = {
 # MariaDB/MySQL: utf8mb4 for emoji, binary collation so comparisons behave as on
 # PostgreSQL and SQLite (case-insensitivity is handled by the *_key columns).
 MYSQL_TABLE_ARGS = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_bin"}
+# Tables whose ids appear in tokens and URLs: an id is never handed out twice. SQLite
+# needs AUTOINCREMENT for that (without it a deleted newest row's id comes back);
+# PostgreSQL sequences and InnoDB's persistent AUTO_INCREMENT (MariaDB 10.2.4+) never go back.
+TABLE_ARGS = {**MYSQL_TABLE_ARGS, "sqlite_autoincrement": True}
 
 
 def utcnow() -> datetime:

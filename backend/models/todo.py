@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.models.base import MYSQL_TABLE_ARGS, Base, TimestampMixin
+from backend.models.base import TABLE_ARGS, Base, TimestampMixin
 
 if TYPE_CHECKING:
     from backend.models.user import User
@@ -22,7 +22,7 @@ class Todo(TimestampMixin, Base):
         Index("ix_todos_owner_due", "owner_id", "due_date", "id"),
         Index("ix_todos_owner_title", "owner_id", "title", "id"),
         Index("ix_todos_owner_complete", "owner_id", "complete", "created_at"),
-        MYSQL_TABLE_ARGS,
+        TABLE_ARGS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

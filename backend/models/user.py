@@ -1,14 +1,20 @@
 """The users table."""
 
+import secrets
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, CheckConstraint, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.models.base import MYSQL_TABLE_ARGS, Base, TimestampMixin
+from backend.models.base import TABLE_ARGS, Base, TimestampMixin
 
 if TYPE_CHECKING:
     from backend.models.todo import Todo
+
+
+def new_auth_key() -> str:
+    return secrets.token_hex(16)
+
 
 ROLE_USER = "user"
 ROLE_ADMIN = "admin"
@@ -18,7 +24,7 @@ class User(TimestampMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('user', 'admin')", name="role"),
-        MYSQL_TABLE_ARGS,
+        TABLE_ARGS,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -35,6 +41,9 @@ class User(TimestampMixin, Base):
     hashed_password: Mapped[str] = mapped_column(String(255))
     # Bumped on every password change: tokens carry it, older ones stop matching.
     token_version: Mapped[int] = mapped_column(Integer, default=0)
+    # Random per account and carried in its tokens, so a token names this account, not
+    # merely an id (ids are never reused either: see TABLE_ARGS).
+    auth_key: Mapped[str] = mapped_column(String(32), default=new_auth_key)
     # Kept in step by the todo service so an unfiltered listing never counts rows.
     todo_count: Mapped[int] = mapped_column(Integer, default=0)
 

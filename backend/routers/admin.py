@@ -22,6 +22,7 @@ ADMIN_ERRORS = error_responses(401, 403)
 router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 TOTAL_HEADER = {"X-Total-Count": {"description": "Matches before paging", "schema": {"type": "integer"}}}
+MAX_OFFSET = 1_000_000_000
 UsernamePath = Annotated[str, Path(min_length=1, max_length=32, description="Username (any case)")]
 
 
@@ -46,7 +47,7 @@ async def list_all_todos(request: Request, query: Annotated[AdminTodoQuery, Quer
 @router.delete("/todo/{todo_id}", status_code=204, responses=error_responses(404))
 async def delete_any_todo(todo_id: TodoId, admin: AdminUser, db: DbDep, ip: ClientIP) -> Response:
     """Delete any todo."""
-    await db.write(todo_service.delete_any, todo_id=todo_id)
+    await db.write(todo_service.delete_any, principal=admin, todo_id=todo_id)
     logger.info(
         "admin deleted todo",
         extra={"event": "admin_delete_todo", "user_id": admin.id, "todo_id": todo_id, "client": ip},
@@ -57,7 +58,7 @@ async def delete_any_todo(todo_id: TodoId, admin: AdminUser, db: DbDep, ip: Clie
 @router.delete("/{username}", status_code=204, responses=error_responses(404, 409))
 async def delete_user(username: UsernamePath, admin: AdminUser, db: DbDep, ip: ClientIP) -> Response:
     """Delete a user with their todos; their tokens stop working at once."""
-    deleted_id = await db.write(user_service.delete_by_username, username=username, acting_user_id=admin.id)
+    deleted_id = await db.write(user_service.delete_by_username, username=username, principal=admin)
     logger.info(
         "admin deleted user",
         extra={"event": "admin_delete_user", "user_id": admin.id, "deleted_user_id": deleted_id, "client": ip},
@@ -73,8 +74,8 @@ async def admin_page(
     request: Request,
     admin: AdminUser,
     db: DbDep,
-    user_offset: Annotated[int, Query(ge=0)] = 0,
-    todo_offset: Annotated[int, Query(ge=0)] = 0,
+    user_offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    todo_offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> HTMLResponse:
     """Users and all todos, paged, with delete buttons."""
     limit = 20

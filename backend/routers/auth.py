@@ -1,7 +1,7 @@
 """Logging in and out: the JSON token endpoints and the login / sign-up pages."""
 
 import logging
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -10,16 +10,10 @@ from pydantic import ValidationError
 
 from backend.core.errors import AppError, InvalidInput, NotAuthenticated, PermissionDenied, RateLimited
 from backend.core.security import password_help_texts
+from backend.core.sessions import clear_session_cookie, set_session_cookie
 from backend.core.tokens import IssuedToken
-from backend.core.web import (
-    clear_session_cookie,
-    field_errors,
-    form_fields,
-    render,
-    safe_next,
-    same_origin,
-    set_session_cookie,
-)
+from backend.core.validation import field_errors
+from backend.core.web import form_fields, render, safe_next, same_origin
 from backend.dependencies import (
     AuthDep,
     BasicCredentials,
@@ -91,10 +85,15 @@ async def home(principal: OptionalUser) -> RedirectResponse:
     return RedirectResponse("/todo-page" if principal else "/login-page", status_code=303)
 
 
+SESSION_EXPIRED = "Your session expired. Sign in to continue."
+
+
 @pages.get("/login-page", response_class=HTMLResponse, name="login_page")
-async def login_page(request: Request, next: str | None = None) -> HTMLResponse:
-    """The login form."""
-    return render(request, "login.html", {"next": safe_next(next, ""), "username": "", "error": None})
+async def login_page(request: Request, next: str | None = None, expired: str | None = None) -> HTMLResponse:
+    """The login form ("Your session expired" when a form was posted on an ended session)."""
+    notice = SESSION_EXPIRED if expired else None
+    context = {"next": safe_next(next, ""), "username": "", "error": None, "notice": notice}
+    return render(request, "login.html", context)
 
 
 @pages.post("/login-page", name="login_form_submit", response_model=None)
@@ -110,7 +109,7 @@ async def login_page_submit(request: Request, auth: AuthDep, ip: ClientIP) -> Re
             raise NotAuthenticated(auth_service.LOGIN_FAILED)
         issued = await auth_service.login(auth, username=username, password=password, client_ip=ip)
     except (NotAuthenticated, RateLimited) as exc:
-        context = {"next": next_path, "username": username, "error": exc.message}
+        context = {"next": next_path, "username": username, "error": exc.message, "notice": None}
         response = render(request, "login.html", context, status_code=exc.status_code)
         if exc.headers and "Retry-After" in exc.headers:
             response.headers["Retry-After"] = exc.headers["Retry-After"]
@@ -131,6 +130,34 @@ def _register_context(values: dict[str, str], errors: dict[str, list[str]], mess
     return {"values": kept, "errors": errors, "message": message, "password_help": password_help_texts()}
 
 
+def _signup_data(values: dict[str, str]) -> UserCreate:
+    """The sign-up form as UserCreate, or InvalidInput listing every problem at once:
+    the schema's and the password policy's together."""
+    try:
+        data = UserCreate.model_validate(values)
+    except ValidationError as exc:
+        errors: list[dict[str, Any]] = [dict(error) for error in exc.errors()]
+        if not any(error["loc"] and error["loc"][0] == "password" for error in errors):
+            errors += _policy_errors(values)
+        raise InvalidInput(errors) from None
+    auth_service.check_signup_password(data)
+    return data
+
+
+def _policy_errors(values: dict[str, str]) -> list[Any]:
+    try:
+        auth_service.check_password_policy(
+            values.get("password", ""),
+            username=values.get("username", ""),
+            email=values.get("email", ""),
+            first_name=values.get("first_name", ""),
+            last_name=values.get("last_name", ""),
+        )
+    except InvalidInput as exc:
+        return exc.errors
+    return []
+
+
 @pages.post("/register-page", name="register_form_submit", response_model=None)
 async def register_page_submit(request: Request, auth: AuthDep, ip: ClientIP) -> Response:
     """Sign up from the form; errors are shown beside their fields, success logs in."""
@@ -140,15 +167,12 @@ async def register_page_submit(request: Request, auth: AuthDep, ip: ClientIP) ->
     if not values.get("phone_number"):
         values.pop("phone_number", None)
     try:
-        data = UserCreate.model_validate(values)
+        await auth_service.count_signup(auth, client_ip=ip)
+        data = _signup_data(values)
         await auth_service.register(auth, data=data, client_ip=ip)
         issued = await auth_service.login(auth, username=data.username, password=data.password, client_ip=ip)
-    except (ValidationError, InvalidInput) as exc:
-        context = _register_context(
-            values,
-            field_errors(exc.errors() if isinstance(exc, ValidationError) else exc.errors),
-            "Please correct the fields marked below.",
-        )
+    except InvalidInput as exc:
+        context = _register_context(values, field_errors(exc.errors), "Please correct the fields marked below.")
         return render(request, "register.html", context, status_code=422)
     except AppError as exc:  # 409 taken name or email, 429 throttled
         field = "username" if "Username" in exc.message else "email" if "Email" in exc.message else "form"

@@ -1,5 +1,7 @@
 """Todos: the JSON API and the todo pages, both on `services.todos`."""
 
+import re
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -10,8 +12,10 @@ from pydantic import ValidationError
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from backend.core.http import json_response
-from backend.core.web import field_errors, form_fields, render, safe_next, with_query
+from backend.core.validation import field_errors
+from backend.core.web import form_fields, render, safe_next, with_query
 from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_page
+from backend.routers.drafts import forget_draft, restore_draft
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
 from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
@@ -41,6 +45,7 @@ LIST_HEADERS: dict[str, Any] = {
 CREATED: Responses = {
     201: {"headers": {"Location": {"description": "URL of the new todo", "schema": {"type": "string"}}}}
 }
+ASCII_NUMBER = re.compile(r"[0-9]{1,3}")
 NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag given in If-None-Match"}}
 
 
@@ -77,21 +82,23 @@ async def read_todo(request: Request, todo: OwnedTodo) -> Response:
 )
 async def create_todo(request: Request, data: TodoCreate, principal: CurrentUser, db: DbDep) -> Response:
     """Create a todo for the caller."""
-    todo = await db.write(todo_service.create, owner_id=principal.id, data=data)
+    todo = await db.write(todo_service.create, principal=principal, data=data)
     return json_response(request, todo, status_code=201, headers={"Location": f"/todos/{todo['id']}"})
 
 
 @router.put("/todo/{todo_id}", response_model=TodoRead, responses=WRITE_ERRORS | error_responses(404))
-async def update_todo(request: Request, data: TodoUpdate, todo: OwnedTodo, db: DbDep) -> Response:
+async def update_todo(
+    request: Request, data: TodoUpdate, todo: OwnedTodo, principal: CurrentUser, db: DbDep
+) -> Response:
     """Replace every editable field of one of the caller's todos."""
-    updated = await db.write(todo_service.replace, todo=todo, data=data)
+    updated = await db.write(todo_service.replace, principal=principal, todo=todo, data=data)
     return json_response(request, updated)
 
 
 @router.delete("/todo/{todo_id}", status_code=204, responses=AUTH_ERRORS | error_responses(403, 404))
 async def delete_todo(todo_id: TodoId, principal: CurrentUser, db: DbDep) -> Response:
     """Delete one of the caller's todos."""
-    await db.write(todo_service.delete_for_owner, todo_id=todo_id, owner_id=principal.id)
+    await db.write(todo_service.delete_for_owner, principal=principal, todo_id=todo_id)
     return Response(status_code=204)
 
 
@@ -138,11 +145,14 @@ async def todo_page(
 
 
 def _todo_form_data(fields: dict[str, str]) -> dict[str, object]:
+    """What the todo form posts, as TodoCreate takes it: a checkbox is present or not, an
+    empty date is no date, and priority is a number only when it is 1–3 ASCII digits
+    (`²`, `①` or 5,000 digits stay text and get the form's plain error)."""
     priority = fields.get("priority", "").strip()
     data: dict[str, object] = {
         "title": fields.get("title", ""),
         "description": fields.get("description", ""),
-        "priority": int(priority) if priority.isdigit() else priority or 3,
+        "priority": int(priority) if ASCII_NUMBER.fullmatch(priority) else priority or 3,
         "complete": fields.get("complete") in ("on", "true", "1"),
         "due_date": fields.get("due_date") or None,
     }
@@ -150,16 +160,25 @@ def _todo_form_data(fields: dict[str, str]) -> dict[str, object]:
 
 
 def _render_form(
-    request: Request, todo: TodoRow | None, values: dict[str, object], errors: dict[str, list[str]]
+    request: Request, todo: TodoRow | None, values: Mapping[str, object], errors: dict[str, list[str]]
 ) -> HTMLResponse:
     status = 422 if errors else 200
     return render(request, "todo_form.html", {"todo": todo, "values": values, "errors": errors}, status_code=status)
 
 
+async def _form_page(request: Request, todo: TodoRow | None, values: Mapping[str, object]) -> HTMLResponse:
+    """The add or edit form, showing what was typed before a session ended, if anything."""
+    draft = await restore_draft(request)
+    response = _render_form(request, todo, _todo_form_data(draft) if draft else values, {})
+    if draft is not None:
+        forget_draft(response)
+    return response
+
+
 @pages.get("/add-todo-page", response_class=HTMLResponse, name="add_todo_page")
 async def add_todo_page(request: Request, _user: CurrentUser) -> HTMLResponse:
     """The new-todo form."""
-    return _render_form(request, None, {"priority": 3}, {})
+    return await _form_page(request, None, {"priority": 3})
 
 
 @pages.post("/add-todo-page", name="add_todo_submit", response_model=None)
@@ -170,32 +189,32 @@ async def add_todo_submit(request: Request, principal: CurrentUser, db: DbDep) -
         data = TodoCreate.model_validate(values)
     except ValidationError as exc:
         return _render_form(request, None, values, field_errors(exc.errors()))
-    await db.write(todo_service.create, owner_id=principal.id, data=data)
+    await db.write(todo_service.create, principal=principal, data=data)
     return RedirectResponse("/todo-page", status_code=303)
 
 
 @pages.get("/edit-todo-page/{todo_id}", response_class=HTMLResponse, name="edit_todo_page")
 async def edit_todo_page(request: Request, todo: OwnedTodo) -> HTMLResponse:
     """The edit form for one of the caller's todos."""
-    return _render_form(request, todo, todo, {})
+    return await _form_page(request, todo, todo)
 
 
 @pages.post("/edit-todo-page/{todo_id}", name="edit_todo_submit", response_model=None)
-async def edit_todo_submit(request: Request, todo: OwnedTodo, db: DbDep) -> Response:
+async def edit_todo_submit(request: Request, todo: OwnedTodo, principal: CurrentUser, db: DbDep) -> Response:
     """Save the edit form."""
     values = _todo_form_data(await form_fields(request))
     try:
         data = TodoUpdate.model_validate(values)
     except ValidationError as exc:
         return _render_form(request, todo, values, field_errors(exc.errors()))
-    await db.write(todo_service.replace, todo=todo, data=data)
+    await db.write(todo_service.replace, principal=principal, todo=todo, data=data)
     return RedirectResponse("/todo-page", status_code=303)
 
 
 @pages.post("/todo-page/{todo_id}/toggle", name="toggle_todo_submit")
-async def toggle_todo_submit(request: Request, todo: OwnedTodo, db: DbDep) -> RedirectResponse:
+async def toggle_todo_submit(request: Request, todo: OwnedTodo, principal: CurrentUser, db: DbDep) -> RedirectResponse:
     """Flip done / not done (the no-JavaScript path of the list's checkbox)."""
-    await db.write(todo_service.set_complete, todo=todo, complete=not todo["complete"])
+    await db.write(todo_service.set_complete, principal=principal, todo=todo, complete=not todo["complete"])
     return_to = safe_next((await form_fields(request)).get("return_to"), "/todo-page")
     return RedirectResponse(return_to, status_code=303)
 
@@ -207,7 +226,7 @@ async def delete_todo_page(request: Request, todo: OwnedTodo) -> HTMLResponse:
 
 
 @pages.post("/delete-todo-page/{todo_id}", name="delete_todo_submit")
-async def delete_todo_submit(todo: OwnedTodo, db: DbDep) -> RedirectResponse:
+async def delete_todo_submit(todo: OwnedTodo, principal: CurrentUser, db: DbDep) -> RedirectResponse:
     """Delete after confirmation."""
-    await db.write(todo_service.delete_for_owner, todo_id=todo["id"], owner_id=todo["owner_id"])
+    await db.write(todo_service.delete_for_owner, principal=principal, todo_id=todo["id"])
     return RedirectResponse("/todo-page", status_code=303)

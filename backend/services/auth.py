@@ -20,6 +20,7 @@ from backend.database.session import Database
 from backend.models import User
 from backend.schemas.users import UserCreate
 from backend.services import users as user_service
+from backend.services.principal import Principal
 
 logger = logging.getLogger("backend.auth")
 LOGIN_FAILED = "Incorrect username or password"
@@ -41,26 +42,51 @@ async def _in_thread(ctx: AuthContext, fn: Callable[..., T], *args: Any) -> T:
     return await anyio.to_thread.run_sync(fn, *args, limiter=ctx.hash_limiter)
 
 
-def check_password_policy(password: str, *, username: str, email: str, field: str = "password") -> None:
+def check_password_policy(
+    password: str, *, username: str, email: str, first_name: str = "", last_name: str = "", field: str = "password"
+) -> None:
     """Raise InvalidInput listing every password rule broken."""
-    violations = security.password_violations(password, username=username, email=email)
+    violations = security.password_violations(
+        password, username=username, email=email, first_name=first_name, last_name=last_name
+    )
     if violations:
         raise InvalidInput([{"type": v.code, "loc": ["body", field], "msg": v.message} for v in violations])
 
 
+def check_signup_password(data: UserCreate) -> None:
+    """The password policy for a sign-up, against its own username, email and names."""
+    check_password_policy(
+        data.password,
+        username=data.username,
+        email=str(data.email),
+        first_name=data.first_name,
+        last_name=data.last_name,
+    )
+
+
+def _log_throttled(event: str, **extra: object) -> None:
+    logger.warning(event.replace("_", " "), extra={"event": event, **extra})
+
+
 async def login(ctx: AuthContext, *, username: str, password: str, client_ip: str) -> IssuedToken:
-    """Check credentials under the login throttles and issue a token."""
+    """Count the attempt, then check credentials and issue a token.
+
+    The attempt is counted before the password is checked, against the account the
+    name resolves to (by username or email, however it is spelt), so neither parallel
+    guesses nor spelling variants get more tries than the limits allow.
+    """
     db, throttle, settings = ctx.db, ctx.throttle, ctx.settings
+    login_key = security.normalize_login(username)
+    creds = await db.read(user_service.find_credentials, login=login_key)
+    account = f"id:{creds.id}" if creds else f"name:{login_key}"
     try:
-        await throttle.check_login(client_ip, username)
+        await throttle.login_attempt(client_ip, account)
     except RateLimited:
-        logger.warning("login throttled", extra={"event": "login_throttled", "username": username, "client": client_ip})
+        _log_throttled("login_throttled", user_id=creds.id if creds else None, client=client_ip)
         raise
-    creds = await db.read(user_service.find_credentials, login=username)
     ok, new_hash = await _in_thread(ctx, security.verify_password, password, creds.hashed_password if creds else None)
     if creds is None or not ok:
-        await throttle.failed_login(client_ip, username)
-        logger.info("login failed", extra={"event": "login_failed", "username": username, "client": client_ip})
+        logger.info("login failed", extra={"event": "login_failed", "client": client_ip})
         raise NotAuthenticated(LOGIN_FAILED, scheme="Basic")
     if new_hash:
         await db.write(user_service.set_password_hash, user_id=creds.id, hashed_password=new_hash)
@@ -68,40 +94,57 @@ async def login(ctx: AuthContext, *, username: str, password: str, client_ip: st
     return issue_token(
         user_id=creds.id,
         version=creds.token_version,
+        account_key=creds.auth_key,
         secret=settings.secret_key,
         minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES,
     )
 
 
-async def register(ctx: AuthContext, *, data: UserCreate, client_ip: str) -> User:
-    """Create an account after the password policy and the sign-up throttle."""
-    db, throttle = ctx.db, ctx.throttle
+async def count_signup(ctx: AuthContext, *, client_ip: str) -> None:
+    """Count a sign-up attempt (valid or not) against the sign-up limit."""
     try:
-        await throttle.consume(throttle.limits.register, "register", client_ip)
+        await ctx.throttle.register_attempt(client_ip)
     except RateLimited:
-        logger.warning("registration throttled", extra={"event": "register_throttled", "client": client_ip})
+        _log_throttled("register_throttled", client=client_ip)
         raise
-    check_password_policy(data.password, username=data.username, email=str(data.email))
+
+
+async def register(ctx: AuthContext, *, data: UserCreate, client_ip: str) -> User:
+    """Create an account after the password policy (the attempt is already counted)."""
+    check_signup_password(data)
     hashed = await _in_thread(ctx, security.hash_password, data.password)
-    user = await db.write(user_service.create, data=data, hashed_password=hashed)
+    user = await ctx.db.write(user_service.create, data=data, hashed_password=hashed)
     logger.info("registered", extra={"event": "register", "user_id": user.id, "client": client_ip})
     return user
 
 
-async def change_password(
-    ctx: AuthContext, *, user_id: int, username: str, email: str, current: str, new: str, client_ip: str
-) -> None:
-    """Replace the password; every token issued before stops working."""
+async def change_password(ctx: AuthContext, *, principal: Principal, current: str, new: str, client_ip: str) -> None:
+    """Replace the password; every token issued before stops working.
+
+    Checking the current password is throttled per user, counted before the check.
+    """
     db = ctx.db
-    creds = await db.read(user_service.find_credentials, login=username)
-    ok, _ = await _in_thread(ctx, security.verify_password, current, creds.hashed_password if creds else None)
-    if creds is None or not ok:
+    try:
+        await ctx.throttle.password_check(principal.id)
+    except RateLimited:
+        _log_throttled("password_check_throttled", user_id=principal.id, client=client_ip)
+        raise
+    user = await db.read(user_service.get_by_id, user_id=principal.id)
+    ok, _ = await _in_thread(ctx, security.verify_password, current, user.hashed_password)
+    if not ok:
         logger.info(
             "password change refused",
-            extra={"event": "password_change_failed", "user_id": user_id, "client": client_ip},
+            extra={"event": "password_change_failed", "user_id": principal.id, "client": client_ip},
         )
         raise BadRequest("Current password is incorrect")
-    check_password_policy(new, username=username, email=email, field="new_password")
+    check_password_policy(
+        new,
+        username=user.username,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        field="new_password",
+    )
     hashed = await _in_thread(ctx, security.hash_password, new)
-    await db.write(user_service.change_password, user_id=user_id, hashed_password=hashed)
-    logger.info("password changed", extra={"event": "password_change", "user_id": user_id, "client": client_ip})
+    await db.write(user_service.change_password, principal=principal, hashed_password=hashed)
+    logger.info("password changed", extra={"event": "password_change", "user_id": principal.id, "client": client_ip})

@@ -12,10 +12,11 @@ from typing import Any, cast
 from sqlalchemy import Select, String, Table, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from backend.core.errors import NotFound
+from backend.core.errors import NotAuthenticated, NotFound
 from backend.models import Todo, User
 from backend.models.base import iso_date, iso_utc, utcnow
 from backend.schemas.todos import SortKey, TodoCreate, TodoQuery
+from backend.services.principal import SESSION_ENDED, Principal, actor_row, ensure_valid, lock_admins, still_valid
 
 TodoRow = dict[str, Any]
 
@@ -49,10 +50,12 @@ _SORTS: dict[str, tuple[Any, ...]] = {
 }
 _ONE = select(*TODO_COLUMNS).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"))
 # Writes, built once too; the SET columns come from the parameters given at execution.
+# Each carries the owner and the actor's still-valid session in its WHERE clause, so it
+# changes nothing when the todo went away or the session ended meanwhile.
 _INSERT = insert(_TABLE)
-_UPDATE = update(_TABLE).where(_T.id == bindparam("tid"))
-_DELETE = delete(_TABLE).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"))
-_COUNT_UP = update(_USERS).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count + 1)
+_UPDATE = update(_TABLE).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"), still_valid())
+_DELETE = delete(_TABLE).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"), still_valid())
+_COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_U.todo_count + 1)
 _COUNT_DOWN = update(_USERS).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count - 1)
 
 
@@ -138,50 +141,60 @@ def get_for_owner(session: Session, *, todo_id: int, owner_id: int) -> TodoRow:
     return dict(zip(TODO_KEYS, row, strict=True))
 
 
-def create(session: Session, *, owner_id: int, data: TodoCreate) -> TodoRow:
-    """Insert a todo and keep the owner's counter in step."""
+def create(session: Session, *, principal: Principal, data: TodoCreate) -> TodoRow:
+    """Insert a todo for the principal and keep their counter in step."""
     now = utcnow()
-    values = {**data.model_dump(), "owner_id": owner_id, "created_at": now, "updated_at": now}
+    values = {**data.model_dump(), "owner_id": principal.id, "created_at": now, "updated_at": now}
     # Counter first: on InnoDB the insert's foreign-key check share-locks the owner's row,
     # and upgrading that lock afterwards deadlocks two concurrent creates of one user.
-    session.execute(_COUNT_UP, {"uid": owner_id})
+    # It is also the session check: no row matches once the session has ended.
+    if session.execute(_COUNT_UP, principal.guard()).rowcount == 0:  # type: ignore[attr-defined]
+        raise NotAuthenticated(SESSION_ENDED)
     result = session.execute(_INSERT, values)
     session.commit()
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
     return _as_row({"id": todo_id, **values})
 
 
-def replace(session: Session, *, todo: TodoRow, data: TodoCreate) -> TodoRow:
-    """Replace every editable field of a todo the caller owns."""
-    values = {**data.model_dump(), "updated_at": utcnow()}
-    session.execute(_UPDATE, {"tid": todo["id"], **values})
-    session.commit()
-    return _as_row({**todo, **values})
-
-
-def set_complete(session: Session, *, todo: TodoRow, complete: bool) -> TodoRow:
-    """Mark a todo done or not done."""
-    values = {"complete": complete, "updated_at": utcnow()}
-    session.execute(_UPDATE, {"tid": todo["id"], **values})
-    session.commit()
-    return _as_row({**todo, **values})
-
-
-def delete_for_owner(session: Session, *, todo_id: int, owner_id: int) -> None:
-    """Delete one of the owner's todos; someone else's is NotFound."""
-    result = session.execute(_DELETE, {"tid": todo_id, "uid": owner_id})
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+def _guarded_write(session: Session, statement: Any, principal: Principal, params: dict[str, Any]) -> None:
+    """Run an owner- and session-guarded UPDATE/DELETE; nothing matched is 401 or 404."""
+    if session.execute(statement, {**params, **principal.guard()}).rowcount == 0:  # type: ignore[attr-defined]
+        ensure_valid(session, principal=principal)
         raise NotFound("Todo not found")
-    session.execute(_COUNT_DOWN, {"uid": owner_id})
+
+
+def _update(session: Session, principal: Principal, todo: TodoRow, values: dict[str, Any]) -> TodoRow:
+    _guarded_write(session, _UPDATE, principal, {"tid": todo["id"], "uid": principal.id, **values})
+    session.commit()
+    return _as_row({**todo, **values})
+
+
+def replace(session: Session, *, principal: Principal, todo: TodoRow, data: TodoCreate) -> TodoRow:
+    """Replace every editable field of a todo the principal owns."""
+    return _update(session, principal, todo, {**data.model_dump(), "updated_at": utcnow()})
+
+
+def set_complete(session: Session, *, principal: Principal, todo: TodoRow, complete: bool) -> TodoRow:
+    """Mark a todo done or not done."""
+    return _update(session, principal, todo, {"complete": complete, "updated_at": utcnow()})
+
+
+def delete_for_owner(session: Session, *, principal: Principal, todo_id: int) -> None:
+    """Delete one of the principal's todos; someone else's is NotFound."""
+    _guarded_write(session, _DELETE, principal, {"tid": todo_id, "uid": principal.id})
+    session.execute(_COUNT_DOWN, {"uid": principal.id})
     session.commit()
 
 
-def delete_any(session: Session, *, todo_id: int) -> None:
-    """Admin: delete any todo."""
+def delete_any(session: Session, *, principal: Principal, todo_id: int) -> None:
+    """Admin: delete any todo (the admin is re-checked, and locked in, first)."""
+    lock_admins(session, principal=principal)
     owner_id = session.execute(select(_T.owner_id).where(_T.id == todo_id)).scalar_one_or_none()
     if owner_id is None:
         raise NotFound("Todo not found")
-    delete_for_owner(session, todo_id=todo_id, owner_id=owner_id)
+    session.execute(delete(_TABLE).where(_T.id == todo_id))
+    session.execute(_COUNT_DOWN, {"uid": owner_id})
+    session.commit()
 
 
 def list_all(session: Session, *, owner: str | None, limit: int, offset: int) -> tuple[list[TodoRow], int]:

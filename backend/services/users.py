@@ -3,31 +3,16 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.core.errors import Conflict, NotFound
+from backend.core.errors import Conflict, NotAuthenticated, NotFound
+from backend.core.security import normalize_login
 from backend.models import ROLE_ADMIN, RevokedToken, User
 from backend.models.base import utcnow
 from backend.schemas.users import UserCreate
-
-
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who a request acts for, from the token and one row of `users`."""
-
-    id: int
-    username: str
-    role: str
-    todo_count: int
-    session_id: str
-    expires_at: datetime
-    via_cookie: bool = False
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role == ROLE_ADMIN
+from backend.services.principal import SESSION_ENDED, Principal, actor_row, lock_admins
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,26 +22,7 @@ class Credentials:
     id: int
     hashed_password: str
     token_version: int
-
-
-# Built once: one statement checks the user exists, is active, the token's version
-# matches (no password change since) and the token was not revoked.
-_U = User.__table__.c
-_PRINCIPAL = (
-    select(_U.id, _U.username, _U.role, _U.todo_count)
-    .where(_U.id == bindparam("uid"))
-    .where(_U.is_active.is_(True))
-    .where(_U.token_version == bindparam("ver"))
-    .where(~exists().where(RevokedToken.__table__.c.jti == bindparam("jti")))
-)
-
-
-def load_principal(
-    session: Session, *, user_id: int, version: int, session_id: str
-) -> tuple[int, str, str, int] | None:
-    """The principal's row when the token is still good, else None."""
-    row = session.execute(_PRINCIPAL, {"uid": user_id, "ver": version, "jti": session_id}).first()
-    return None if row is None else (row[0], row[1], row[2], row[3])
+    auth_key: str
 
 
 def get_by_id(session: Session, *, user_id: int) -> User:
@@ -68,13 +34,15 @@ def get_by_id(session: Session, *, user_id: int) -> User:
 
 
 def find_credentials(session: Session, *, login: str) -> Credentials | None:
-    """Password hash of an active user by username or email, ignoring case."""
-    key = login.strip().lower()
-    column = User.email_key if "@" in key else User.username_key
+    """Password hash of an active user by username or email (`login` is normalised)."""
+    login = normalize_login(login)
+    column = User.email_key if "@" in login else User.username_key
     row = session.execute(
-        select(User.id, User.hashed_password, User.token_version).where(column == key, User.is_active.is_(True))
+        select(User.id, User.hashed_password, User.token_version, User.auth_key).where(
+            column == login, User.is_active.is_(True)
+        )
     ).first()
-    return None if row is None else Credentials(row[0], row[1], row[2])
+    return None if row is None else Credentials(row[0], row[1], row[2], row[3])
 
 
 def set_password_hash(session: Session, *, user_id: int, hashed_password: str) -> None:
@@ -114,24 +82,23 @@ def create(session: Session, *, data: UserCreate, hashed_password: str, role: st
     return user
 
 
-def change_password(session: Session, *, user_id: int, hashed_password: str) -> None:
+def _update_own_row(session: Session, principal: Principal, **values: object) -> None:
+    """Update the principal's own row while their session still holds, else NotAuthenticated."""
+    statement = update(User).where(actor_row()).values(**values, updated_at=utcnow())
+    result = session.execute(statement, principal.guard())
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotAuthenticated(SESSION_ENDED)
+    session.commit()
+
+
+def change_password(session: Session, *, principal: Principal, hashed_password: str) -> None:
     """New hash and a new token version: every older token stops working."""
-    session.execute(
-        update(User)
-        .where(User.id == user_id)
-        .values(
-            hashed_password=hashed_password,
-            token_version=User.token_version + 1,
-            updated_at=utcnow(),
-        )
-    )
-    session.commit()
+    _update_own_row(session, principal, hashed_password=hashed_password, token_version=User.token_version + 1)
 
 
-def set_phone_number(session: Session, *, user_id: int, phone_number: str | None) -> None:
+def set_phone_number(session: Session, *, principal: Principal, phone_number: str | None) -> None:
     """Replace the user's phone number."""
-    session.execute(update(User).where(User.id == user_id).values(phone_number=phone_number, updated_at=utcnow()))
-    session.commit()
+    _update_own_row(session, principal, phone_number=phone_number)
 
 
 def revoke_token(session: Session, *, user_id: int, session_id: str, expires_at: datetime) -> None:
@@ -159,13 +126,20 @@ def list_users(session: Session, *, q: str | None, limit: int, offset: int) -> t
     return list(users), total
 
 
-def delete_by_username(session: Session, *, username: str, acting_user_id: int) -> int:
-    """Delete a user (their todos and revocations cascade); returns the deleted id."""
+def delete_by_username(session: Session, *, username: str, principal: Principal) -> int:
+    """Delete a user (their todos and revocations cascade); returns the deleted id.
+
+    The acting admin is re-checked, with every admin row locked, in this transaction:
+    two admins deleting each other at once leave one admin, never none.
+    """
+    admins = lock_admins(session, principal=principal)
     user_id = session.execute(select(User.id).where(User.username_key == username.lower())).scalar_one_or_none()
     if user_id is None:
         raise NotFound("User not found")
-    if user_id == acting_user_id:
+    if user_id == principal.id:
         raise Conflict("Admins cannot delete their own account")
+    if admins == [user_id]:
+        raise Conflict("The last admin cannot be deleted")
     session.execute(delete(User).where(User.id == user_id))
     session.commit()
     return user_id

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from backend.core.config import Settings
 from backend.database.session import build_engine
 from backend.main import create_app
-from backend.models import RevokedToken, Todo, User
+from backend.models import FormDraft, RevokedToken, Todo, User
 from backend.test.factories import Account, Pages, make_account
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -111,6 +111,10 @@ def build_settings(database_url: str, **over: Any) -> Settings:
         "RATE_LIMIT_LOGIN": HIGH_LIMIT,
         "RATE_LIMIT_LOGIN_IP": HIGH_LIMIT,
         "RATE_LIMIT_REGISTER": HIGH_LIMIT,
+        "RATE_LIMIT_LOGIN_ACCOUNT": HIGH_LIMIT,
+        "RATE_LIMIT_PASSWORD_CHECK": HIGH_LIMIT,
+        "RATE_LIMIT_WRITE": HIGH_LIMIT,
+        "RATE_LIMIT_PASSWORD_RESET": HIGH_LIMIT,
         "REDIS_URL": None,
         "FORWARDED_ALLOW_IPS": "",
         "METRICS_ENABLED": True,
@@ -160,7 +164,7 @@ def _delete_all_rows(request: pytest.FixtureRequest) -> Iterator[None]:
     engine: Engine = request.getfixturevalue("engine")
     yield
     with engine.begin() as conn:
-        for model in (Todo, RevokedToken, User):
+        for model in (Todo, RevokedToken, FormDraft, User):
             conn.execute(delete(model))
 
 

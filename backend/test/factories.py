@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -18,15 +19,17 @@ from sqlalchemy.orm import Session
 
 from backend.core import security
 from backend.core.config import Settings
-from backend.core.tokens import issue_token
+from backend.core.tokens import TokenClaims, issue_token
 from backend.models import Todo, User
 from backend.schemas.todos import TodoCreate
 from backend.schemas.users import UserCreate
 from backend.services import todos as todo_service
 from backend.services import users as user_service
+from backend.services.principal import Principal
 from backend.services.todos import TodoRow
 
 DEFAULT_PASSWORD = "quiet-Harbor-lantern-73"
+ACCOUNT_KEY = "0" * 32  # a well-formed account key that no account has
 _sequence = itertools.count(1)
 
 
@@ -79,9 +82,31 @@ def set_active(session: Session, user_id: int, *, active: bool) -> None:
     session.commit()
 
 
+def principal_of(session: Session, user_id: int) -> Principal:
+    """The user as a freshly signed-in request would act for them (a new session)."""
+    row = session.execute(
+        select(User.id, User.username, User.role, User.todo_count, User.token_version, User.auth_key).where(
+            User.id == user_id
+        )
+    ).one()
+    session.commit()  # end the read, so later reads in this session see later writes
+    now = time.time()
+    claims = TokenClaims(
+        user_id=row.id,
+        jti=str(uuid.uuid4()),
+        version=row.token_version,
+        account_key=row.auth_key,
+        issued_at=now,
+        expires_at=datetime.fromtimestamp(now + 1800, UTC),
+        session_start=int(now),
+    )
+    return Principal(row.id, row.username, row.role, row.todo_count, token=claims)
+
+
 def make_todo(session: Session, owner_id: int, **over: Any) -> TodoRow:
     """A todo created by the service layer (keeps the owner's counter in step)."""
-    return todo_service.create(session, owner_id=owner_id, data=TodoCreate.model_validate(todo_payload(**over)))
+    data = TodoCreate.model_validate(todo_payload(**over))
+    return todo_service.create(session, principal=principal_of(session, owner_id), data=data)
 
 
 def count_todos(session: Session, owner_id: int | None = None) -> int:
@@ -109,6 +134,7 @@ class Account:
     password: str
     token: str
     role: str = "user"
+    auth_key: str = ""
 
     @property
     def headers(self) -> dict[str, str]:
@@ -119,10 +145,14 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-def mint_token(settings: Settings, user_id: int, *, version: int = 0) -> str:
-    """A token exactly as the app issues it at login."""
+def mint_token(settings: Settings, user: User | int, *, version: int = 0, minutes: int | None = None) -> str:
+    """A token exactly as the app issues it at login (for a bare id: a made-up account key)."""
     return issue_token(
-        user_id=user_id, version=version, secret=settings.secret_key, minutes=settings.ACCESS_TOKEN_EXPIRE_MINUTES
+        user_id=user if isinstance(user, int) else user.id,
+        version=version,
+        account_key=ACCOUNT_KEY if isinstance(user, int) else user.auth_key,
+        secret=settings.secret_key,
+        minutes=minutes or settings.ACCESS_TOKEN_EXPIRE_MINUTES,
     ).token
 
 
@@ -135,8 +165,9 @@ def make_account(
         username=user.username,
         email=user.email,
         password=password,
-        token=mint_token(settings, user.id),
+        token=mint_token(settings, user),
         role=role,
+        auth_key=user.auth_key,
     )
 
 
@@ -193,7 +224,9 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
-def claims_for(user_id: int, *, version: int = 0, minutes: int = 30, **over: Any) -> dict[str, Any]:
+def claims_for(
+    user_id: int, *, version: int = 0, minutes: int = 30, account_key: str = ACCOUNT_KEY, **over: Any
+) -> dict[str, Any]:
     """The claims the app puts in a token; `over` replaces some (None removes one)."""
     now = datetime.now(UTC)
     claims: dict[str, Any] = {
@@ -202,6 +235,8 @@ def claims_for(user_id: int, *, version: int = 0, minutes: int = 30, **over: Any
         "exp": int((now + timedelta(minutes=minutes)).timestamp()),
         "jti": str(uuid.uuid4()),
         "ver": version,
+        "acc": account_key,
+        "sst": int(now.timestamp()),
     }
     for key, value in over.items():
         if value is None:

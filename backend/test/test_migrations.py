@@ -13,7 +13,7 @@ from sqlalchemy import Engine, create_engine, inspect, text
 from backend.models import Base
 from backend.test.conftest import DatabaseFactory, alembic_config
 
-TABLES = {"users", "todos", "revoked_tokens"}
+TABLES = {"users", "todos", "revoked_tokens", "form_drafts"}
 
 
 @pytest.fixture

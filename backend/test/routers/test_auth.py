@@ -22,6 +22,7 @@ from backend.test.factories import (
     craft_token,
     jwt_claims,
     login,
+    register,
     set_active,
     todo_payload,
     use_session,
@@ -179,13 +180,18 @@ class TestTokenRefusal:
         assert isinstance(response.json()["detail"], str)
 
     def test_a_valid_token_is_accepted(self, client: TestClient, user: Account, settings: Settings) -> None:
-        token = craft_token(claims_for(user.id), settings.secret_key)
+        token = craft_token(claims_for(user.id, account_key=user.auth_key), settings.secret_key)
 
         assert whoami(client, token) == 200
 
     def test_expired(self, client: TestClient, user: Account, settings: Settings) -> None:
         past = datetime.now(UTC) - timedelta(minutes=5)
-        claims = claims_for(user.id, iat=int((past - timedelta(minutes=30)).timestamp()), exp=int(past.timestamp()))
+        claims = claims_for(
+            user.id,
+            account_key=user.auth_key,
+            iat=int((past - timedelta(minutes=30)).timestamp()),
+            exp=int(past.timestamp()),
+        )
 
         self.assert_refused(client, craft_token(claims, settings.secret_key))
 
@@ -203,10 +209,14 @@ class TestTokenRefusal:
         self.assert_refused(client, f"{header}.{payload}.{flipped}")
 
     def test_signed_with_another_key(self, client: TestClient, user: Account) -> None:
-        self.assert_refused(client, craft_token(claims_for(user.id), "another-key-" + "y" * 40))
+        self.assert_refused(
+            client, craft_token(claims_for(user.id, account_key=user.auth_key), "another-key-" + "y" * 40)
+        )
 
     def test_alg_none(self, client: TestClient, user: Account, settings: Settings) -> None:
-        self.assert_refused(client, craft_token(claims_for(user.id), settings.secret_key, alg="none"))
+        self.assert_refused(
+            client, craft_token(claims_for(user.id, account_key=user.auth_key), settings.secret_key, alg="none")
+        )
 
     def test_alg_none_with_the_original_signature(self, client: TestClient, user: Account) -> None:
         _, payload, signature = user.token.split(".")
@@ -215,20 +225,26 @@ class TestTokenRefusal:
         self.assert_refused(client, f"{header}.{payload}.{signature}")
 
     def test_hs512_with_the_right_key(self, client: TestClient, user: Account, settings: Settings) -> None:
-        token = craft_token(claims_for(user.id), settings.secret_key, alg="HS512", digest="sha512")
+        token = craft_token(
+            claims_for(user.id, account_key=user.auth_key), settings.secret_key, alg="HS512", digest="sha512"
+        )
 
         self.assert_refused(client, token)
 
     def test_rs256_header_signed_with_the_key_as_hmac_secret(
         self, client: TestClient, user: Account, settings: Settings
     ) -> None:
-        self.assert_refused(client, craft_token(claims_for(user.id), settings.secret_key, alg="RS256"))
+        self.assert_refused(
+            client, craft_token(claims_for(user.id, account_key=user.auth_key), settings.secret_key, alg="RS256")
+        )
 
     @pytest.mark.parametrize("claim", ["exp", "sub", "jti"])
     def test_missing_claim(self, client: TestClient, user: Account, settings: Settings, claim: str) -> None:
         without: dict[str, Any] = {claim: None}
 
-        self.assert_refused(client, craft_token(claims_for(user.id, **without), settings.secret_key))
+        self.assert_refused(
+            client, craft_token(claims_for(user.id, account_key=user.auth_key, **without), settings.secret_key)
+        )
 
     def test_subject_that_is_not_a_user_id(self, client: TestClient, settings: Settings) -> None:
         self.assert_refused(client, craft_token(claims_for(1, sub="alice"), settings.secret_key))
@@ -266,6 +282,62 @@ class TestTokenRefusal:
 
     def test_for_a_user_that_never_existed(self, client: TestClient, settings: Settings) -> None:
         self.assert_refused(client, craft_token(claims_for(2**31 - 5), settings.secret_key))
+
+    def test_with_the_right_id_but_another_accounts_key(
+        self, client: TestClient, user: Account, other_user: Account, settings: Settings
+    ) -> None:
+        token = craft_token(claims_for(user.id, account_key=other_user.auth_key), settings.secret_key)
+
+        self.assert_refused(client, token)
+
+    def test_a_deleted_newest_accounts_token_never_works_for_the_next_sign_up(
+        self, client: TestClient, admin: Account
+    ) -> None:
+        first = register(client)
+        token = login(client, first["username"])
+        assert client.post("/auth/logout", headers=bearer(token)).status_code == 204
+        kept = login(client, first["username"])
+        assert client.delete(f"/admin/{first['username']}", headers=admin.headers).status_code == 204
+
+        second = register(client)
+
+        assert second["id"] > first["id"]
+        for old in (token, kept):
+            self.assert_refused(client, old)
+
+    @pytest.mark.parametrize(
+        "over",
+        [
+            {"sub": "9" * 40},
+            {"sub": str(2**31)},
+            {"ver": 2**40},
+            {"ver": -1},
+            {"ver": "1"},
+            {"iat": "now"},
+            {"exp": "later"},
+            {"iat": 10**30},
+            {"exp": 10**30},
+            {"sub": None},
+        ],
+        ids=[
+            "huge-sub",
+            "sub-over-32-bits",
+            "huge-ver",
+            "negative-ver",
+            "text-ver",
+            "text-iat",
+            "text-exp",
+            "iat-far-future",
+            "exp-far-future",
+            "no-sub",
+        ],
+    )
+    def test_claims_of_the_wrong_type_or_size_are_401_not_500(
+        self, client: TestClient, user: Account, settings: Settings, over: dict[str, object]
+    ) -> None:
+        token = craft_token(claims_for(user.id, account_key=user.auth_key, **over), settings.secret_key)
+
+        self.assert_refused(client, token)
 
 
 class TestCookieSession:
@@ -416,13 +488,36 @@ class TestLoginThrottle:
         assert response.status_code == 429
         assert int(response.headers["Retry-After"]) > 0
 
-    def test_successful_logins_do_not_count(self, client_factory: ClientFactory, user: Account) -> None:
-        client = client_factory(RATE_LIMIT_LOGIN="2/minute", RATE_LIMIT_LOGIN_IP="2/minute")
-        for _ in range(5):
+    def test_every_attempt_counts_before_the_password_is_checked(
+        self, client_factory: ClientFactory, user: Account
+    ) -> None:
+        client = client_factory(RATE_LIMIT_LOGIN="2/minute")
+        for _ in range(2):
             assert client.get("/login", auth=(user.username, user.password)).status_code == 200
 
-        assert client.get("/login", auth=(user.username, "wrong-password-1")).status_code == 401
-        assert client.get("/login", auth=(user.username, user.password)).status_code == 200
+        assert client.get("/login", auth=(user.username, user.password)).status_code == 429
+
+    def test_spellings_and_the_email_share_one_budget(self, client_factory: ClientFactory, user: Account) -> None:
+        client = client_factory(RATE_LIMIT_LOGIN="5/minute")
+        spellings = [f" {user.username}", f"{user.username} ", user.username.upper(), f"\u00a0{user.username}"]
+        for name in [*spellings, user.email.upper()]:
+            assert client.get("/login", auth=(name, "wrong-password-1")).status_code == 401
+
+        assert client.get("/login", auth=(user.username, user.password)).status_code == 429
+
+    def test_an_account_is_limited_across_addresses(
+        self, client_factory: ClientFactory, settings_factory: SettingsFactory, user: Account
+    ) -> None:
+        app = create_app(settings_factory(RATE_LIMIT_LOGIN_ACCOUNT="3/hour"))
+        rotating = [client_factory(app, client=(f"10.1.0.{n}", 5000)) for n in range(4)]
+        for client in rotating[:3]:
+            assert client.get("/login", auth=(user.username, "wrong-password-1")).status_code == 401
+
+        refused = rotating[3].get("/login", auth=(user.username, user.password))
+
+        assert refused.status_code == 429
+        assert refused.json()["detail"] == "Too many attempts. Try again in 60 minutes."
+        assert 3500 < int(refused.headers["Retry-After"]) <= 3600
 
 
 class TestAuthPages:
@@ -508,7 +603,7 @@ class TestAuthPages:
 
         assert name == "register.html"
         assert {"values", "errors", "message", "password_help"} <= set(context)
-        assert len(context["password_help"]) == 4
+        assert len(context["password_help"]) == 5
 
     def test_register_form_success_logs_in(self, client: TestClient) -> None:
         payload = user_payload()

@@ -110,7 +110,20 @@ class TestRegister:
         assert response.status_code == 201
         assert response.json()[field] == value
 
-    @pytest.mark.parametrize("phone", ["123456", "1" * 16, "+12-345-6789", "phone12345", "++1234567", "+"])
+    @pytest.mark.parametrize(
+        ("phone", "stored"),
+        [("+44 20 7946 0958", "+442079460958"), ("(555) 123-4567", "5551234567"), ("555.123.4567", "5551234567")],
+    )
+    def test_phone_numbers_as_people_write_them_are_stored_as_digits(
+        self, client: TestClient, phone: str, stored: str
+    ) -> None:
+        response = client.post("/user/register", json=user_payload(phone_number=phone))
+
+        assert response.status_code == 201, response.text
+        token = login(client, response.json()["username"])
+        assert client.get("/user/", headers=bearer(token)).json()["phone_number"] == stored
+
+    @pytest.mark.parametrize("phone", ["123456", "1" * 16, "+12-34x-6789", "phone12345", "++1234567", "+"])
     def test_invalid_phone_number_is_422(self, client: TestClient, phone: str) -> None:
         response = client.post("/user/register", json=user_payload(phone_number=phone))
 

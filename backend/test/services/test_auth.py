@@ -21,7 +21,7 @@ from backend.schemas.users import UserCreate
 from backend.services import auth as auth_service
 from backend.services.auth import AuthContext
 from backend.test.conftest import SettingsFactory
-from backend.test.factories import DEFAULT_PASSWORD, make_user, user_payload
+from backend.test.factories import DEFAULT_PASSWORD, make_user, principal_of, user_payload
 
 T = TypeVar("T")
 ContextFactory = Callable[..., AuthContext]
@@ -168,8 +168,8 @@ class TestRegister:
         ctx = context_factory(RATE_LIMIT_REGISTER="1/hour")
 
         async def twice() -> None:
-            await auth_service.register(ctx, data=UserCreate.model_validate(user_payload()), client_ip="ip")
-            await auth_service.register(ctx, data=UserCreate.model_validate(user_payload()), client_ip="ip")
+            await auth_service.count_signup(ctx, client_ip="ip")
+            await auth_service.count_signup(ctx, client_ip="ip")
 
         with pytest.raises(RateLimited):
             run(twice)
@@ -183,9 +183,7 @@ class TestChangePassword:
             run(
                 lambda: auth_service.change_password(
                     ctx,
-                    user_id=user.id,
-                    username=user.username,
-                    email=user.email,
+                    principal=principal_of(db_session, user.id),
                     current="not-it-at-all",
                     new="fresh-Meadow-violin-58",
                     client_ip="ip",
@@ -199,9 +197,7 @@ class TestChangePassword:
             run(
                 lambda: auth_service.change_password(
                     ctx,
-                    user_id=user.id,
-                    username=user.username,
-                    email=user.email,
+                    principal=principal_of(db_session, user.id),
                     current=DEFAULT_PASSWORD,
                     new="password1",
                     client_ip="ip",
@@ -216,9 +212,7 @@ class TestChangePassword:
         run(
             lambda: auth_service.change_password(
                 ctx,
-                user_id=user.id,
-                username=user.username,
-                email=user.email,
+                principal=principal_of(db_session, user.id),
                 current=DEFAULT_PASSWORD,
                 new="fresh-Meadow-violin-58",
                 client_ip="ip",

@@ -7,7 +7,7 @@ import pytest
 
 from backend.core import security
 from backend.core.tokens import InvalidToken, TokenReader, issue_token, read_token
-from backend.test.factories import claims_for, craft_token
+from backend.test.factories import ACCOUNT_KEY, claims_for, craft_token
 
 SECRET = "s" * 40
 
@@ -85,7 +85,7 @@ class TestPasswordPolicy:
         violations = security.password_violations("1234567", username="x1234567", email="a@b.example")
 
         assert all(v.message for v in violations)
-        assert len(security.password_help_texts()) == len(security.PASSWORD_RULES) == 4
+        assert len(security.password_help_texts()) == len(security.PASSWORD_RULES) == 5
 
     def test_the_shipped_list_has_10000_passwords(self) -> None:
         assert len(security.common_passwords()) == 10_000
@@ -106,7 +106,7 @@ class TestCsrf:
 
 class TestTokens:
     def test_issue_and_read_round_trip(self) -> None:
-        issued = issue_token(user_id=42, version=3, secret=SECRET, minutes=15)
+        issued = issue_token(user_id=42, version=3, account_key=ACCOUNT_KEY, secret=SECRET, minutes=15)
 
         claims = read_token(issued.token, secret=SECRET)
 
@@ -114,9 +114,19 @@ class TestTokens:
         assert claims.expires_at == issued.expires_at
         assert issued.expires_in == 15 * 60
 
+    def test_iat_within_the_leeway_is_accepted(self) -> None:
+        token = craft_token(claims_for(1, iat=int(time.time()) + 20), SECRET)
+
+        assert read_token(token, secret=SECRET).user_id == 1
+
+    def test_the_account_key_is_read(self) -> None:
+        issued = issue_token(user_id=5, version=0, account_key="ab" * 16, secret=SECRET, minutes=5)
+
+        assert read_token(issued.token, secret=SECRET).account_key == "ab" * 16
+
     def test_every_token_has_its_own_jti(self) -> None:
-        first = issue_token(user_id=1, version=0, secret=SECRET, minutes=5)
-        second = issue_token(user_id=1, version=0, secret=SECRET, minutes=5)
+        first = issue_token(user_id=1, version=0, account_key=ACCOUNT_KEY, secret=SECRET, minutes=5)
+        second = issue_token(user_id=1, version=0, account_key=ACCOUNT_KEY, secret=SECRET, minutes=5)
 
         assert first.jti != second.jti
 
@@ -136,6 +146,24 @@ class TestTokens:
             craft_token(claims_for(1, jti="j" * 37), SECRET),
             craft_token(claims_for(1, sub="not-a-number"), SECRET),
             craft_token(claims_for(1, exp="soon"), SECRET),
+            # Claims are exact: numeric times, no future iat, a decimal id, integer version.
+            craft_token(claims_for(1, exp=str(int(time.time()) + 600)), SECRET),
+            craft_token(claims_for(1, iat=str(int(time.time()))), SECRET),
+            craft_token(claims_for(1, iat=int(time.time()) + 120), SECRET),
+            craft_token(claims_for(1, iat=True), SECRET),
+            craft_token(claims_for(1, sub=1), SECRET),
+            craft_token(claims_for(1, sub="+1"), SECRET),
+            craft_token(claims_for(1, sub="01"), SECRET),
+            craft_token(claims_for(1, sub="1.0"), SECRET),
+            craft_token(claims_for(1, sub="١"), SECRET),  # an Arabic-Indic digit
+            craft_token(claims_for(1, sub="9" * 30), SECRET),
+            craft_token(claims_for(1, ver="0"), SECRET),
+            craft_token(claims_for(1, ver=1.0), SECRET),
+            craft_token(claims_for(1, ver=2**64), SECRET),
+            craft_token(claims_for(1, ver=None), SECRET),
+            craft_token(claims_for(1, acc=None), SECRET),
+            craft_token(claims_for(1, acc="zz"), SECRET),
+            craft_token(claims_for(1, sst=None), SECRET),
             "not.a.jwt",
             "",
         ],
@@ -153,6 +181,23 @@ class TestTokens:
             "long-jti",
             "non-numeric-sub",
             "text-exp",
+            "numeric-text-exp",
+            "text-iat",
+            "future-iat",
+            "bool-iat",
+            "int-sub",
+            "plus-sub",
+            "zero-padded-sub",
+            "decimal-point-sub",
+            "arabic-digit-sub",
+            "huge-sub",
+            "text-ver",
+            "float-ver",
+            "huge-ver",
+            "no-ver",
+            "no-acc",
+            "bad-acc",
+            "no-sst",
             "garbage",
             "empty",
         ],
@@ -164,13 +209,13 @@ class TestTokens:
 
 class TestTokenReader:
     def test_reads_like_read_token(self) -> None:
-        issued = issue_token(user_id=7, version=1, secret=SECRET, minutes=5)
+        issued = issue_token(user_id=7, version=1, account_key=ACCOUNT_KEY, secret=SECRET, minutes=5)
 
         assert TokenReader(SECRET).read(issued.token) == read_token(issued.token, secret=SECRET)
 
     def test_a_remembered_token_still_expires(self, monkeypatch: pytest.MonkeyPatch) -> None:
         reader = TokenReader(SECRET)
-        issued = issue_token(user_id=7, version=1, secret=SECRET, minutes=1)
+        issued = issue_token(user_id=7, version=1, account_key=ACCOUNT_KEY, secret=SECRET, minutes=1)
         reader.read(issued.token)
         later = time.time() + 120
         monkeypatch.setattr(time, "time", lambda: later)
@@ -184,7 +229,10 @@ class TestTokenReader:
 
     def test_memo_is_bounded(self) -> None:
         reader = TokenReader(SECRET, size=2)
-        tokens = [issue_token(user_id=n, version=0, secret=SECRET, minutes=5).token for n in range(1, 5)]
+        tokens = [
+            issue_token(user_id=n, version=0, account_key=ACCOUNT_KEY, secret=SECRET, minutes=5).token
+            for n in range(1, 5)
+        ]
 
         for token in tokens:
             reader.read(token)

@@ -7,11 +7,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from backend.core.errors import NotFound
+from backend.core.errors import NotAuthenticated, NotFound
 from backend.models import User
 from backend.schemas.todos import TodoCreate, TodoQuery
 from backend.services import todos as todo_service
-from backend.test.factories import count_todos, make_todo, make_user
+from backend.services import users as user_service
+from backend.test.factories import count_todos, make_todo, make_user, principal_of
 
 
 def todo_count(session: Session, user_id: int) -> int:
@@ -24,7 +25,7 @@ class TestCreate:
         owner = make_user(db_session)
         data = TodoCreate(title="  Buy milk ", description="2 litres", priority=4, due_date=date(2026, 12, 24))
 
-        row = todo_service.create(db_session, owner_id=owner.id, data=data)
+        row = todo_service.create(db_session, principal=principal_of(db_session, owner.id), data=data)
 
         assert row["title"] == "Buy milk"
         assert row["owner_id"] == owner.id
@@ -60,7 +61,8 @@ class TestReplace:
         owner = make_user(db_session)
         todo = make_todo(db_session, owner.id, title="Old", priority=1)
 
-        row = todo_service.replace(db_session, todo=todo, data=TodoCreate(title="New", priority=5, complete=True))
+        data = TodoCreate(title="New", priority=5, complete=True)
+        row = todo_service.replace(db_session, principal=principal_of(db_session, owner.id), todo=todo, data=data)
 
         stored = todo_service.get_for_owner(db_session, todo_id=todo["id"], owner_id=owner.id)
         assert stored == row
@@ -72,7 +74,7 @@ class TestReplace:
         owner = make_user(db_session)
         todo = make_todo(db_session, owner.id, title="Keep", priority=2)
 
-        todo_service.set_complete(db_session, todo=todo, complete=True)
+        todo_service.set_complete(db_session, principal=principal_of(db_session, owner.id), todo=todo, complete=True)
 
         stored = todo_service.get_for_owner(db_session, todo_id=todo["id"], owner_id=owner.id)
         assert (stored["title"], stored["priority"], stored["complete"]) == ("Keep", 2, True)
@@ -83,7 +85,7 @@ class TestDelete:
         owner = make_user(db_session)
         todo, _ = make_todo(db_session, owner.id), make_todo(db_session, owner.id)
 
-        todo_service.delete_for_owner(db_session, todo_id=todo["id"], owner_id=owner.id)
+        todo_service.delete_for_owner(db_session, principal=principal_of(db_session, owner.id), todo_id=todo["id"])
 
         assert count_todos(db_session, owner.id) == 1
         assert todo_count(db_session, owner.id) == 1
@@ -93,24 +95,28 @@ class TestDelete:
         todo = make_todo(db_session, owner.id)
 
         with pytest.raises(NotFound):
-            todo_service.delete_for_owner(db_session, todo_id=todo["id"], owner_id=stranger.id)
+            todo_service.delete_for_owner(
+                db_session, principal=principal_of(db_session, stranger.id), todo_id=todo["id"]
+            )
 
         assert count_todos(db_session, owner.id) == 1
         assert todo_count(db_session, owner.id) == 1
         assert todo_count(db_session, stranger.id) == 0
 
     def test_delete_any_counts_down_the_real_owner(self, db_session: Session) -> None:
-        owner = make_user(db_session)
+        owner, admin = make_user(db_session), make_user(db_session, role="admin")
         todo = make_todo(db_session, owner.id)
 
-        todo_service.delete_any(db_session, todo_id=todo["id"])
+        todo_service.delete_any(db_session, principal=principal_of(db_session, admin.id), todo_id=todo["id"])
 
         assert count_todos(db_session) == 0
         assert todo_count(db_session, owner.id) == 0
 
     def test_delete_any_missing_is_not_found(self, db_session: Session) -> None:
+        admin = principal_of(db_session, make_user(db_session, role="admin").id)
+
         with pytest.raises(NotFound):
-            todo_service.delete_any(db_session, todo_id=987654)
+            todo_service.delete_any(db_session, principal=admin, todo_id=987654)
 
 
 class TestListForOwner:
@@ -214,3 +220,48 @@ class TestDisplayHelpers:
     )
     def test_pagination(self, total: int, limit: int, offset: int, expected: dict[str, int | None]) -> None:
         assert todo_service.pagination(total, limit, offset) == expected
+
+
+class TestGuardedWrites:
+    """Every write re-checks the session in its own statement (issue: in-flight revocation)."""
+
+    def test_a_write_after_logout_changes_nothing(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        todo = make_todo(db_session, owner.id, title="Before")
+        principal = principal_of(db_session, owner.id)
+        user_service.revoke_token(
+            db_session, user_id=owner.id, session_id=principal.session_id, expires_at=principal.expires_at
+        )
+
+        with pytest.raises(NotAuthenticated):
+            todo_service.replace(db_session, principal=principal, todo=todo, data=TodoCreate(title="After"))
+        with pytest.raises(NotAuthenticated):
+            todo_service.create(db_session, principal=principal, data=TodoCreate(title="New"))
+        with pytest.raises(NotAuthenticated):
+            todo_service.delete_for_owner(db_session, principal=principal, todo_id=todo["id"])
+
+        db_session.rollback()
+        assert todo_service.get_for_owner(db_session, todo_id=todo["id"], owner_id=owner.id)["title"] == "Before"
+        assert count_todos(db_session, owner.id) == 1
+
+    def test_a_write_after_a_password_change_changes_nothing(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        todo = make_todo(db_session, owner.id)
+        stale = principal_of(db_session, owner.id)
+        user_service.change_password(db_session, principal=principal_of(db_session, owner.id), hashed_password="x")
+
+        with pytest.raises(NotAuthenticated):
+            todo_service.set_complete(db_session, principal=stale, todo=todo, complete=True)
+
+    def test_a_write_to_a_todo_deleted_meanwhile_is_not_found(self, db_session: Session) -> None:
+        owner = make_user(db_session)
+        todo = make_todo(db_session, owner.id)
+        principal = principal_of(db_session, owner.id)
+        todo_service.delete_for_owner(db_session, principal=principal, todo_id=todo["id"])
+
+        with pytest.raises(NotFound):
+            todo_service.replace(db_session, principal=principal, todo=todo, data=TodoCreate(title="Ghost"))
+        db_session.rollback()
+
+        assert count_todos(db_session, owner.id) == 0
+        assert todo_count(db_session, owner.id) == 0

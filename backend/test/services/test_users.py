@@ -1,18 +1,29 @@
 """services.users against the test database: uniqueness, credentials, principals, revocation, deletion."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from backend.core.errors import Conflict, NotFound
+from backend.core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
+from backend.core.tokens import TokenClaims
 from backend.models import RevokedToken, User
 from backend.schemas.users import UserCreate
 from backend.services import users as user_service
-from backend.test.factories import count_todos, make_todo, make_user, set_active, user_exists, user_payload
+from backend.services.principal import load_principal
+from backend.test.factories import (
+    count_todos,
+    make_todo,
+    make_user,
+    principal_of,
+    set_active,
+    user_exists,
+    user_payload,
+)
 
 
 def revoked_count(session: Session, user_id: int | None = None) -> int:
@@ -119,39 +130,15 @@ class TestCredentials:
 
         user_service.set_password_hash(db_session, user_id=user.id, hashed_password="new-hash")
 
-        assert user_service.load_principal(db_session, user_id=user.id, version=0, session_id="s") is not None
+        assert load_principal(db_session, token=claims_of(user)) is not None
 
     def test_change_password_bumps_the_token_version(self, db_session: Session) -> None:
         user = make_user(db_session)
 
-        user_service.change_password(db_session, user_id=user.id, hashed_password="new-hash")
+        user_service.change_password(db_session, principal=principal_of(db_session, user.id), hashed_password="h")
 
-        assert user_service.load_principal(db_session, user_id=user.id, version=0, session_id="s") is None
-        assert user_service.load_principal(db_session, user_id=user.id, version=1, session_id="s") is not None
-
-
-class TestPrincipal:
-    def test_loads_id_username_role_and_todo_count(self, db_session: Session) -> None:
-        user = make_user(db_session, role="admin")
-        make_todo(db_session, user.id)
-
-        row = user_service.load_principal(db_session, user_id=user.id, version=0, session_id="jti-1")
-
-        assert row == (user.id, user.username, "admin", 1)
-
-    def test_inactive_user_has_no_principal(self, db_session: Session) -> None:
-        user = make_user(db_session, is_active=False)
-
-        assert user_service.load_principal(db_session, user_id=user.id, version=0, session_id="jti") is None
-
-    def test_revoked_session_has_no_principal(self, db_session: Session) -> None:
-        user = make_user(db_session)
-        expires = datetime.now(UTC) + timedelta(minutes=30)
-
-        user_service.revoke_token(db_session, user_id=user.id, session_id="jti-gone", expires_at=expires)
-
-        assert user_service.load_principal(db_session, user_id=user.id, version=0, session_id="jti-gone") is None
-        assert user_service.load_principal(db_session, user_id=user.id, version=0, session_id="jti-other") is not None
+        assert load_principal(db_session, token=claims_of(user, version=0)) is None
+        assert load_principal(db_session, token=claims_of(user, version=1)) is not None
 
 
 class TestRevokeToken:
@@ -206,7 +193,9 @@ class TestDeleteByUsername:
         future = datetime.now(UTC) + timedelta(minutes=30)
         user_service.revoke_token(db_session, user_id=user.id, session_id="revoked", expires_at=future)
 
-        deleted = user_service.delete_by_username(db_session, username=user.username.upper(), acting_user_id=admin.id)
+        deleted = user_service.delete_by_username(
+            db_session, username=user.username.upper(), principal=principal_of(db_session, admin.id)
+        )
 
         assert deleted == user.id
         assert not user_exists(db_session, user.id)
@@ -218,15 +207,43 @@ class TestDeleteByUsername:
         admin = make_user(db_session, role="admin")
 
         with pytest.raises(NotFound):
-            user_service.delete_by_username(db_session, username="ghost", acting_user_id=admin.id)
+            user_service.delete_by_username(db_session, username="ghost", principal=principal_of(db_session, admin.id))
 
     def test_yourself_is_a_conflict(self, db_session: Session) -> None:
         admin = make_user(db_session, role="admin")
 
         with pytest.raises(Conflict):
-            user_service.delete_by_username(db_session, username=admin.username, acting_user_id=admin.id)
+            user_service.delete_by_username(
+                db_session, username=admin.username, principal=principal_of(db_session, admin.id)
+            )
 
         assert user_exists(db_session, admin.id)
+
+    def test_an_admin_who_was_demoted_meanwhile_deletes_nobody(self, db_session: Session) -> None:
+        admin, other_admin, user = (make_user(db_session, role=role) for role in ("admin", "admin", "user"))
+        principal = principal_of(db_session, admin.id)
+        db_session.execute(update(User).where(User.id == admin.id).values(role="user"))
+        db_session.commit()
+
+        with pytest.raises(PermissionDenied):
+            user_service.delete_by_username(db_session, username=user.username, principal=principal)
+        db_session.rollback()
+
+        assert user_exists(db_session, user.id)
+        assert user_exists(db_session, other_admin.id)
+
+    def test_an_admin_deleted_meanwhile_deletes_nobody(self, db_session: Session) -> None:
+        first, second = make_user(db_session, role="admin"), make_user(db_session, role="admin")
+        first_principal = principal_of(db_session, first.id)
+        user_service.delete_by_username(
+            db_session, username=first.username, principal=principal_of(db_session, second.id)
+        )
+
+        with pytest.raises(NotAuthenticated):
+            user_service.delete_by_username(db_session, username=second.username, principal=first_principal)
+        db_session.rollback()
+
+        assert user_exists(db_session, second.id)
 
 
 class TestPromote:
@@ -245,3 +262,16 @@ class TestPromote:
     def test_get_by_id_unknown_is_not_found(self, db_session: Session) -> None:
         with pytest.raises(NotFound):
             user_service.get_by_id(db_session, user_id=424242)
+
+
+def claims_of(user: User, *, version: int = 0, jti: str = "s") -> TokenClaims:
+    """What a token for `user` would carry."""
+    return TokenClaims(
+        user_id=user.id,
+        jti=jti,
+        version=version,
+        account_key=user.auth_key,
+        issued_at=time.time(),
+        expires_at=datetime.now(UTC) + timedelta(minutes=30),
+        session_start=int(time.time()),
+    )

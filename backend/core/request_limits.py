@@ -1,0 +1,99 @@
+"""What a client may send: a body of at most MAX_BODY_BYTES, within BODY_TIMEOUT_SECONDS.
+
+Over the size: 413, whether announced by Content-Length or streamed. Too slow: 408 and
+the connection is closed (a client trickling a body must not hold a request open). The
+header deadline, which must act before the app sees a request, is in core.slow_clients.
+"""
+
+import time
+
+import anyio
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def size_text(limit: int) -> str:
+    """`1 MiB`, `512 KiB`, `1500 bytes`: the limit as people read it."""
+    for unit, size in (("MiB", 1024 * 1024), ("KiB", 1024)):
+        if limit >= size and limit % size == 0:
+            return f"{limit // size} {unit}"
+    return f"{limit} bytes"
+
+
+def too_large_message(limit: int) -> str:
+    return f"Request body too large (limit {size_text(limit)})"
+
+
+class BodyTooLarge(StarletteHTTPException):
+    """Raised from `receive`: FastAPI re-raises HTTP exceptions met while reading a body."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, too_large_message(limit))
+
+
+class BodyTimeout(StarletteHTTPException):
+    def __init__(self) -> None:
+        super().__init__(408, "Request body not received in time")
+
+
+class RequestLimitsMiddleware:
+    """Refuse bodies over the size limit (413) or slower than the time limit (408)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.body_timeout = body_timeout
+        self.too_large = f'{{"detail":"{too_large_message(max_bytes)}"}}'.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                await _answer(send, 413, self.too_large)
+                return
+        received = 0
+        complete = False
+        started = False
+        deadline = time.monotonic() + self.body_timeout
+
+        async def limited_receive() -> Message:
+            nonlocal received, complete
+            if complete:  # after the body: waiting for a disconnect has no deadline
+                return await receive()
+            with anyio.move_on_after(max(0.0, deadline - time.monotonic())) as scope_:
+                message = await receive()
+            if scope_.cancelled_caught:
+                raise BodyTimeout()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+                complete = not message.get("more_body", False)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except BodyTooLarge:
+            if not started:
+                await _answer(send, 413, self.too_large)
+        except BodyTimeout:
+            if not started:
+                await _answer(send, 408, b'{"detail":"Request body not received in time"}', close=True)
+
+
+async def _answer(send: Send, status: int, body: bytes, *, close: bool = False) -> None:
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    if close:
+        headers.append((b"connection", b"close"))
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,69 @@
+"""Pages keep what people typed when their session ends mid-form.
+
+A form posted on an ended session is stored as a draft (services.drafts), the browser
+gets the draft's key in an HttpOnly cookie and goes to the login page with "Your
+session expired. Sign in to continue."; after signing in it returns to the form, which
+takes the draft back and shows it.
+"""
+
+from urllib.parse import urlencode
+
+from fastapi import Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
+
+from backend.core.errors import INVALID_CREDENTIALS, SessionExpired, is_page_request
+from backend.core.web import form_fields, safe_next
+from backend.database.session import Database
+from backend.services import drafts as draft_service
+
+DRAFT_COOKIE = "form_draft"
+# The form pages whose POST goes to the same path as the page itself.
+FORM_ROUTES = frozenset({"add_todo_submit", "edit_todo_submit", "account_phone_submit"})
+
+
+async def session_expired_page(request: Request, _exc: SessionExpired) -> Response:
+    """Keep the posted form (when it is one of ours) and send the person to sign in.
+
+    JSON callers get the usual 401.
+    """
+    if not is_page_request(request):
+        return JSONResponse({"detail": INVALID_CREDENTIALS}, status_code=401, headers={"WWW-Authenticate": "Bearer"})
+    route = request.scope.get("route")
+    name = getattr(route, "name", "")
+    fields = await form_fields(request) if "form" in request.headers.get("content-type", "") else {}
+    next_path = _form_page(request, name) if name in FORM_ROUTES else safe_next(fields.get("return_to"))
+    response = RedirectResponse("/login-page?" + urlencode({"next": next_path, "expired": 1}), status_code=303)
+    if name in FORM_ROUTES and fields:
+        throttle = request.app.state.throttle
+        await throttle.consume(throttle.limits.write, "draft", request.client.host if request.client else "")
+        db: Database = request.app.state.db
+        key = await db.write(draft_service.save, path=next_path, fields=fields)
+        response.set_cookie(
+            DRAFT_COOKIE,
+            key,
+            max_age=draft_service.DRAFT_MINUTES * 60,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=request.app.state.settings.is_production,
+        )
+    return response
+
+
+def _form_page(request: Request, name: str) -> str:
+    # Every route in FORM_ROUTES serves its form page at the path it posts to.
+    return "/account-page" if name == "account_phone_submit" else request.url.path
+
+
+async def restore_draft(request: Request) -> dict[str, str] | None:
+    """The draft kept for this form page, once; None when there is none."""
+    key = request.cookies.get(DRAFT_COOKIE)
+    if not key or len(key) > 64:
+        return None
+    db: Database = request.app.state.db
+    return await db.write(draft_service.take, key=key, path=request.url.path)
+
+
+def forget_draft(response: Response) -> None:
+    """Drop the draft cookie (the draft itself is deleted when taken)."""
+    response.delete_cookie(DRAFT_COOKIE, path="/", httponly=True, samesite="lax")

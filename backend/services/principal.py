@@ -1,0 +1,114 @@
+"""Who a request acts for, and the one check that they still may.
+
+A request's principal is loaded once, when the request starts. Writes do not trust that
+read: every write statement carries `still_valid()` (or `lock_admin()` for admin
+actions) in the same transaction, so a session logged out, a password changed, an
+account deleted, deactivated or demoted while the request was in flight (a slow form
+body, say) changes nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple, cast
+
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, select
+from sqlalchemy.orm import Session
+
+from backend.core.errors import NotAuthenticated, PermissionDenied
+from backend.core.tokens import TokenClaims
+from backend.models import ROLE_ADMIN, RevokedToken, User
+
+SESSION_ENDED = "Your session has ended; sign in again"
+_USERS = cast(Table, User.__table__)
+_U = _USERS.c
+_REVOKED = cast(Table, RevokedToken.__table__).c
+
+
+class PrincipalRow(NamedTuple):
+    id: int
+    username: str
+    role: str
+    todo_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """The signed-in user: one row of `users` and the token that named it."""
+
+    id: int
+    username: str
+    role: str
+    todo_count: int
+    token: TokenClaims
+    via_cookie: bool = False
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ROLE_ADMIN
+
+    @property
+    def session_id(self) -> str:
+        return self.token.jti
+
+    @property
+    def expires_at(self) -> datetime:
+        return self.token.expires_at
+
+    def guard(self) -> dict[str, Any]:
+        """The bound parameters of `still_valid()` for this principal."""
+        token = self.token
+        return {"actor_id": self.id, "actor_ver": token.version, "actor_acc": token.account_key, "actor_jti": token.jti}
+
+
+def _valid_conditions() -> list[ColumnElement[bool]]:
+    return [
+        _U.id == bindparam("actor_id"),
+        _U.is_active.is_(True),
+        _U.token_version == bindparam("actor_ver"),
+        _U.auth_key == bindparam("actor_acc"),
+        ~exists().where(_REVOKED.jti == bindparam("actor_jti")),
+    ]
+
+
+def still_valid() -> ColumnElement[bool]:
+    """True while the actor's token is good: add to a write's WHERE (on another table)."""
+    return exists().where(*_valid_conditions())
+
+
+def actor_row() -> ColumnElement[bool]:
+    """The same check as conditions on the `users` row itself (for UPDATEs of `users`)."""
+    return and_(*_valid_conditions())
+
+
+# One statement checks the user exists, is active, the token's version and account key
+# match (no password change, not another account under a reused id) and it is not revoked.
+_LOAD = select(_U.id, _U.username, _U.role, _U.todo_count).where(*_valid_conditions())
+
+
+def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | None:
+    """The principal's row when the token is still good, else None."""
+    params = {"actor_id": token.user_id, "actor_ver": token.version, "actor_acc": token.account_key}
+    row = session.execute(_LOAD, {**params, "actor_jti": token.jti}).first()
+    return None if row is None else PrincipalRow(row[0], row[1], row[2], row[3])
+
+
+def ensure_valid(session: Session, *, principal: Principal) -> None:
+    """Raise NotAuthenticated when the principal's session no longer holds (the slow path:
+    called after a guarded write matched nothing, to tell "gone" from "not yours")."""
+    if session.execute(_LOAD, principal.guard()).first() is None:
+        raise NotAuthenticated(SESSION_ENDED)
+
+
+def lock_admins(session: Session, *, principal: Principal) -> list[int]:
+    """Lock every admin row (in id order, so two admins acting at once queue instead of
+    deadlocking) and check the actor is still one of them; returns the admins' ids."""
+    rows = session.execute(
+        select(_U.id, _U.is_active, _U.token_version, _U.auth_key)
+        .where(_U.role == ROLE_ADMIN)
+        .order_by(_U.id)
+        .with_for_update()
+    ).all()
+    ensure_valid(session, principal=principal)
+    if not any(row.id == principal.id for row in rows):
+        raise PermissionDenied("Admin privileges required")
+    return [row.id for row in rows if row.is_active]
