@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from backend.scripts.bench.common import log
-from backend.scripts.bench.processes import HZ, cpu_ticks, descendants, machine_busy_ticks, pids_named, wait_idle
+from backend.scripts.bench.processes import HZ, cpu_ticks, machine_busy_ticks, pids_named, wait_idle, worker_pids
 from backend.scripts.bench.scenarios import Scenario
 from backend.scripts.bench.seeding import Users, todo_body
 from backend.scripts.bench.wrk import WrkJob, WrkResult, run_wrk
@@ -64,7 +64,8 @@ class CpuWindow:
     """CPU ticks of the server's processes, the database server and the machine, from now on."""
 
     def __init__(self, server: LiveServer, db_process_names: tuple[str, ...]) -> None:
-        self.app_pids = [server.pid, *descendants(server.pid)]
+        workers = worker_pids(server.pid)
+        self.app_pids = workers if workers == [server.pid] else [server.pid, *workers]
         self.db_names = db_process_names
         self.start = {pid: cpu_ticks(pid) for pid in [*self.app_pids, *self._db_pids()]}
         self.machine = machine_busy_ticks()

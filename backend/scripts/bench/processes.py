@@ -93,7 +93,7 @@ def start_server(spec: ServerSpec, env: dict[str, str], log_path: Path) -> LiveS
 def wait_for_workers(server: LiveServer, workers: int, timeout: float = 60.0) -> None:
     """Until the supervisor has `workers` children and they have gone quiet (done importing)."""
     deadline = time.monotonic() + timeout
-    while len(descendants(server.pid)) < workers:
+    while len(worker_pids(server.pid)) < workers:
         if time.monotonic() > deadline:
             raise TimeoutError(f"{workers} workers did not start within {timeout:.0f} s")
         try:
@@ -128,6 +128,19 @@ def descendants(pid: int) -> list[int]:
                     found.append(child)
                     pending.append(child)
     return found
+
+
+def worker_pids(pid: int) -> list[int]:
+    """The uvicorn workers under supervisor `pid` (multiprocessing children, not its resource
+    tracker); with one worker uvicorn has no supervisor, and the worker is `pid` itself."""
+    workers = []
+    for child in descendants(pid):
+        try:
+            if b"spawn_main" in Path(f"/proc/{child}/cmdline").read_bytes():
+                workers.append(child)
+        except OSError:
+            continue
+    return workers or [pid]
 
 
 def cpu_ticks(pid: int) -> int:

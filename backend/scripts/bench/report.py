@@ -136,9 +136,9 @@ def notes(o: Outcome, ceiling_rps: float, ceiling_gap: float) -> list[str]:
         f"they differ by {ceiling_gap:.0%})",
         f"throttles: the app ran with {', '.join(o.rate_limits)} = {HIGH_RATE} (raised by the benchmark, in the "
         "environment it starts the app with); tracing off (OTEL_EXPORTER_OTLP_ENDPOINT unset)",
-        "CPU seconds during each timed run: app processes = the server's uvicorn processes (supervisor first), "
-        "wrk = the load generator, db server = every process of the database server (its other clients "
-        "included), others = the rest of the machine's busy time (other users' work shows here)",
+        "CPU seconds during each timed run: app processes = the uvicorn worker (row 8: its supervisor, "
+        "then each worker), wrk = the load generator, db server = every process of the database server "
+        "(its other clients included), others = the rest of the machine's busy time (other users' work shows here)",
     ]
     if "app_workers" in o.worker_rss_mb:
         found.append(f"peak RSS of one worker with {o.workers} workers: {o.worker_rss_mb['app_workers']:.1f} MB")
