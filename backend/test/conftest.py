@@ -37,6 +37,15 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 TEST_SECRET = "test-secret-key-" + "x" * 40
 HIGH_LIMIT = "100000/minute"
+LIMIT_SETTINGS = (
+    "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_LOGIN_IP",
+    "RATE_LIMIT_REGISTER",
+    "RATE_LIMIT_LOGIN_ACCOUNT",
+    "RATE_LIMIT_PASSWORD_CHECK",
+    "RATE_LIMIT_WRITE",
+    "RATE_LIMIT_PASSWORD_RESET",
+)
 SERVER_CONNECT_TIMEOUT = 5
 
 SettingsFactory = Callable[..., Settings]
@@ -108,13 +117,7 @@ def build_settings(database_url: str, **over: Any) -> Settings:
         "DATABASE_URL": database_url,
         "SECRET_KEY": TEST_SECRET,
         "ACCESS_TOKEN_EXPIRE_MINUTES": 30,
-        "RATE_LIMIT_LOGIN": HIGH_LIMIT,
-        "RATE_LIMIT_LOGIN_IP": HIGH_LIMIT,
-        "RATE_LIMIT_REGISTER": HIGH_LIMIT,
-        "RATE_LIMIT_LOGIN_ACCOUNT": HIGH_LIMIT,
-        "RATE_LIMIT_PASSWORD_CHECK": HIGH_LIMIT,
-        "RATE_LIMIT_WRITE": HIGH_LIMIT,
-        "RATE_LIMIT_PASSWORD_RESET": HIGH_LIMIT,
+        **dict.fromkeys(LIMIT_SETTINGS, HIGH_LIMIT),
         "REDIS_URL": None,
         "FORWARDED_ALLOW_IPS": "",
         "METRICS_ENABLED": True,
@@ -122,6 +125,23 @@ def build_settings(database_url: str, **over: Any) -> Settings:
     }
     values.update(over)
     return Settings(_env_file=None, **values)
+
+
+def live_env(settings: Settings, **over: str) -> dict[str, str]:
+    """The environment for a live `uvicorn backend.main:app` on the test database."""
+    env = {
+        **os.environ,
+        "ENVIRONMENT": "development",
+        "DATABASE_URL": settings.DATABASE_URL,
+        "SECRET_KEY": settings.secret_key,
+        "REDIS_URL": "",
+        "FORWARDED_ALLOW_IPS": "",
+        "LOG_LEVEL": "WARNING",
+        **dict.fromkeys(LIMIT_SETTINGS, HIGH_LIMIT),
+        **over,
+    }
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    return env
 
 
 # --- database -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
@@ -187,7 +188,7 @@ def login(client: TestClient, username: str, password: str = DEFAULT_PASSWORD) -
     return token
 
 
-def use_session(client: TestClient, settings: Settings, account: Account) -> str:
+def use_session(client: TestClient | httpx.Client, settings: Settings, account: Account) -> str:
     """Act as a browser: the account's token as the `session` cookie. Returns its CSRF token."""
     client.cookies.set("session", account.token)
     return security.csrf_token(settings.secret_key, jwt_claims(account.token)["jti"])

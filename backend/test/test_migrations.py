@@ -1,6 +1,7 @@
 """Alembic on the selected server: upgrade head gives exactly the models' schema; downgrade base undoes it."""
 
 from collections.abc import Iterator
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -8,7 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, MetaData, Table, create_engine, func, inspect, select, text
 
 from backend.models import Base
 from backend.test.conftest import DatabaseFactory, alembic_config
@@ -100,3 +101,90 @@ class TestMigrations:
             )
 
         assert {name: collations[name].startswith("utf8mb4") for name in TABLES} == dict.fromkeys(TABLES, True)
+
+
+def _user_row(n: int) -> dict[str, Any]:
+    now = datetime(2026, 11, 26, 12, 0, 0)
+    return {
+        "username": f"old{n}",
+        "username_key": f"old{n}",
+        "email": f"old{n}@example.com",
+        "email_key": f"old{n}@example.com",
+        "first_name": "Old",
+        "last_name": "Timer",
+        "phone_number": None,
+        "role": "admin" if n == 0 else "user",
+        "is_active": True,
+        "hashed_password": "h",
+        "token_version": n,
+        "todo_count": 1,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _todo_row(owner_id: int) -> dict[str, Any]:
+    now = datetime(2026, 11, 26, 12, 0, 0)
+    return {
+        "owner_id": owner_id,
+        "title": f"Todo of {owner_id}",
+        "description": "kept",
+        "priority": 4,
+        "complete": False,
+        "due_date": date(2026, 12, 24),
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+class TestUpgradeFromTheFirstRevision:
+    """0002 on a database made by 0001, with data: nothing lost, ids never handed out twice."""
+
+    def test_rows_survive_and_every_account_gets_its_own_key(self, empty_database: tuple[str, Engine]) -> None:
+        url, engine = empty_database
+        config = alembic_config(url)
+        command.upgrade(config, "0001")
+        with engine.begin() as conn:
+            users, todos = (Table(name, MetaData(), autoload_with=conn) for name in ("users", "todos"))
+            for n in range(3):
+                conn.execute(users.insert().values(_user_row(n)))
+            ids = [row.id for row in conn.execute(select(users.c.id).order_by(users.c.id))]
+            for user_id in ids:
+                conn.execute(todos.insert().values(_todo_row(user_id)))
+            before = conn.execute(select(todos).order_by(todos.c.id)).all()
+
+        command.upgrade(config, "head")
+
+        with engine.connect() as conn:
+            users, todos = (Table(name, MetaData(), autoload_with=conn) for name in ("users", "todos"))
+            after = conn.execute(select(*[todos.c[name] for name in before[0]._fields]).order_by(todos.c.id)).all()
+            keys = [row.auth_key for row in conn.execute(select(users.c.auth_key))]
+            names = [row.username for row in conn.execute(select(users.c.username).order_by(users.c.id))]
+        assert [tuple(row) for row in after] == [tuple(row) for row in before]
+        assert names == ["old0", "old1", "old2"]
+        assert len(set(keys)) == 3 and all(len(key) == 32 for key in keys)
+        assert drift(engine) == []
+
+    def test_a_deleted_newest_rows_ids_are_not_reused(self, empty_database: tuple[str, Engine]) -> None:
+        url, engine = empty_database
+        config = alembic_config(url)
+        command.upgrade(config, "0001")
+        with engine.begin() as conn:
+            users = Table("users", MetaData(), autoload_with=conn)
+            for n in range(2):
+                conn.execute(users.insert().values(_user_row(n)))
+        command.upgrade(config, "head")
+
+        with engine.begin() as conn:
+            users, todos = (Table(name, MetaData(), autoload_with=conn) for name in ("users", "todos"))
+            newest = conn.execute(select(func.max(users.c.id))).scalar_one()
+            todo_id = conn.execute(todos.insert().values(_todo_row(newest))).inserted_primary_key[0]
+            conn.execute(todos.delete().where(todos.c.id == todo_id))
+            conn.execute(users.delete().where(users.c.id == newest))
+            new_user = conn.execute(users.insert().values({**_user_row(9), "auth_key": "a" * 32})).inserted_primary_key[
+                0
+            ]
+            new_todo = conn.execute(todos.insert().values(_todo_row(new_user))).inserted_primary_key[0]
+
+        assert new_user > newest
+        assert new_todo > todo_id

@@ -333,7 +333,7 @@ class TestTokenRefusal:
         ],
     )
     def test_claims_of_the_wrong_type_or_size_are_401_not_500(
-        self, client: TestClient, user: Account, settings: Settings, over: dict[str, object]
+        self, client: TestClient, user: Account, settings: Settings, over: dict[str, Any]
     ) -> None:
         token = craft_token(claims_for(user.id, account_key=user.auth_key, **over), settings.secret_key)
 
