@@ -3,7 +3,8 @@
 from backend.models.base import Base
 from backend.models.form_draft import FormDraft
 from backend.models.revoked_token import RevokedToken
+from backend.models.schedule import Schedule
 from backend.models.todo import Todo
 from backend.models.user import ROLE_ADMIN, ROLE_USER, User
 
-__all__ = ["ROLE_ADMIN", "ROLE_USER", "Base", "FormDraft", "RevokedToken", "Todo", "User"]
+__all__ = ["ROLE_ADMIN", "ROLE_USER", "Base", "FormDraft", "RevokedToken", "Schedule", "Todo", "User"]
