@@ -14,7 +14,7 @@ from sqlalchemy import Engine, MetaData, Table, create_engine, func, inspect, se
 from backend.models import Base
 from backend.test.conftest import DatabaseFactory, alembic_config
 
-TABLES = {"users", "todos", "revoked_tokens", "form_drafts"}
+TABLES = {"users", "todos", "revoked_tokens", "form_drafts", "schedules"}
 
 
 @pytest.fixture
