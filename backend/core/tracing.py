@@ -204,9 +204,7 @@ def instrument_engine(engine: Engine | AsyncEngine, tracing: Tracing) -> None:
         conn = context.connection
         span = conn.info.pop(_SPAN_INFO_KEY, None) if conn is not None else None
         if span is not None:
-            error = context.original_exception
-            span.set_attribute("error.type", type(error).__qualname__)
-            span.set_status(Status(StatusCode.ERROR, str(error)))
+            _failed(span, context.original_exception)
             span.end()
 
     # One statement at a time runs on a connection, so the connection's info dict holds
@@ -214,6 +212,13 @@ def instrument_engine(engine: Engine | AsyncEngine, tracing: Tracing) -> None:
     event.listen(sync_engine, "before_cursor_execute", before_cursor_execute)
     event.listen(sync_engine, "after_cursor_execute", after_cursor_execute)
     event.listen(sync_engine, "handle_error", handle_error)
+
+
+def _failed(span: Span, error: BaseException) -> None:
+    # The error's type only: a driver's message can quote the values it was given
+    # (PostgreSQL's "Key (email)=(…) already exists").
+    span.set_attribute("error.type", type(error).__qualname__)
+    span.set_status(Status(StatusCode.ERROR))
 
 
 # --- Redis commands -------------------------------------------------------------------------
@@ -243,9 +248,17 @@ def _traced_command(execute: Callable[..., Awaitable[Any]]) -> Callable[..., Awa
             return await execute(client, command, *args, **kwargs)
         name = bytes(command.name).decode("ascii", "replace").upper()
         with tracing.tracer.start_as_current_span(
-            name, kind=SpanKind.CLIENT, attributes=_redis_attributes(client, name)
-        ):
-            return await execute(client, command, *args, **kwargs)
+            name,
+            kind=SpanKind.CLIENT,
+            attributes=_redis_attributes(client, name),
+            record_exception=False,
+            set_status_on_exception=False,
+        ) as span:
+            try:
+                return await execute(client, command, *args, **kwargs)
+            except BaseException as exc:
+                _failed(span, exc)
+                raise
 
     setattr(execute_command, _TRACED_MARK, True)
     return execute_command

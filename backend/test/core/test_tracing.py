@@ -209,6 +209,8 @@ class TestStatementSpans:
         assert failed.attributes is not None
         assert failed.attributes["db.query.text"] == "SELECT * FROM no_such_table"
         assert "error.type" in failed.attributes
+        assert failed.status.description is None  # a driver's message may quote values
+        assert not failed.events
 
     def test_statements_in_a_worker_thread_keep_their_parent(self, traced: Traced) -> None:
         # The PostgreSQL/MariaDB path runs each unit of work in a worker thread.
@@ -271,6 +273,29 @@ class TestRedisSpans:
         assert anyio.run(ping)  # through the hooked coredis, from no request at all
 
         assert not [span for span in redis_traced.spans() if span.attributes and "db.system.name" in span.attributes]
+
+    def test_a_failing_command_is_an_error_without_its_message(self, redis_traced: Traced) -> None:
+        url = redis_traced.app.state.settings.REDIS_URL
+
+        async def misuse() -> None:
+            client: coredis.Redis[bytes] = coredis.Redis.from_url(url)
+            try:
+                await client.set("tracing-test-key", "not a number")
+                await client.incr("tracing-test-key")
+            finally:
+                client.connection_pool.disconnect()
+
+        with (
+            redis_traced.tracing.active(),
+            redis_traced.tracing.tracer.start_as_current_span("job"),
+            pytest.raises(coredis.exceptions.ResponseError),
+        ):
+            anyio.run(misuse)
+
+        incr = redis_traced.named("INCR")
+        assert incr.status.status_code == StatusCode.ERROR and incr.status.description is None
+        assert incr.attributes is not None and incr.attributes["error.type"] == "ResponseError"
+        assert redis_traced.named("SET").status.status_code == StatusCode.UNSET
 
 
 class TestWebSockets:
