@@ -1,6 +1,6 @@
 -- Shared by every scenario script: print wrk's results as one JSON line.
 -- Latencies are microseconds; "status" counts responses with a status >= 400
--- (wrk's own "Non-2xx or 3xx responses" counter); run.py checks every scenario
+-- (wrk's own "Non-2xx or 3xx responses" counter); measure.py checks every scenario
 -- for its exact 2xx status with a single request before the load starts.
 
 function done(summary, latency, requests)

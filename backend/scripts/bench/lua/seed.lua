@@ -1,8 +1,8 @@
 -- Seeding: POST exactly BENCH_SEED_TOTAL todos, split over the wrk threads, then stop.
 -- Once a thread has sent its share it sends GET /health on its other connections until
 -- the last of its POSTs is answered (201), then stops itself; if no 201 has come for
--- 3 s by then (a POST failed), it stops anyway. wrk ends when run.py sends it SIGINT. run.py checks the resulting count
--- through the API and tops up any shortfall.
+-- 3 s by then (a POST failed), it stops anyway. wrk ends when wrk.py sends it SIGINT;
+-- seeding.py checks the resulting count through the API and tops up any shortfall.
 dofile(os.getenv("BENCH_LUA_DIR") .. "/common.lua")
 
 local quota, sent, threads, calls, last_created
@@ -56,7 +56,7 @@ function response(status, headers, body)
       last_created = os.time()
    end
    if not stopped and (created >= quota or (sent >= quota and os.time() - last_created >= 3)) then
-      -- wrk itself only ends after -d or on SIGINT: run.py sends that once every
+      -- wrk itself only ends after -d or on SIGINT: wrk.py sends that once every
       -- thread has said it is done.
       stopped = true
       io.stderr:write("BENCH_SEED_THREAD_DONE\n")
