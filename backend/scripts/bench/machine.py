@@ -11,9 +11,27 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from backend.scripts.bench.common import REPO, log
+
+
+class MachineInfo(TypedDict):
+    host: str
+    cpu: str
+    cpus: int | None
+    memory_gb: float
+    kernel: str
+    python: str
+    wrk: str
+    git_commit: str
+    git_dirty: bool
+
+
+class LogProblems(TypedDict):
+    error_lines: int
+    warning_lines: int
+    sample: list[str]  # the most common kinds, "N x what"
 
 
 def loadavg() -> str:
@@ -40,7 +58,7 @@ def _command(*args: str) -> str:
         return ""
 
 
-def machine_info() -> dict[str, Any]:
+def machine_info() -> MachineInfo:
     mem_kb = _proc_value("/proc/meminfo", "MemTotal:").split(" ")[0]
     wrk_version = (_command("wrk", "-v").splitlines() or [""])[0]
     return {
@@ -67,7 +85,7 @@ def _log_key(line: str) -> str:
     return " ".join(str(record.get(k, "")) for k in ("level", "logger", "message", "exc_info", "exception"))[:300]
 
 
-def log_problems(path: Path) -> dict[str, Any]:
+def log_problems(path: Path) -> LogProblems:
     """Count the app log's error and warning lines (whatever its format); the most common kinds."""
     errors = warnings = 0
     kinds: dict[str, int] = {}

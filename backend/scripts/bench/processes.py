@@ -13,7 +13,6 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from backend.scripts.bench.common import UVICORN_FLAGS, SetupError, log
 from backend.scripts.bench.scenarios import ServerSpec
@@ -22,11 +21,14 @@ from backend.test.live import LiveServer, LiveServerError
 HZ = os.sysconf("SC_CLK_TCK")
 
 
+Child = subprocess.Popen[str] | subprocess.Popen[bytes]
+
+
 class Processes:
     """Every child started here, so that all of them can be stopped, and their pids on file."""
 
     def __init__(self) -> None:
-        self.procs: list[subprocess.Popen[Any]] = []
+        self.procs: list[Child] = []
         self.pidfile = os.environ.get("BENCH_PIDFILE")
 
     def sync(self) -> None:
@@ -34,16 +36,25 @@ class Processes:
         if self.pidfile:
             Path(self.pidfile).write_text("".join(f"{p.pid}\n" for p in self.procs))
 
-    def track(self, proc: subprocess.Popen[Any]) -> None:
+    def track(self, proc: Child) -> None:
         self.procs.append(proc)
         self.sync()
 
-    def start(self, args: list[str], **kwargs: Any) -> subprocess.Popen[Any]:
-        proc = subprocess.Popen(args, start_new_session=True, **kwargs)
+    def start_text(self, args: list[str], env: dict[str, str]) -> subprocess.Popen[str]:
+        """`args` in a session of its own, stdout and stderr piped as text."""
+        proc = subprocess.Popen(
+            args,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
         self.track(proc)
         return proc
 
-    def stop(self, proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    def stop(self, proc: Child, grace: float = 10.0) -> None:
         for sig, wait in ((signal.SIGTERM, grace), (signal.SIGKILL, 5.0)):
             if proc.poll() is not None:
                 break

@@ -8,11 +8,10 @@ import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from backend.scripts.bench.common import CONNS, CONNS_HIGH, HIGH_RATE, THREADS, TIMEOUT, TIMEOUT_HIGH, out
 from backend.scripts.bench.database import FreshDatabase
-from backend.scripts.bench.machine import log_problems, machine_info
+from backend.scripts.bench.machine import MachineInfo, log_problems, machine_info
 from backend.scripts.bench.measure import Row
 from backend.scripts.bench.seeding import Users
 from backend.scripts.bench.targets import Target
@@ -114,7 +113,7 @@ def title(o: Outcome) -> str:
     )
 
 
-def machine_line(info: dict[str, Any], load: list[str]) -> str:
+def machine_line(info: MachineInfo, load: list[str]) -> str:
     return (
         f"{info['cpus']} CPUs ({info['cpu']}), {info['memory_gb']} GB, Python {info['python']}, "
         f"{info['wrk']}, commit {info['git_commit'] or '?'}{' + local changes' if info['git_dirty'] else ''}; "
@@ -158,6 +157,16 @@ def _problem_notes(o: Outcome) -> list[str]:
             "the server stayed busy after wrk stopped (requests abandoned by the client still being "
             "worked on): " + ", ".join(slow_drain)
         )
+    for r in o.rows:
+        workers = r.cpu_app_s[1:]  # after the supervisor, when there is one
+        total = sum(workers, 0.0)
+        if len(workers) > 1 and total > 0 and max(workers) > 0.8 * total:
+            found.append(
+                f"row {r.number}: one worker did {max(workers) / total:.0%} of the workers' CPU work: "
+                "the connections were not spread over the workers (they share one listening socket, and a "
+                "worker can accept a whole burst of new connections at once), so the row measures less than "
+                "the workers could do"
+            )
     if o.analyzed:
         found.append(f"planner statistics: {o.analyzed}")
     elif o.db.admin_url:
@@ -204,8 +213,8 @@ def publish(o: Outcome, targets: list[Target], ceiling_rps: float, ceiling_gap: 
 
 
 def _json(
-    o: Outcome, info: dict[str, Any], targets: list[Target], ceiling_rps: float, gap: float, found: list[str]
-) -> dict[str, Any]:
+    o: Outcome, info: MachineInfo, targets: list[Target], ceiling_rps: float, gap: float, found: list[str]
+) -> dict[str, object]:
     users = o.users
     return {
         "started": o.started.isoformat(),

@@ -12,7 +12,6 @@ import time
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 
@@ -40,7 +39,7 @@ class Users:
     seed_problem: str | None = None
 
 
-def todo_body(n: int, who: str) -> dict[str, Any]:
+def todo_body(n: int, who: str) -> dict[str, str | int | None]:
     due = (date(2030, 1, 1) + timedelta(days=n % 730)).isoformat() if n % 3 else None
     return {
         "title": f"{who} todo number {n}",

@@ -129,9 +129,7 @@ def run_wrk(job: WrkJob, seconds: int, raw_log: Path | None, extra_env: dict[str
     """Run wrk for `seconds` (the raw output appended to `raw_log`); SetupError without a result."""
     cmd = job.command(seconds)
     env = {**os.environ, "BENCH_LUA_DIR": str(LUA_DIR), "BENCH_IDS": ",".join(map(str, job.ids)), **(extra_env or {})}
-    proc = PROCS.start(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, env=env, text=True
-    )
+    proc = PROCS.start_text(cmd, env)
     assert proc.stdout is not None
     watch = _SeedWatch(proc)
     watchdog = threading.Timer(seconds + OVERRUN_S, _kill, args=(proc,))
