@@ -1,0 +1,54 @@
+"""What the worker and scheduler processes share: options, start-up, and waiting for a stop signal."""
+
+import argparse
+import importlib
+import logging
+import signal
+import threading
+from types import FrameType
+
+from backend.core.config import Settings
+from backend.jobs.health import ALL_INTERFACES
+from backend.jobs.queue import DEFAULT_QUEUE, Job
+from backend.jobs.registry import DEFAULT_JOBS
+
+
+def common_options(parser: argparse.ArgumentParser, *, health_port: int) -> None:
+    parser.add_argument("--queue", default=DEFAULT_QUEUE, help="the broker queue (default: %(default)s)")
+    parser.add_argument("--health-host", default=ALL_INTERFACES, help="address of /health and /metrics")
+    parser.add_argument("--health-port", type=int, default=health_port, help="port of /health (default: %(default)s)")
+    parser.add_argument(
+        "--jobs",
+        action="append",
+        default=[],
+        metavar="MODULE:NAME",
+        help="a tuple of further job functions to declare (repeatable)",
+    )
+
+
+def load_jobs(specs: list[str]) -> tuple[Job[...], ...]:
+    """DEFAULT_JOBS plus the tuples named `module:attribute`."""
+    jobs: list[Job[...]] = list(DEFAULT_JOBS)
+    for spec in specs:
+        module, _, name = spec.partition(":")
+        jobs.extend(getattr(importlib.import_module(module), name))
+    return tuple(jobs)
+
+
+def require_broker(settings: Settings, logger: logging.Logger, what: str) -> bool:
+    if settings.BROKER_URL is None:
+        logger.error(f"BROKER_URL is not set: jobs and schedules run inside the app; no {what} is needed")
+        return False
+    return True
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT (Kubernetes, Compose and Ctrl-C stop processes with them)."""
+    stop = threading.Event()
+
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, handle)
+    signal.signal(signal.SIGINT, handle)
+    return stop

@@ -1,0 +1,333 @@
+"""The job queue: plain functions sent to a dramatiq broker, retried with exponential backoff.
+
+One interface, two set-ups, chosen from `Settings.BROKER_URL`:
+
+- unset (the embedded default): an in-memory broker (dramatiq's `StubBroker`) and a
+  dramatiq `Worker` whose threads run inside the app process, off the event loop.
+- `redis://…` or `amqp://…`: the broker is Redis or RabbitMQ; the app only enqueues, and
+  `python -m backend.worker` processes run the jobs.
+
+A job is a plain function `job(ctx: JobContext, **kwargs)` whose arguments are JSON
+values; it must be idempotent (a job may run twice: a retry after a partial success, a
+worker killed mid-job). Nothing here is global: dramatiq's own global broker is never
+touched; each `JobQueue` declares its actors on the broker it owns.
+"""
+
+import functools
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Concatenate, ParamSpec
+
+import dramatiq
+from dramatiq import Broker, Message, Middleware, Worker
+from dramatiq.broker import MessageProxy
+from dramatiq.brokers.rabbitmq import RabbitmqBroker
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.errors import DramatiqError
+from dramatiq.middleware import AgeLimit, Retries, ShutdownNotifications, TimeLimit
+from prometheus_client import CollectorRegistry, Counter
+from redis.exceptions import RedisError
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from backend.core.config import Settings
+from backend.database.session import Database
+from backend.models.base import utcnow
+from backend.services.mail import Mailer
+
+P = ParamSpec("P")
+logger = logging.getLogger("backend.jobs")
+
+DEFAULT_QUEUE = "default"
+# First retry after 5 s, then 10, 20, 40 … (dramatiq adds jitter), never more than an hour apart.
+MIN_BACKOFF_MS = 5_000
+MAX_BACKOFF_MS = 3_600_000
+TIME_LIMIT_MS = 10 * 60_000
+EMBEDDED_THREADS = 2
+STOP_TIMEOUT_MS = 10_000
+ERROR_CHARS = 300
+_PENDING = "backend.jobs.pending"
+_LISTENING = "backend.jobs.listening"
+# Raised by a broker that cannot be reached when a job is sent.
+ENQUEUE_ERRORS = (DramatiqError, RedisError, OSError)
+
+
+@dataclass(frozen=True, slots=True)
+class JobContext:
+    """What a job gets besides its arguments: built once by the process that runs jobs."""
+
+    settings: Settings
+    db: Database
+    mailer: Mailer
+    clock: Callable[[], datetime] = utcnow
+
+
+Job = Callable[Concatenate[JobContext, P], object]
+
+
+class UnknownJob(LookupError):
+    """A function that was never registered as a job on this queue."""
+
+
+class JobMetrics:
+    """Jobs enqueued, done, failed (for good) and retried, on the registry it is given."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
+        self.enqueued = Counter("jobs_enqueued_total", "Jobs sent to the queue", ["job"], registry=registry)
+        self.done = Counter("jobs_done_total", "Jobs that ran to the end", ["job"], registry=registry)
+        self.failed = Counter(
+            "jobs_failed_total",
+            "Jobs given up on: retries exhausted, or the broker refused them",
+            ["job"],
+            registry=registry,
+        )
+        self.retried = Counter("jobs_retried_total", "Failed runs that will be tried again", ["job"], registry=registry)
+
+    def value(self, outcome: str, job: str) -> float:
+        """One counter's value, e.g. `value("done", "nightly_cleanup")` (0 when never counted)."""
+        return self.registry.get_sample_value(f"jobs_{outcome}_total", {"job": job}) or 0.0
+
+
+def register_job_metrics(registry: CollectorRegistry) -> JobMetrics:
+    """The job counters, registered on the app's (or the worker's) own registry."""
+    return JobMetrics(registry)
+
+
+def describe_error(exc: BaseException) -> str:
+    """The error's class and message, cut short; never the job's arguments."""
+    text = str(exc)
+    return f"{type(exc).__name__}: {text[:ERROR_CHARS]}" if text else type(exc).__name__
+
+
+class _JobEvents(Middleware):
+    """Counts and logs each run's outcome, once `Retries` has decided whether it is tried again."""
+
+    def __init__(self, metrics: JobMetrics | None) -> None:
+        self.metrics = metrics
+        self._started: dict[str, float] = {}
+
+    def before_process_message(self, broker: Broker, message: Any) -> None:
+        self._started[message.message_id] = time.perf_counter()
+
+    def after_process_message(
+        self, broker: Broker, message: Any, *, result: object = None, exception: BaseException | None = None
+    ) -> None:
+        started = self._started.pop(message.message_id, None)
+        ms = round((time.perf_counter() - started) * 1000, 1) if started is not None else None
+        fields = {"job": message.actor_name, "message_id": message.message_id, "duration_ms": ms}
+        attempt = int(message.options.get("retries", 0))
+        if exception is None:
+            logger.info("job done", extra=fields)
+            self._count("done", message.actor_name)
+        elif message.failed:
+            error = describe_error(exception)
+            logger.error(
+                "job failed for good",
+                extra={**fields, "attempts": attempt, "error": error},
+                exc_info=(type(exception), exception, exception.__traceback__),
+            )
+            self._count("failed", message.actor_name)
+        else:
+            logger.warning(
+                "job will be retried", extra={**fields, "attempt": attempt, "error": describe_error(exception)}
+            )
+            self._count("retried", message.actor_name)
+
+    def after_skip_message(self, broker: Broker, message: Any) -> None:
+        self._started.pop(message.message_id, None)
+        logger.error("job skipped", extra={"job": message.actor_name, "message_id": message.message_id})
+        self._count("failed", message.actor_name)
+
+    def _count(self, outcome: str, job: str) -> None:
+        if self.metrics is not None:
+            getattr(self.metrics, outcome).labels(job).inc()
+
+
+class _NoMessageArgs(logging.Filter):
+    """dramatiq prints a message as `actor(args…)`: arguments can be addresses or tokens.
+    Show its id instead, and drop its failure line (ours, without arguments, is logged)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.msg.startswith("Failed to process message"):
+            return False
+        if isinstance(record.args, tuple):
+            record.args = tuple(_message_id(arg) for arg in record.args)
+        return True
+
+
+def _message_id(arg: object) -> object:
+    if isinstance(arg, Message | MessageProxy):
+        return f"{arg.actor_name}#{arg.message_id}"
+    return arg
+
+
+def configure_job_logging() -> None:
+    """dramatiq's own log lines go through the app's JSON handlers, warnings and up, without job arguments."""
+    dramatiq_logger = logging.getLogger("dramatiq")
+    if getattr(dramatiq_logger, "_backend_jobs", False):
+        return
+    dramatiq_logger.setLevel(logging.WARNING)
+    dramatiq_logger.propagate = False
+    for handler in logging.getLogger("backend").handlers:
+        dramatiq_logger.addHandler(handler)
+    for existing in dramatiq_logger.handlers:
+        existing.addFilter(_NoMessageArgs())
+    dramatiq_logger._backend_jobs = True  # type: ignore[attr-defined]
+
+
+def build_broker(settings: Settings, middleware: list[Middleware]) -> Broker:
+    """The broker named by BROKER_URL: Redis, RabbitMQ, or in-memory when unset."""
+    url = settings.BROKER_URL
+    if url is None:
+        return StubBroker(middleware=middleware)
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        redis_broker: Broker = RedisBroker(url=url, middleware=middleware)  # type: ignore[no-untyped-call]
+        return redis_broker
+    if url.startswith(("amqp://", "amqps://")):
+        return RabbitmqBroker(url=url, middleware=middleware)
+    raise ValueError("BROKER_URL must start with redis://, rediss://, unix://, amqp:// or amqps://")
+
+
+@dataclass
+class JobQueue:
+    """The broker, the jobs declared on it, and (embedded, or in a worker) the threads that run them."""
+
+    broker: Broker
+    embedded: bool
+    queue_name: str = DEFAULT_QUEUE
+    metrics: JobMetrics | None = None
+    _names: dict[Callable[..., object], str] = field(default_factory=dict)
+    _worker: Worker | None = None
+
+    def register(self, jobs: Iterable[Job[...]], context: JobContext | None, *, max_retries: int) -> None:
+        """Declare each job as an actor; `context` is what they run with (None where jobs only get sent)."""
+        for job in jobs:
+            name = job.__name__
+            if name in self.broker.actors:
+                raise ValueError(f"two jobs are named {name!r}")
+            dramatiq.Actor(
+                functools.partial(_run, job, context),
+                broker=self.broker,
+                actor_name=name,
+                queue_name=self.queue_name,
+                priority=0,
+                options={"max_retries": max_retries},
+            )
+            self._names[job] = name
+
+    def enqueue(self, job: Job[P], /, *args: P.args, **kwargs: P.kwargs) -> str:
+        """Send `job(ctx, *args, **kwargs)` to the queue now; the message id. Broker errors propagate."""
+        name = self._names.get(job)
+        if name is None:
+            raise UnknownJob(getattr(job, "__name__", repr(job)))
+        message = self.broker.get_actor(name).send_with_options(args=args, kwargs=kwargs)
+        if self.metrics is not None:
+            self.metrics.enqueued.labels(name).inc()
+        return str(message.message_id)
+
+    def enqueue_or_log(self, job: Job[P], /, *args: P.args, **kwargs: P.kwargs) -> str | None:
+        """`enqueue`, but a broker that is down is logged and counted as a failed job, not raised."""
+        try:
+            return self.enqueue(job, *args, **kwargs)
+        except ENQUEUE_ERRORS as exc:
+            name = self._names.get(job, "unknown")
+            logger.error("job could not be enqueued", extra={"job": name, "error": describe_error(exc)})
+            if self.metrics is not None:
+                self.metrics.failed.labels(name).inc()
+            return None
+
+    def start(self, threads: int = EMBEDDED_THREADS) -> None:
+        """Start worker threads in this process: the embedded set-up's, or a worker process's."""
+        if self._worker is None:
+            self._worker = Worker(self.broker, worker_threads=threads, worker_timeout=100)
+            self._worker.start()
+
+    def worker_alive(self) -> bool:
+        """True while this process's worker threads (and their consumers) are running."""
+        worker = self._worker
+        if worker is None:
+            return False
+        threads = [*worker.workers, *worker.consumers.values()]
+        return bool(threads) and all(thread.is_alive() for thread in threads)
+
+    def join(self, timeout_ms: int = 10_000) -> None:
+        """Embedded only (tests): wait until every job sent so far, retries included, has run."""
+        if not isinstance(self.broker, StubBroker):
+            raise TypeError("join() waits on the in-memory broker only")
+        self.broker.join(self.queue_name, timeout=timeout_ms, fail_fast=False)
+        if self._worker is not None:
+            self._worker.join()
+
+    def stop(self, timeout_ms: int = STOP_TIMEOUT_MS) -> None:
+        """Stop the worker threads (a running job may finish within `timeout_ms`) and close the broker."""
+        if self._worker is not None:
+            self._worker.stop(timeout=timeout_ms)
+            self._worker = None
+        self.broker.close()
+
+
+def _run(job: Job[...], context: JobContext | None, *args: Any, **kwargs: Any) -> None:
+    if context is None:
+        raise RuntimeError(f"job {job.__name__} reached a process that only sends jobs")
+    job(context, *args, **kwargs)
+
+
+def build_job_queue(
+    settings: Settings,
+    *,
+    jobs: Iterable[Job[...]],
+    context: JobContext | None,
+    metrics: JobMetrics | None = None,
+    queue_name: str = DEFAULT_QUEUE,
+    min_backoff_ms: int = MIN_BACKOFF_MS,
+    max_backoff_ms: int = MAX_BACKOFF_MS,
+) -> JobQueue:
+    """The queue BROKER_URL asks for, with `jobs` declared; retried up to JOB_MAX_RETRIES times."""
+    configure_job_logging()
+    # dramatiq runs the `after_*` hooks last to first: _JobEvents comes before Retries in
+    # the list so that it sees the message after Retries has marked it failed (or not).
+    middleware: list[Middleware] = [
+        AgeLimit(),
+        TimeLimit(time_limit=TIME_LIMIT_MS),
+        ShutdownNotifications(),
+        _JobEvents(metrics),
+        Retries(max_retries=settings.JOB_MAX_RETRIES, min_backoff=min_backoff_ms, max_backoff=max_backoff_ms),
+    ]
+    queue = JobQueue(
+        broker=build_broker(settings, middleware),
+        embedded=settings.BROKER_URL is None,
+        queue_name=queue_name,
+        metrics=metrics,
+    )
+    queue.register(jobs, context, max_retries=settings.JOB_MAX_RETRIES)
+    return queue
+
+
+def enqueue_after_commit(session: Session, queue: JobQueue, job: Job[P], /, *args: P.args, **kwargs: P.kwargs) -> None:
+    """Send `job` once `session`'s transaction commits; nothing is sent if it rolls back.
+
+    Call it from a service function before its commit. A broker that is down when the
+    commit has happened is logged and counted (`jobs_failed_total`), not raised: the
+    change is saved, and the sweeps that follow pick up whatever was left undone.
+    """
+    pending: list[Callable[[], object]] = session.info.setdefault(_PENDING, [])
+    pending.append(functools.partial(queue.enqueue_or_log, job, *args, **kwargs))
+    if not session.info.get(_LISTENING):
+        session.info[_LISTENING] = True
+        event.listen(session, "after_commit", _send_pending)
+        event.listen(session, "after_rollback", _drop_pending)
+
+
+def _send_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, [])
+    for send in pending:
+        send()
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_PENDING, None)
