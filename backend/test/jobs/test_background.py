@@ -1,0 +1,95 @@
+"""The app's background set-up: embedded (threads in this process) or send-only (BROKER_URL)."""
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+
+import anyio
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry
+
+from backend.core.config import Settings
+from backend.database.session import Database
+from backend.jobs.background import Background
+from backend.jobs.queue import JobContext
+from backend.jobs.schedules import ScheduleSpec
+from backend.services.mail import Outbox
+from backend.test.conftest import build_settings
+from backend.test.jobs.helpers import lines, record
+from backend.test.live import wait_until
+
+pytestmark = pytest.mark.usefixtures("no_schedules")
+
+
+class Threads:
+    """A job that records the thread it ran on."""
+
+    __name__ = "where"
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def __call__(self, ctx: JobContext, *, fire_at: str = "") -> None:
+        self.names.append(threading.current_thread().name)
+
+
+def app_with(background: Background) -> FastAPI:
+    """What create_app will do: build in the factory, start and stop in the lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        background.start()
+        yield
+        await anyio.to_thread.run_sync(background.stop)
+
+    app = FastAPI(lifespan=lifespan)
+
+    @app.post("/work")
+    async def work(request: Request) -> dict[str, str]:
+        queue = request.app.state.background.queue
+        request.app.state.loop_threads.append(threading.current_thread().name)
+        return {"id": queue.enqueue(record, path=request.query_params["path"], key="from-a-route")}
+
+    app.state.background = background
+    app.state.loop_threads = []
+    return app
+
+
+class TestEmbedded:
+    def test_jobs_and_schedules_run_on_threads_of_the_app_process(
+        self, database: Database, settings: Settings, tmp_path: Path
+    ) -> None:
+        where = Threads()
+        sweep = ScheduleSpec("sweep", where, every=timedelta(milliseconds=100))
+        registry = CollectorRegistry()
+        background = Background(
+            settings, database, registry=registry, jobs=[record, where], schedules=[sweep], tick_seconds=0.02
+        )
+        out = tmp_path / "out.txt"
+
+        app = app_with(background)
+        with TestClient(app) as client:
+            client.post("/work", params={"path": str(out)})
+            wait_until(lambda: lines(out) == ["from-a-route"], timeout=10, what="the job sent by the route")
+            wait_until(lambda: len(where.names) >= 2, timeout=10, what="two sweeps")
+
+        assert background.queue.embedded and isinstance(background.mailer, Outbox)
+        assert set(where.names).isdisjoint({*app.state.loop_threads, "embedded-scheduler"})
+        assert background.scheduler is None  # stopped by the lifespan
+        assert registry.get_sample_value("jobs_done_total", {"job": "record"}) == 1
+
+
+class TestWithABroker:
+    def test_the_app_only_sends(self, database: Database, settings: Settings) -> None:
+        broker_settings = build_settings(settings.DATABASE_URL, BROKER_URL="redis://127.0.0.1:6379/0")
+        background = Background(broker_settings, database, registry=None)
+
+        background.start()
+
+        assert not background.queue.embedded
+        assert background.scheduler is None and not background.queue.worker_alive()
+        background.stop()
