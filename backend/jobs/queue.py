@@ -15,6 +15,7 @@ touched; each `JobQueue` declares its actors on the broker it owns.
 
 import functools
 import logging
+import sys
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
+from backend.core.observability import JsonFormatter
 from backend.database.session import Database
 from backend.models.base import utcnow
 from backend.services.mail import Mailer
@@ -167,17 +169,17 @@ def _message_id(arg: object) -> object:
 
 
 def configure_job_logging() -> None:
-    """dramatiq's own log lines go through the app's JSON handlers, warnings and up, without job arguments."""
+    """dramatiq's own lines (warnings and up) as JSON on stdout, like the app's, without job arguments."""
     dramatiq_logger = logging.getLogger("dramatiq")
-    if getattr(dramatiq_logger, "_backend_jobs", False):
+    if any(getattr(handler, "_backend_jobs", False) for handler in dramatiq_logger.handlers):
         return
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(_NoMessageArgs())
+    handler._backend_jobs = True  # type: ignore[attr-defined]
+    dramatiq_logger.addHandler(handler)
     dramatiq_logger.setLevel(logging.WARNING)
     dramatiq_logger.propagate = False
-    for handler in logging.getLogger("backend").handlers:
-        dramatiq_logger.addHandler(handler)
-    for existing in dramatiq_logger.handlers:
-        existing.addFilter(_NoMessageArgs())
-    dramatiq_logger._backend_jobs = True  # type: ignore[attr-defined]
 
 
 def build_broker(settings: Settings, middleware: list[Middleware]) -> Broker:
