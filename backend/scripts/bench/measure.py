@@ -67,19 +67,26 @@ class CpuWindow:
         workers = worker_pids(server.pid)
         self.app_pids = workers if workers == [server.pid] else [server.pid, *workers]
         self.db_names = db_process_names
-        self.start = {pid: cpu_ticks(pid) for pid in [*self.app_pids, *self._db_pids()]}
+        self.start = {pid: cpu_ticks(pid) for pid in self.app_pids}
+        self.db_start = {pid: cpu_ticks(pid, reaped_children=True) for pid in self._db_pids()}
         self.machine = machine_busy_ticks()
 
     def _db_pids(self) -> list[int]:
         return pids_named(*self.db_names) if self.db_names else []
 
     def used(self, pid: int) -> float:
-        """Ticks since the start; a process that appeared since (a new backend) counts whole."""
         return max(cpu_ticks(pid) - self.start.get(pid, 0), 0) / HZ
+
+    def db_used(self) -> float:
+        """The database server's CPU seconds since the start. A backend that started since
+        counts whole; one that ended counts through its parent's reaped-children time (also
+        whole, so a backend that began before the window and ended in it is over-counted)."""
+        ticks = (cpu_ticks(pid, reaped_children=True) - self.db_start.get(pid, 0) for pid in self._db_pids())
+        return sum(max(t, 0) for t in ticks) / HZ
 
     def finish(self, row: Row) -> None:
         row.cpu_app_s = [round(self.used(pid), 2) for pid in self.app_pids]
-        row.cpu_db_s = round(sum(self.used(pid) for pid in self._db_pids()), 2) if self.db_names else None
+        row.cpu_db_s = round(self.db_used(), 2) if self.db_names else None
         row.cpu_machine_s = round((machine_busy_ticks() - self.machine) / HZ, 2)
 
 

@@ -154,11 +154,13 @@ def worker_pids(pid: int) -> list[int]:
     return workers or [pid]
 
 
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of one process, in clock ticks (0 once it has gone)."""
+def cpu_ticks(pid: int, *, reaped_children: bool = False) -> int:
+    """utime + stime of one process in clock ticks (0 once it has gone); with `reaped_children`,
+    plus the time of the children it has waited for (a database server's ended backends)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])
+        own = int(fields[11]) + int(fields[12])
+        return own + (int(fields[13]) + int(fields[14]) if reaped_children else 0)
     except (OSError, IndexError, ValueError):
         return 0
 
