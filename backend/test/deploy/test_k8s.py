@@ -161,10 +161,22 @@ class TestWorkloads:
                 mounts = [m for m in container.get("volumeMounts", []) if m["mountPath"] == "/tmp"]
                 assert mounts and "emptyDir" in volumes[mounts[0]["name"]], "a writable /tmp"
 
-    def test_commands_are_scripts_of_the_image(self) -> None:
+    def test_commands_are_scripts_or_modules_of_the_image(self) -> None:
         for workload in workloads():
             for container in pod_spec(workload)["containers"]:
-                assert (REPO_ROOT / container["command"][0]).is_file(), container["command"]
+                command = container["command"]
+                if command[:2] == ["python", "-m"]:
+                    assert (REPO_ROOT / (command[2].replace(".", "/") + ".py")).is_file(), command
+                else:
+                    assert (REPO_ROOT / command[0]).is_file(), command
+
+    def test_one_deployment_per_process(self) -> None:
+        components = {
+            d["metadata"]["labels"]["app.kubernetes.io/component"] for d in of_kind(production(), "Deployment")
+        }
+        assert components == {"web", "worker", "scheduler"}
+        worker = named(production(), "Deployment", "todo-worker")
+        assert pod_spec(worker)["containers"][0]["command"][:3] == ["python", "-m", "backend.worker"]
 
     def test_the_deployment_leaves_the_replica_count_to_the_hpa(self) -> None:
         app = named(production(), "Deployment", "todo-app")
@@ -215,7 +227,9 @@ class TestScaling:
         assert selects(pdb["spec"]["selector"]["matchLabels"], app["spec"]["template"]["metadata"]["labels"])
         assert pdb["spec"]["minAvailable"] == 1
 
-    def test_at_most_one_scheduler_pod(self) -> None:
+    def test_exactly_one_scheduler_pod(self) -> None:
+        scheduler = named(production(), "Deployment", "todo-scheduler")
+        assert pod_spec(scheduler)["containers"][0]["command"][:3] == ["python", "-m", "backend.scheduler"]
         assert scheduler_problems(production()) == []
 
     def test_the_scheduler_rule_catches_a_scaled_scheduler(self) -> None:
@@ -254,10 +268,10 @@ class TestNetwork:
         [peer] = rule["from"]
         assert peer["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "ingress-nginx"}
 
-    def test_only_the_apps_pods_reach_the_database_and_redis(self) -> None:
+    def test_only_the_apps_pods_reach_the_database_and_the_brokers(self) -> None:
         policy = named(production(), "NetworkPolicy", "todo-database-from-app")["spec"]
         [expression] = policy["podSelector"]["matchExpressions"]
-        assert set(expression["values"]) == {"postgres", "redis"}
+        assert set(expression["values"]) == {"postgres", "redis", "rabbitmq"}
         [rule] = policy["ingress"]
         assert rule["from"] == [{"podSelector": {"matchLabels": {"app.kubernetes.io/part-of": "todo"}}}]
         for workload in workloads():
