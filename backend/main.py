@@ -23,7 +23,7 @@ from backend.core.request_limits import RequestLimitsMiddleware, too_large_messa
 from backend.core.sessions import PrivateResponseMiddleware
 from backend.core.slow_clients import install_header_deadline
 from backend.core.tokens import TokenReader
-from backend.core.tracing import install_tracing
+from backend.core.tracing import install_tracing, shutdown_tracing
 from backend.core.web import (
     STATIC_DIR,
     VersionedStaticFiles,
@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         warn_if_uvloop()
         yield
+        shutdown_tracing(_app)
         db.dispose()
         if multiprocess_mode():
             # Live gauges (requests in flight) must stop counting this worker.

@@ -48,9 +48,9 @@ def take(session: Session, *, key: str, path: str) -> dict[str, str] | None:
     draft = session.execute(
         select(FormDraft.fields).where(FormDraft.key == key, FormDraft.path == path, FormDraft.expires_at > utcnow())
     ).scalar_one_or_none()
-    session.execute(delete(FormDraft).where(FormDraft.key == key))
-    session.commit()
     if draft is None:
         return None
+    session.execute(delete(FormDraft).where(FormDraft.key == key))
+    session.commit()
     loaded = json.loads(draft)
     return {str(k): str(v) for k, v in loaded.items()} if isinstance(loaded, dict) else None

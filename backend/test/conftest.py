@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from backend.core.config import Settings
 from backend.database.session import build_engine
 from backend.main import create_app
-from backend.models import FormDraft, RevokedToken, Todo, User
+from backend.models import FormDraft, RevokedToken, Schedule, Todo, User
 from backend.test.factories import Account, Pages, make_account
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -184,7 +184,7 @@ def _delete_all_rows(request: pytest.FixtureRequest) -> Iterator[None]:
     engine: Engine = request.getfixturevalue("engine")
     yield
     with engine.begin() as conn:
-        for model in (Todo, RevokedToken, FormDraft, User):
+        for model in (Todo, RevokedToken, FormDraft, Schedule, User):
             conn.execute(delete(model))
 
 

@@ -9,7 +9,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, MetaData, Table, create_engine, func, inspect, select, text
+from sqlalchemy import CursorResult, Engine, MetaData, Table, create_engine, func, inspect, select, text
 
 from backend.models import Base
 from backend.test.conftest import DatabaseFactory, alembic_config
@@ -103,6 +103,12 @@ class TestMigrations:
         assert {name: collations[name].startswith("utf8mb4") for name in TABLES} == dict.fromkeys(TABLES, True)
 
 
+def inserted_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
+
+
 def _user_row(n: int) -> dict[str, Any]:
     now = datetime(2026, 11, 26, 12, 0, 0)
     return {
@@ -178,13 +184,11 @@ class TestUpgradeFromTheFirstRevision:
         with engine.begin() as conn:
             users, todos = (Table(name, MetaData(), autoload_with=conn) for name in ("users", "todos"))
             newest = conn.execute(select(func.max(users.c.id))).scalar_one()
-            todo_id = conn.execute(todos.insert().values(_todo_row(newest))).inserted_primary_key[0]
+            todo_id = inserted_id(conn.execute(todos.insert().values(_todo_row(newest))))
             conn.execute(todos.delete().where(todos.c.id == todo_id))
             conn.execute(users.delete().where(users.c.id == newest))
-            new_user = conn.execute(users.insert().values({**_user_row(9), "auth_key": "a" * 32})).inserted_primary_key[
-                0
-            ]
-            new_todo = conn.execute(todos.insert().values(_todo_row(new_user))).inserted_primary_key[0]
+            new_user = inserted_id(conn.execute(users.insert().values({**_user_row(9), "auth_key": "a" * 32})))
+            new_todo = inserted_id(conn.execute(todos.insert().values(_todo_row(new_user))))
 
         assert new_user > newest
         assert new_todo > todo_id

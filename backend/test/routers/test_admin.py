@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
@@ -227,6 +227,27 @@ class TestDeleteUser:
 
         assert client.get("/admin/user", headers=user.headers).status_code == 200
         assert db_session.execute(select(User.role).where(User.id == user.id)).scalar_one() == "admin"
+
+
+class TestAdminWrites:
+    def test_an_admin_demoted_meanwhile_deletes_nothing(
+        self, client: TestClient, admin: Account, user: Account, db_session: Session
+    ) -> None:
+        db_session.execute(update(User).where(User.id == admin.id).values(role="user"))
+        db_session.commit()
+
+        assert client.delete(f"/admin/{user.username}", headers=admin.headers).status_code == 403
+        assert user_exists(db_session, user.id)
+
+    @pytest.mark.parametrize("param", ["user_offset", "todo_offset"])
+    def test_huge_offsets_on_the_admin_page_are_a_422_page(
+        self, client: TestClient, admin: Account, settings: Settings, param: str
+    ) -> None:
+        use_session(client, settings, admin)
+
+        response = client.get("/admin-page", params={param: "9" * 40})
+
+        assert response.status_code == 422
 
 
 class TestDeleteAnyTodo:

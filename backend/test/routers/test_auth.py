@@ -4,6 +4,7 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote_from_bytes
 
 import pytest
 from fastapi.testclient import TestClient
@@ -377,6 +378,20 @@ class TestCookieSession:
         )
 
         assert response.status_code == 403
+
+    @pytest.mark.parametrize("presented", ["ünïcode-token", "✓" * 64, "\udcff"])
+    def test_a_non_ascii_csrf_token_is_403_not_500(self, client: TestClient, user: Account, presented: str) -> None:
+        client.cookies.set("session", user.token)
+        raw = presented.encode("utf-8", "surrogateescape")
+
+        header = client.post("/todos/todos", json=todo_payload(), headers={b"X-CSRF-Token": raw})
+        form = client.post(
+            "/add-todo-page",
+            content=b"title=t&csrf_token=" + quote_from_bytes(raw).encode(),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+
+        assert (header.status_code, form.status_code) == (403, 403)
 
     def test_csrf_token_of_another_session_is_403(self, client: TestClient, user: Account, settings: Settings) -> None:
         other_session = jwt_claims(login(client, user.username))["jti"]

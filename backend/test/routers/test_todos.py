@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.services.todos import TodoRow
+from backend.test.conftest import ClientFactory
 from backend.test.factories import Account, Pages, count_todos, make_todo, todo_payload, use_session
 
 TODO_FIELDS = {
@@ -916,3 +917,16 @@ class TestTodoPages:
 
         assert response.status_code == 303
         assert count_todos(db_session) == 0
+
+
+class TestWriteThrottle:
+    def test_writes_are_limited_per_user_with_retry_after(
+        self, client_factory: ClientFactory, user: Account, other_user: Account
+    ) -> None:
+        client = client_factory(RATE_LIMIT_WRITE="3/minute")
+        statuses = [client.post("/todos/todos", json=todo_payload(), headers=user.headers) for _ in range(4)]
+
+        assert [r.status_code for r in statuses] == [201, 201, 201, 429]
+        assert 0 < int(statuses[-1].headers["Retry-After"]) <= 60
+        assert client.post("/todos/todos", json=todo_payload(), headers=other_user.headers).status_code == 201
+        assert client.get("/todos/", headers=user.headers).status_code == 200  # reads are not writes

@@ -487,3 +487,85 @@ class TestAccountPages:
         assert response.status_code == 422
         assert "phone_number" in context["errors"]
         assert context["values"] == {"phone_number": "12-34"}
+
+
+class TestPasswordCheckThrottle:
+    def test_current_password_checks_are_limited_per_user(self, client_factory: ClientFactory, user: Account) -> None:
+        client = client_factory(RATE_LIMIT_PASSWORD_CHECK="2/15 minutes")
+        body = {"password": "not-the-password-1", "new_password": NEW_PASSWORD}
+        statuses = [client.put("/user/password", json=body, headers=user.headers) for _ in range(3)]
+
+        assert [r.status_code for r in statuses] == [400, 400, 429]
+        assert 0 < int(statuses[-1].headers["Retry-After"]) <= 900
+
+    def test_the_account_page_shares_the_limit(
+        self, client_factory: ClientFactory, user: Account, settings: Settings
+    ) -> None:
+        client = client_factory(RATE_LIMIT_PASSWORD_CHECK="1/15 minutes")
+        csrf = use_session(client, settings, user)
+        form = {"password": "not-the-password-1", "new_password": NEW_PASSWORD, "csrf_token": csrf}
+
+        assert client.post("/account-page/password", data=form).status_code == 400
+        assert client.post("/account-page/password", data=form).status_code == 429
+
+
+class TestPasswordsAsTyped:
+    def test_a_decomposed_accent_logs_in_like_the_composed_one(self, client: TestClient) -> None:
+        composed = "Caf\u00e9-Meadow-violin-58"
+        user = register(client, password=composed)
+
+        token = login(client, user["username"], "Cafe\u0301-Meadow-violin-58")
+
+        assert client.get("/user/", headers=bearer(token)).status_code == 200
+
+    @pytest.mark.parametrize("password", ["        ", "\u200b" * 10, "\u3000" * 9, " \t \u00a0 \u2060 \u200b  "])
+    def test_blank_or_invisible_passwords_are_refused(self, client: TestClient, password: str) -> None:
+        response = client.post("/user/register", json=user_payload(password=password))
+
+        assert response.status_code == 422
+        assert any(error["loc"][-1] == "password" for error in response.json()["detail"])
+
+    @pytest.mark.parametrize(
+        ("username", "email", "password"),
+        [
+            ("alice_x", "alice_x@example.com", "Velvet-Compass-9042"),
+            ("bobby", "bob@gmail.com", "Welcome-Orchid-5512"),
+        ],
+    )
+    def test_unrelated_passwords_are_accepted(
+        self, client: TestClient, username: str, email: str, password: str
+    ) -> None:
+        payload = user_payload(username=username + unique_name("")[-6:], email=email, password=password)
+
+        assert client.post("/user/register", json=payload).status_code == 201
+
+    def test_a_password_like_the_username_is_still_refused(self, client: TestClient) -> None:
+        response = client.post("/user/register", json=user_payload(username="alice_x", password="alice_x2026"))
+
+        assert response.status_code == 422
+        assert "too similar to your username" in response.json()["detail"][0]["msg"]
+
+    def test_a_password_over_the_limit_is_422_naming_it_at_sign_up(self, client: TestClient) -> None:
+        response = client.post("/user/register", json=user_payload(password="Long-words-" * 30))
+
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["msg"] == "Password must be 8–256 characters."
+
+    @pytest.mark.parametrize("length", [257, 5000, 100_000])
+    def test_a_password_over_the_limit_is_401_at_login(self, client: TestClient, user: Account, length: int) -> None:
+        response = client.get("/login", auth=(user.username, "p" * length))
+
+        assert response.status_code == 401
+
+
+class TestPhoneNumberPath:
+    def test_punctuated_numbers_are_stored_as_digits(self, client: TestClient, user: Account) -> None:
+        assert client.put("/user/phonenumber/(555) 123-4567", headers=user.headers).status_code == 204
+
+        assert client.get("/user/", headers=user.headers).json()["phone_number"] == "5551234567"
+
+    def test_letters_are_a_plain_422(self, client: TestClient, user: Account) -> None:
+        response = client.put("/user/phonenumber/555-CALL-NOW", headers=user.headers)
+
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["msg"] == "Phone number must have 7–15 digits, with an optional + in front."

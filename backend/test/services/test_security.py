@@ -245,3 +245,43 @@ class TestTokenReader:
         token = craft_token(claims_for(1, exp=int(expires.timestamp())), SECRET)
 
         assert TokenReader(SECRET).read(token).expires_at == datetime.fromtimestamp(int(expires.timestamp()), UTC)
+
+
+class TestPasswordPolicyHardening:
+    @pytest.mark.parametrize(
+        ("password", "username", "email"),
+        [
+            ("Velvet-Compass-9042", "alice_x", "alice_x@example.com"),
+            ("Welcome-Orchid-5512", "bob", "bob@gmail.com"),
+        ],
+    )
+    def test_unrelated_passwords_pass(self, password: str, username: str, email: str) -> None:
+        assert security.password_violations(password, username=username, email=email) == []
+
+    def test_similar_to_the_username_fails(self) -> None:
+        codes = [v.code for v in security.password_violations("alice_x2026", username="alice_x", email="a@b.example")]
+
+        assert codes == ["password_too_similar"]
+
+    def test_similar_to_a_name_fails_and_the_mail_domain_does_not_count(self) -> None:
+        by_name = security.password_violations("Lovelace-1815", username="ada", email="x@y.z", last_name="Lovelace")
+        by_domain = security.password_violations("Example-Kettle-77", username="ada", email="ada@example.com")
+
+        assert [v.code for v in by_name] == ["password_too_similar"]
+        assert by_domain == []
+
+    @pytest.mark.parametrize("password", ["", "        ", "\u200b\u200c\u200d\u2060\ufeff\u200b\u200c\u200d"])
+    def test_empty_blank_and_invisible_passwords_fail(self, password: str) -> None:
+        codes = {v.code for v in security.password_violations(password, username="someone", email="s@e.example")}
+
+        assert codes & {"password_length", "password_invisible"}
+
+    def test_passwords_are_compared_after_nfkc(self) -> None:
+        hashed = security.hash_password("ｐａｓｓ-Ｗｏｒｄ-１２３")  # full-width forms
+
+        assert security.verify_password("pass-Word-123", hashed)[0]
+
+    def test_a_lone_surrogate_never_reaches_the_hasher(self) -> None:
+        assert security.verify_password("\udcff" * 9, security.hash_password("real-Password-1")) == (False, None)
+        codes = {v.code for v in security.password_violations("ab\udcffcdefgh", username="u", email="u@x.example")}
+        assert "password_invisible" in codes

@@ -1,0 +1,72 @@
+"""SQLite with its write lock held by another process (a backup, the CLI, another app).
+
+Reads and /health go on answering while a write waits for the lock (asleep, off the
+event loop's back); after SQLITE_BUSY_TIMEOUT_MS the write is a 503 "Database busy, try
+again" with Retry-After, and nothing of it is written.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from backend.core.config import Settings
+from backend.test.conftest import ClientFactory
+from backend.test.factories import Account, count_todos
+
+BUSY_MS = 1500
+
+
+@pytest.fixture
+def foreign_lock(settings: Settings) -> Iterator[sqlite3.Connection]:
+    """Another connection holding SQLite's write lock (BEGIN IMMEDIATE) until the test ends."""
+    url = make_url(settings.DATABASE_URL)
+    if url.get_backend_name() != "sqlite":
+        pytest.skip("SQLite only")
+    conn = sqlite3.connect(str(url.database), isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+    yield conn
+    conn.execute("ROLLBACK")
+    conn.close()
+
+
+@pytest.fixture
+def busy_client(client_factory: ClientFactory) -> TestClient:
+    client = client_factory(SQLITE_BUSY_TIMEOUT_MS=BUSY_MS)
+    assert client.get("/health").status_code == 200  # connections open before the lock is taken
+    return client
+
+
+class TestForeignWriteLock:
+    def test_reads_go_on_while_a_write_waits_and_the_write_is_503(
+        self, busy_client: TestClient, user: Account, foreign_lock: sqlite3.Connection, db_session: Session
+    ) -> None:
+        answers: list[object] = []
+        writer = threading.Thread(
+            target=lambda: answers.append(busy_client.post("/todos/todos", json={"title": "x"}, headers=user.headers))
+        )
+        writer.start()
+
+        reads = [busy_client.get(path, headers=user.headers).status_code for path in ["/health", "/todos/"] * 10]
+        still_waiting = writer.is_alive()
+        writer.join()
+
+        assert reads == [200] * 20
+        assert still_waiting  # all 20 reads were answered while the write was still waiting
+        (response,) = answers
+        assert response.status_code == 503  # type: ignore[attr-defined]
+        assert response.json() == {"detail": "Database busy, try again"}  # type: ignore[attr-defined]
+        assert response.headers["Retry-After"] == "1"  # type: ignore[attr-defined]
+        assert count_todos(db_session, user.id) == 0
+
+    def test_writes_succeed_once_the_lock_is_released(
+        self, busy_client: TestClient, user: Account, foreign_lock: sqlite3.Connection
+    ) -> None:
+        foreign_lock.execute("COMMIT")
+        foreign_lock.execute("BEGIN")  # the fixture's ROLLBACK needs a transaction
+
+        assert busy_client.post("/todos/todos", json={"title": "x"}, headers=user.headers).status_code == 201
