@@ -33,6 +33,8 @@ SERVE_SCRIPT = REPO_ROOT / "backend" / "scripts" / "serve.sh"
 NGINX_CONF = REPO_ROOT / "deploy" / "nginx" / "nginx.conf"
 VENV_BIN = Path(sys.executable).parent
 SECRET_KEY = "deploy-tests-secret-" + "k" * 40
+METRICS_TOKEN = "deploy-metrics-token-" + "m" * 24
+METRICS_AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
 PASSWORD = "Tr0ub4dor&3-horse"
 STARTUP_TIMEOUT = 30.0
 # Settings and server knobs a developer's shell might carry into the processes we start.
@@ -117,6 +119,7 @@ class Launcher:
             "PROMETHEUS_MULTIPROC_DIR": str(self.workdir / f"{name}-metrics"),
             "ENVIRONMENT": "production",
             "SECRET_KEY": SECRET_KEY,
+            "METRICS_TOKEN": METRICS_TOKEN,
             "RATE_LIMIT_REGISTER": "1000/minute",
             "GRACEFUL_TIMEOUT": "10",
         }

@@ -22,6 +22,7 @@ import pytest
 from backend.core.web import STATIC_DIR
 
 from .processes import (
+    METRICS_AUTH,
     NGINX_CONF,
     PASSWORD,
     AppProcess,
@@ -231,7 +232,9 @@ class TestEdgeRules:
         assert http.get(f"{stack.nginx.url}/metrics").status_code == 404
         assert http.get(f"{stack.nginx.url}/metrics/").status_code == 404
         assert http.get(f"{stack.nginx.url}/%6Detrics").status_code == 404
-        direct = httpx.get(f"{stack.apps[0].url}/metrics")
+        assert http.get(f"{stack.nginx.url}/metrics", headers=METRICS_AUTH).status_code == 404
+        assert httpx.get(f"{stack.apps[0].url}/metrics").status_code == 404  # production: token only
+        direct = httpx.get(f"{stack.apps[0].url}/metrics", headers=METRICS_AUTH)
         assert direct.status_code == 200 and "http_requests_total" in direct.text
 
     def test_bodies_over_1m_are_refused_by_nginx(self, stack: Stack, http: httpx.Client) -> None:

@@ -19,6 +19,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
 from .processes import (
+    METRICS_AUTH,
     REPO_ROOT,
     SERVE_SCRIPT,
     AppProcess,
@@ -95,7 +96,7 @@ def test_metrics_are_summed_across_workers(two_workers: tuple[AppProcess, Path])
 
     wait_until(both_served, timeout=60, interval=0, what="requests served by both workers")
     workers = per_worker_health(metrics_dir)
-    scraped = httpx.get(f"{app.url}/metrics")
+    scraped = httpx.get(f"{app.url}/metrics", headers=METRICS_AUTH)
     total = health_count(text_string_to_metric_families(scraped.text))
     assert set(workers) <= set(pids_started(app.output()))
     assert total == sum(workers.values()) == sent, (total, workers, sent)
