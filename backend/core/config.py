@@ -14,6 +14,15 @@ DATABASE_DIR = BACKEND_DIR / "database"
 DEFAULT_DATABASE_URL = f"sqlite:///{DATABASE_DIR / 'local.db'}"
 DEV_SECRET_FILE = DATABASE_DIR / ".secret_key"
 MIN_SECRET_LENGTH = 32
+RATE_LIMIT_FIELDS = (
+    "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_LOGIN_IP",
+    "RATE_LIMIT_REGISTER",
+    "RATE_LIMIT_LOGIN_ACCOUNT",
+    "RATE_LIMIT_PASSWORD_CHECK",
+    "RATE_LIMIT_WRITE",
+    "RATE_LIMIT_PASSWORD_RESET",
+)
 
 
 def _dev_secret_key() -> str:
@@ -76,15 +85,7 @@ class Settings(BaseSettings):
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
     OTEL_SERVICE_NAME: str = "todo-app"
 
-    @field_validator(
-        "RATE_LIMIT_LOGIN",
-        "RATE_LIMIT_LOGIN_IP",
-        "RATE_LIMIT_REGISTER",
-        "RATE_LIMIT_LOGIN_ACCOUNT",
-        "RATE_LIMIT_PASSWORD_CHECK",
-        "RATE_LIMIT_WRITE",
-        "RATE_LIMIT_PASSWORD_RESET",
-    )
+    @field_validator(*RATE_LIMIT_FIELDS)
     @classmethod
     def _valid_rate(cls, value: str) -> str:
         parse(value)  # raises ValueError on anything that is not limits notation

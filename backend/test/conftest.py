@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
-from backend.core.config import Settings
+from backend.core.config import RATE_LIMIT_FIELDS, Settings
 from backend.database.session import build_engine
 from backend.main import create_app
 from backend.models import FormDraft, RevokedToken, Schedule, Todo, User
@@ -37,15 +37,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
 TEST_SECRET = "test-secret-key-" + "x" * 40
 HIGH_LIMIT = "100000/minute"
-LIMIT_SETTINGS = (
-    "RATE_LIMIT_LOGIN",
-    "RATE_LIMIT_LOGIN_IP",
-    "RATE_LIMIT_REGISTER",
-    "RATE_LIMIT_LOGIN_ACCOUNT",
-    "RATE_LIMIT_PASSWORD_CHECK",
-    "RATE_LIMIT_WRITE",
-    "RATE_LIMIT_PASSWORD_RESET",
-)
+LIMIT_SETTINGS = RATE_LIMIT_FIELDS
 SERVER_CONNECT_TIMEOUT = 5
 
 SettingsFactory = Callable[..., Settings]
@@ -130,7 +122,7 @@ def build_settings(database_url: str, **over: Any) -> Settings:
 def live_env(settings: Settings, **over: str) -> dict[str, str]:
     """The environment for a live `uvicorn backend.main:app` on the test database."""
     env = {
-        **os.environ,
+        **{key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "PROMETHEUS_"))},
         "ENVIRONMENT": "development",
         "DATABASE_URL": settings.DATABASE_URL,
         "SECRET_KEY": settings.secret_key,
@@ -140,7 +132,6 @@ def live_env(settings: Settings, **over: str) -> dict[str, str]:
         **dict.fromkeys(LIMIT_SETTINGS, HIGH_LIMIT),
         **over,
     }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return env
 
 

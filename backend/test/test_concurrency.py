@@ -6,7 +6,6 @@ sign-ups for one name give exactly one account.
 """
 
 import asyncio
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.models import User
-from backend.test.conftest import HIGH_LIMIT, AccountFactory
+from backend.test.conftest import AccountFactory, live_env
 from backend.test.factories import count_todos, make_todo, user_payload
 from backend.test.live import LiveServer
 
@@ -28,19 +27,7 @@ CLIENT_TIMEOUT = httpx.Timeout(30.0)
 @pytest.fixture(scope="module")
 def live_server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """`uvicorn backend.main:app` in a subprocess on a free port, ready when /health says so."""
-    env = {
-        **os.environ,
-        "ENVIRONMENT": "development",
-        "DATABASE_URL": settings.DATABASE_URL,
-        "SECRET_KEY": settings.secret_key,
-        "RATE_LIMIT_LOGIN": HIGH_LIMIT,
-        "RATE_LIMIT_LOGIN_IP": HIGH_LIMIT,
-        "RATE_LIMIT_REGISTER": HIGH_LIMIT,
-        "REDIS_URL": "",
-        "FORWARDED_ALLOW_IPS": "",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env = live_env(settings)
     log_path = tmp_path_factory.mktemp("uvicorn") / "server.log"
     args = ["--log-level", "warning", "--no-access-log"]
     with LiveServer.uvicorn(env=env, log_path=log_path, args=args, startup_timeout=STARTUP_SECONDS) as server:

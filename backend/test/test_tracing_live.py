@@ -4,7 +4,6 @@ and the JSON log line that carries the same ids."""
 
 import gzip
 import json
-import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.test.conftest import HIGH_LIMIT, AccountFactory
+from backend.test.conftest import AccountFactory, live_env
 from backend.test.factories import make_todo, todo_payload
 from backend.test.live import HOST, LiveServer, wait_until
 
@@ -125,23 +124,13 @@ def traced_server(
     settings: Settings, receiver: OtlpReceiver, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[LiveServer]:
     """The app in uvicorn with OTEL_EXPORTER_OTLP_ENDPOINT pointing at the receiver."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("OTEL_", "PROMETHEUS_"))}
-    env.update(
-        {
-            "ENVIRONMENT": "development",
-            "DATABASE_URL": settings.DATABASE_URL,
-            "SECRET_KEY": settings.secret_key,
-            "RATE_LIMIT_LOGIN": HIGH_LIMIT,
-            "RATE_LIMIT_LOGIN_IP": HIGH_LIMIT,
-            "RATE_LIMIT_REGISTER": HIGH_LIMIT,
-            "REDIS_URL": "",
-            "FORWARDED_ALLOW_IPS": "",
-            "LOG_LEVEL": "INFO",
-            "PYTHONUNBUFFERED": "1",  # each JSON line reaches the log file as it is written
-            "OTEL_EXPORTER_OTLP_ENDPOINT": receiver.url,
-            "OTEL_SERVICE_NAME": "todo-live-test",
-            "OTEL_BSP_SCHEDULE_DELAY": "50",  # the SDK's batch delay, in ms (default 5 s)
-        }
+    env = live_env(
+        settings,
+        LOG_LEVEL="INFO",
+        PYTHONUNBUFFERED="1",  # each JSON line reaches the log file as it is written
+        OTEL_EXPORTER_OTLP_ENDPOINT=receiver.url,
+        OTEL_SERVICE_NAME="todo-live-test",
+        OTEL_BSP_SCHEDULE_DELAY="50",  # the SDK's batch delay, in ms (default 5 s)
     )
     log_path = tmp_path_factory.mktemp("traced") / "server.log"
     args = ["--log-level", "warning", "--no-access-log"]
