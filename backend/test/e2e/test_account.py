@@ -16,12 +16,15 @@ def test_phone_number_can_be_set_checked_and_cleared(fresh_page: Page, fresh_use
     expect(account.profile_value("Username")).to_have_text(fresh_user.username)
     expect(account.profile_value("Phone")).to_have_text("—")
     account.set_phone("12ab")
-    expect(account.errors_for("phone_number")).to_have_text("Use an optional + and 7 to 15 digits.")
+    expect(account.errors_for("phone_number")).to_have_text(
+        "Phone number must have 7–15 digits, with an optional + in front."
+    )
     phone_field = fresh_page.get_by_role("textbox", name="Phone number")
     expect(phone_field).to_have_attribute("aria-invalid", "true")
+    expect(phone_field).to_be_focused()  # focus goes to the field to fix
     expect(phone_field).to_have_value("12ab")
     expect(account.profile_value("Phone")).to_have_text("—")
-    account.set_phone("+15551234567")
+    account.set_phone("+1 (555) 123-4567")  # as people write it; stored as digits
     expect(fresh_page.get_by_role("status")).to_have_text("Phone number saved.")
     expect(account.profile_value("Phone")).to_have_text("+15551234567")
     account.set_phone("")
