@@ -91,8 +91,8 @@ def _todos_table(name: str, autoincrement: bool) -> None:
 
 def _fill_auth_keys(table: str) -> None:
     conn = op.get_bind()
-    ids = [row[0] for row in conn.execute(sa.text(f"SELECT id FROM {table}"))]  # noqa: S608 (fixed name)
-    update = sa.text(f"UPDATE {table} SET auth_key = :key WHERE id = :id")  # noqa: S608
+    ids = [row[0] for row in conn.execute(sa.text(f"SELECT id FROM {table}"))]  # noqa: S608 (a constant table name; values bound) # nosec B608
+    update = sa.text(f"UPDATE {table} SET auth_key = :key WHERE id = :id")  # noqa: S608 (a constant table name; values bound) # nosec B608
     for user_id in ids:
         conn.execute(update, {"key": secrets.token_hex(16), "id": user_id})
 
@@ -106,9 +106,9 @@ def _rebuild_sqlite(autoincrement: bool) -> None:
     names = ", ".join(column.name for column in _users_columns(with_auth_key=False))
     _users_table("_users_new", autoincrement)  # upgrade: with auth_key, filled in afterwards
     if autoincrement:
-        op.execute(f"INSERT INTO _users_new ({names}, auth_key) SELECT {names}, '' FROM users")
+        op.execute(f"INSERT INTO _users_new ({names}, auth_key) SELECT {names}, '' FROM users")  # constant column names # nosec B608
     else:
-        op.execute(f"INSERT INTO _users_new ({names}) SELECT {names} FROM users")
+        op.execute(f"INSERT INTO _users_new ({names}) SELECT {names} FROM users")  # constant column names # nosec B608
     op.drop_table("users")
     op.rename_table("_users_new", "users")
     _todos_table("_todos_new", autoincrement)
