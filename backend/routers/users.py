@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
-from pydantic import AfterValidator, ValidationError
+from pydantic import AfterValidator, StringConstraints, ValidationError
 
 from backend.core.errors import AppError, InvalidInput
 from backend.core.sessions import clear_session_cookie
@@ -14,7 +14,14 @@ from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, mark_pag
 from backend.models import User
 from backend.routers.drafts import forget_draft, restore_draft
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
-from backend.schemas.users import PHONE_MESSAGE, PasswordChange, UserCreate, UserRead, normalize_phone
+from backend.schemas.users import (
+    PHONE_INPUT_PATTERN,
+    PHONE_MESSAGE,
+    PasswordChange,
+    UserCreate,
+    UserRead,
+    normalize_phone,
+)
 from backend.services import auth as auth_service
 from backend.services import users as user_service
 from backend.services.principal import Principal
@@ -23,9 +30,9 @@ router = APIRouter(prefix="/user", tags=["users"])
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 PhoneNumber = Annotated[
     str,
+    StringConstraints(max_length=40, pattern=PHONE_INPUT_PATTERN),
     AfterValidator(normalize_phone),
     Path(
-        max_length=40,
         description="7–15 digits with an optional `+`; spaces, dots, dashes and brackets are removed",
         examples=["+15551234567"],
     ),

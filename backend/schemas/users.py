@@ -4,20 +4,22 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
 from backend.schemas.base import NO_NUL, InputModel
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
 PHONE_PATTERN = r"^\+?[0-9]{7,15}$"
-# What people type around the digits: spaces, dots, dashes, brackets.
-_PHONE_PUNCTUATION = re.compile(r"[\s.\-()/]")
+# What people type around the digits: spaces, dots, dashes, brackets. The input pattern
+# (also the OpenAPI pattern) accepts 7–15 digits with those between them.
+_PHONE_PUNCTUATION = re.compile(r"[ .\-()]")
+PHONE_INPUT_PATTERN = r"^[ .\-()]*\+?[ .\-()]*(?:[0-9][ .\-()]*){7,15}$"
 PHONE_MESSAGE = "Phone number must have 7–15 digits, with an optional + in front."
 
 
 def normalize_phone(value: str) -> str:
     """`+44 20 7946 0958`, `(555) 123-4567`, `555.123.4567` → digits with an optional `+`."""
-    compact = _PHONE_PUNCTUATION.sub("", value.strip())
+    compact = _PHONE_PUNCTUATION.sub("", value)
     if not re.fullmatch(PHONE_PATTERN, compact):
         raise ValueError(PHONE_MESSAGE)
     return compact
@@ -31,9 +33,9 @@ Username = Annotated[
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=NO_NUL)]
 Phone = Annotated[
     str,
-    BeforeValidator(lambda value: normalize_phone(value) if isinstance(value, str) else value),
+    StringConstraints(max_length=40, pattern=PHONE_INPUT_PATTERN),
+    AfterValidator(normalize_phone),
     Field(
-        max_length=40,
         description="7–15 digits with an optional leading `+`; spaces, dots, dashes and brackets are "
         "accepted and removed (stored and returned as digits)",
         examples=["+44 20 7946 0958"],
