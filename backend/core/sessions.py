@@ -48,9 +48,7 @@ def _cookie_header(settings: Settings, token: str, max_age: int) -> str:
 
 def clear_session_cookie(response: Response, settings: Settings) -> None:
     """Remove the session cookie (same attributes, so the browser matches it)."""
-    response.delete_cookie(
-        session_cookie_name(settings), path="/", httponly=True, samesite="lax", secure=settings.is_production
-    )
+    response.headers.append("set-cookie", _cookie_header(settings, "", 0))
 
 
 def renew_session_if_due(request: Request, settings: Settings, claims: TokenClaims) -> None:

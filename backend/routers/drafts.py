@@ -17,8 +17,12 @@ from backend.database.session import Database
 from backend.services import drafts as draft_service
 
 DRAFT_COOKIE = "form_draft"
-# The form pages whose POST goes to the same path as the page itself.
-FORM_ROUTES = frozenset({"add_todo_submit", "edit_todo_submit", "account_phone_submit"})
+# The forms whose drafts are kept: the route a form posts to, and the page that shows it.
+FORM_PAGES = {
+    "add_todo_submit": "add_todo_page",
+    "edit_todo_submit": "edit_todo_page",
+    "account_phone_submit": "account_page",
+}
 
 
 async def session_expired_page(request: Request, _exc: SessionExpired) -> Response:
@@ -31,9 +35,10 @@ async def session_expired_page(request: Request, _exc: SessionExpired) -> Respon
     route = request.scope.get("route")
     name = getattr(route, "name", "")
     fields = await form_fields(request) if "form" in request.headers.get("content-type", "") else {}
-    next_path = _form_page(request, name) if name in FORM_ROUTES else safe_next(fields.get("return_to"))
+    page = FORM_PAGES.get(name)
+    next_path = request.app.url_path_for(page, **request.path_params) if page else safe_next(fields.get("return_to"))
     response = RedirectResponse("/login-page?" + urlencode({"next": next_path, "expired": 1}), status_code=303)
-    if name in FORM_ROUTES and fields:
+    if page and fields:
         throttle = request.app.state.throttle
         await throttle.consume(throttle.limits.write, "draft", request.client.host if request.client else "")
         db: Database = request.app.state.db
@@ -48,11 +53,6 @@ async def session_expired_page(request: Request, _exc: SessionExpired) -> Respon
             secure=request.app.state.settings.is_production,
         )
     return response
-
-
-def _form_page(request: Request, name: str) -> str:
-    # Every route in FORM_ROUTES serves its form page at the path it posts to.
-    return "/account-page" if name == "account_phone_submit" else request.url.path
 
 
 async def restore_draft(request: Request) -> dict[str, str] | None:

@@ -99,16 +99,16 @@ def ensure_valid(session: Session, *, principal: Principal) -> None:
         raise NotAuthenticated(SESSION_ENDED)
 
 
-def lock_admins(session: Session, *, principal: Principal) -> list[int]:
+def lock_admins(session: Session, *, principal: Principal) -> None:
     """Lock every admin row (in id order, so two admins acting at once queue instead of
-    deadlocking) and check the actor is still one of them; returns the admins' ids."""
-    rows = session.execute(
-        select(_U.id, _U.is_active, _U.token_version, _U.auth_key)
-        .where(_U.role == ROLE_ADMIN)
-        .order_by(_U.id)
-        .with_for_update()
-    ).all()
+    deadlocking) and check the actor is still an active admin with a valid session.
+
+    With the actor locked in as an admin, deleting anyone else always leaves one admin;
+    deleting oneself is refused by the caller (409).
+    """
+    admin_ids = set(
+        session.execute(select(_U.id).where(_U.role == ROLE_ADMIN).order_by(_U.id).with_for_update()).scalars()
+    )
     ensure_valid(session, principal=principal)
-    if not any(row.id == principal.id for row in rows):
+    if principal.id not in admin_ids:
         raise PermissionDenied("Admin privileges required")
-    return [row.id for row in rows if row.is_active]

@@ -132,14 +132,12 @@ def delete_by_username(session: Session, *, username: str, principal: Principal)
     The acting admin is re-checked, with every admin row locked, in this transaction:
     two admins deleting each other at once leave one admin, never none.
     """
-    admins = lock_admins(session, principal=principal)
+    lock_admins(session, principal=principal)
     user_id = session.execute(select(User.id).where(User.username_key == username.lower())).scalar_one_or_none()
     if user_id is None:
         raise NotFound("User not found")
     if user_id == principal.id:
         raise Conflict("Admins cannot delete their own account")
-    if admins == [user_id]:
-        raise Conflict("The last admin cannot be deleted")
     session.execute(delete(User).where(User.id == user_id))
     session.commit()
     return user_id
