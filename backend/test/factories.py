@@ -91,17 +91,22 @@ def principal_of(session: Session, user_id: int) -> Principal:
         )
     ).one()
     session.commit()  # end the read, so later reads in this session see later writes
+    claims = token_claims(row.id, version=row.token_version, account_key=row.auth_key)
+    return Principal(row.id, row.username, row.role, row.todo_count, token=claims)
+
+
+def token_claims(user_id: int, *, version: int = 0, account_key: str, jti: str | None = None) -> TokenClaims:
+    """What a freshly issued 30-minute token for the user would carry."""
     now = time.time()
-    claims = TokenClaims(
-        user_id=row.id,
-        jti=str(uuid.uuid4()),
-        version=row.token_version,
-        account_key=row.auth_key,
+    return TokenClaims(
+        user_id=user_id,
+        jti=jti or str(uuid.uuid4()),
+        version=version,
+        account_key=account_key,
         issued_at=now,
         expires_at=datetime.fromtimestamp(now + 1800, UTC),
         session_start=int(now),
     )
-    return Principal(row.id, row.username, row.role, row.todo_count, token=claims)
 
 
 def make_todo(session: Session, owner_id: int, **over: Any) -> TodoRow:

@@ -1,6 +1,5 @@
 """services.principal: who a token names, and that nobody else can be named by it."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete
@@ -10,19 +9,11 @@ from backend.core.tokens import TokenClaims
 from backend.models import User
 from backend.services import users as user_service
 from backend.services.principal import PrincipalRow, load_principal
-from backend.test.factories import make_todo, make_user
+from backend.test.factories import make_todo, make_user, token_claims
 
 
-def claims_of(user: User, *, version: int = 0, jti: str = "jti-1", account_key: str | None = None) -> TokenClaims:
-    return TokenClaims(
-        user_id=user.id,
-        jti=jti,
-        version=version,
-        account_key=account_key or user.auth_key,
-        issued_at=time.time(),
-        expires_at=datetime.now(UTC) + timedelta(minutes=30),
-        session_start=int(time.time()),
-    )
+def claims_of(user: User, *, jti: str = "jti-1", account_key: str | None = None) -> TokenClaims:
+    return token_claims(user.id, account_key=account_key or user.auth_key, jti=jti)
 
 
 class TestLoadPrincipal:

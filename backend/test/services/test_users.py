@@ -1,6 +1,5 @@
 """services.users against the test database: uniqueness, credentials, principals, revocation, deletion."""
 
-import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -10,7 +9,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from backend.core.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied
-from backend.core.tokens import TokenClaims
 from backend.models import RevokedToken, User
 from backend.schemas.users import UserCreate
 from backend.services import users as user_service
@@ -21,6 +19,7 @@ from backend.test.factories import (
     make_user,
     principal_of,
     set_active,
+    token_claims,
     user_exists,
     user_payload,
 )
@@ -130,15 +129,15 @@ class TestCredentials:
 
         user_service.set_password_hash(db_session, user_id=user.id, hashed_password="new-hash")
 
-        assert load_principal(db_session, token=claims_of(user)) is not None
+        assert load_principal(db_session, token=token_claims(user.id, account_key=user.auth_key)) is not None
 
     def test_change_password_bumps_the_token_version(self, db_session: Session) -> None:
         user = make_user(db_session)
 
         user_service.change_password(db_session, principal=principal_of(db_session, user.id), hashed_password="h")
 
-        assert load_principal(db_session, token=claims_of(user, version=0)) is None
-        assert load_principal(db_session, token=claims_of(user, version=1)) is not None
+        assert load_principal(db_session, token=token_claims(user.id, version=0, account_key=user.auth_key)) is None
+        assert load_principal(db_session, token=token_claims(user.id, version=1, account_key=user.auth_key)) is not None
 
 
 class TestRevokeToken:
@@ -262,16 +261,3 @@ class TestPromote:
     def test_get_by_id_unknown_is_not_found(self, db_session: Session) -> None:
         with pytest.raises(NotFound):
             user_service.get_by_id(db_session, user_id=424242)
-
-
-def claims_of(user: User, *, version: int = 0, jti: str = "s") -> TokenClaims:
-    """What a token for `user` would carry."""
-    return TokenClaims(
-        user_id=user.id,
-        jti=jti,
-        version=version,
-        account_key=user.auth_key,
-        issued_at=time.time(),
-        expires_at=datetime.now(UTC) + timedelta(minutes=30),
-        session_start=int(time.time()),
-    )
