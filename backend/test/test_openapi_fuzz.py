@@ -19,12 +19,13 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
+from schemathesis.python import asgi
 from sqlalchemy import delete, update
 
 from backend.main import create_app
 from backend.models import RevokedToken, Todo, User
 from backend.test.conftest import build_settings
-from backend.test.factories import Account, bearer, login
+from backend.test.factories import Account, bearer
 
 MAX_EXAMPLES = 25
 STATEFUL_EXAMPLES = 20
@@ -55,14 +56,27 @@ def fuzz_config(**extra: Any) -> schemathesis.Config:
 
 
 class AdminSession:
-    """A bearer token from a real `GET /login` of an admin, renewed after operations that may end it."""
+    """A bearer token from a real `GET /login` of an admin, renewed after operations that may end it.
+
+    The logins go through schemathesis' own ASGI client, like the fuzzed requests: one app
+    is then driven from one event loop. (A TestClient runs the app on a loop of its own;
+    the throttle's in-memory counters hold asyncio locks and an expiry task bound to the
+    loop that used them, and an app shared by two loops hung on them under load.)
+    """
 
     RENEW_AFTER = frozenset({"/auth/logout", "/user/password"})
 
-    def __init__(self, client: TestClient, account: Account) -> None:
-        self.client = client
+    def __init__(self, app: FastAPI, account: Account) -> None:
+        self.app = app
         self.account = account
-        self.token = login(client, account.username, account.password)
+        self.token = self.login()
+
+    def login(self) -> str:
+        with asgi.get_client(self.app) as client:  # type: ignore[arg-type]  # its ASGI type is narrower than Starlette's
+            response = client.get("/login", auth=(self.account.username, self.account.password))
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
 
     def headers_for(self, case: OperationCase) -> dict[str, str]:
         if case.operation.path == "/login":
@@ -74,12 +88,12 @@ class AdminSession:
 
     def renew_after(self, case: OperationCase) -> None:
         if case.operation.path in self.RENEW_AFTER:
-            self.token = login(self.client, self.account.username, self.account.password)
+            self.token = self.login()
 
 
 @pytest.fixture
-def admin_session(client: TestClient, admin: Account) -> AdminSession:
-    return AdminSession(client, admin)
+def admin_session(app: FastAPI, admin: Account) -> AdminSession:
+    return AdminSession(app, admin)
 
 
 # The document is the same for every app; the requests go to the test's own app (`app=`).
