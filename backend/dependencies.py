@@ -16,7 +16,8 @@ from backend.core import security
 from backend.core.config import Settings
 from backend.core.errors import INVALID_CREDENTIALS, NotAuthenticated, PermissionDenied, SessionExpired
 from backend.core.sessions import renew_session_if_due, session_cookie_name
-from backend.core.tokens import InvalidToken, TokenReader
+from backend.core.state import app_state
+from backend.core.tokens import InvalidToken
 from backend.database.session import Database
 from backend.services import principal as principal_service
 from backend.services import todos as todo_service
@@ -54,11 +55,11 @@ basic_scheme = HTTPBasicUTF8(auto_error=False, description="Username and passwor
 
 
 async def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return app_state(request).settings
 
 
 async def get_db(request: Request) -> Database:
-    return request.app.state.db  # type: ignore[no-any-return]
+    return app_state(request).db
 
 
 async def client_ip(request: Request) -> str:
@@ -86,10 +87,8 @@ async def _check_csrf(request: Request, secret: str, session_id: str) -> None:
 async def _principal(request: Request, bearer: str | None) -> Principal | None:
     # App state is read directly (not through SettingsDep/DbDep): this runs on every
     # authenticated request, and each extra dependency level costs FastAPI real time.
-    state = request.app.state
-    settings: Settings = state.settings
-    tokens: TokenReader = state.tokens
-    db: Database = state.db
+    state = app_state(request)
+    settings, db = state.settings, state.db
     token, via_cookie = bearer, False
     if token is None:
         token, via_cookie = request.cookies.get(session_cookie_name(settings)), True
@@ -98,7 +97,7 @@ async def _principal(request: Request, bearer: str | None) -> Principal | None:
     # Whatever the answer, it depends on who asked: no shared cache may keep it.
     request.state.private = True
     try:
-        claims = tokens.read(token)
+        claims = state.tokens.read(token)
     except InvalidToken:
         request.state.session_expired = via_cookie
         return None
@@ -133,9 +132,10 @@ async def current_principal(request: Request, bearer: Annotated[str | None, Depe
             raise SessionExpired()
         raise NotAuthenticated(INVALID_CREDENTIALS if bearer or request.cookies else "Not authenticated")
     if request.method not in SAFE_METHODS:
+        state = app_state(request)
         if principal.via_cookie:
-            await _check_csrf(request, request.app.state.settings.secret_key, principal.session_id)
-        await request.app.state.throttle.write(principal.id)
+            await _check_csrf(request, state.settings.secret_key, principal.session_id)
+        await state.throttle.write(principal.id)
     return principal
 
 
@@ -158,7 +158,7 @@ TodoId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The todo's id")]
 
 async def owned_todo(request: Request, todo_id: TodoId, principal: CurrentUser) -> TodoRow:
     """The caller's todo, or 404 (also for someone else's: its existence is not revealed)."""
-    db: Database = request.app.state.db  # not DbDep: one dependency level less per request
+    db = app_state(request).db  # not DbDep: one dependency level less per request
     return await db.read(todo_service.get_for_owner, todo_id=todo_id, owner_id=principal.id)
 
 
@@ -171,7 +171,7 @@ async def mark_page(request: Request) -> None:
 
 
 async def get_auth(request: Request) -> AuthContext:
-    return request.app.state.auth  # type: ignore[no-any-return]
+    return app_state(request).auth
 
 
 AuthDep = Annotated[AuthContext, Depends(get_auth)]

@@ -4,12 +4,13 @@ import asyncio
 import gc
 import logging
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import anyio
 from fastapi import FastAPI
+from fastapi.templating import Jinja2Templates
 from prometheus_client import multiprocess
 from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
@@ -22,8 +23,9 @@ from backend.core.ratelimit import Throttle
 from backend.core.request_limits import RequestLimitsMiddleware, too_large_message
 from backend.core.sessions import PrivateResponseMiddleware
 from backend.core.slow_clients import install_header_deadline
+from backend.core.state import AppState
 from backend.core.tokens import TokenReader
-from backend.core.tracing import install_tracing, shutdown_tracing
+from backend.core.tracing import build_tracing, install_tracing, shutdown_tracing
 from backend.core.web import (
     STATIC_DIR,
     VersionedStaticFiles,
@@ -67,15 +69,27 @@ def describe_body_limit(app: FastAPI, max_bytes: int) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """Build the app and all of its state from `settings` (default: the environment)."""
-    settings = settings or get_settings()
-    configure_logging(settings.LOG_LEVEL)
-    install_header_deadline(settings.HEADER_TIMEOUT_SECONDS)
+def build_state(settings: Settings, templates: Jinja2Templates) -> AppState:
+    """The database, auth, throttle, metrics and tracing objects one app holds."""
     db = Database(build_engine(settings), settings)
+    throttle = Throttle(settings)
+    return AppState(
+        settings=settings,
+        db=db,
+        tokens=TokenReader(settings.secret_key),
+        throttle=throttle,
+        auth=AuthContext(db, throttle, settings, anyio.CapacityLimiter(HASH_THREADS)),
+        templates=templates,
+        metrics=Metrics() if settings.METRICS_ENABLED else None,
+        tracing=build_tracing(settings),
+    )
+
+
+def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """Start-up and shut-down of an app holding `state`."""
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def run(_app: FastAPI) -> AsyncIterator[None]:
         # Everything built so far (modules, app, routes) lives as long as the process:
         # move it out of the collector's reach so full collections stay short instead of
         # pausing every request in flight (they showed as p99 spikes under load).
@@ -83,43 +97,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         gc.freeze()
         warn_if_uvloop()
         yield
-        shutdown_tracing(_app)
-        db.dispose()
+        shutdown_tracing(state.tracing)
+        state.db.dispose()
         if multiprocess_mode():
             # Live gauges (requests in flight) must stop counting this worker.
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
-    app = FastAPI(
-        title="Todo monolith",
-        version=__version__,
-        lifespan=lifespan,
-        responses=error_responses(503),
-        swagger_ui_parameters={"persistAuthorization": True},
-        docs_url=None,
-        redoc_url=None,
-    )
-    version = static_version()
-    app.state.settings = settings
-    app.state.db = db
-    app.state.throttle = Throttle(settings)
-    app.state.tokens = TokenReader(settings.secret_key)
-    app.state.auth = AuthContext(db, app.state.throttle, settings, anyio.CapacityLimiter(HASH_THREADS))
-    app.state.templates = build_templates(version)
-    app.state.metrics = Metrics() if settings.METRICS_ENABLED else None
+    return run
 
-    register_error_handlers(app)
-    app.add_exception_handler(SessionExpired, session_expired_page)  # type: ignore[arg-type]
+
+def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
+    """Every router, the docs page, /metrics when enabled and the static files."""
     # JSON routes first, the busiest first: routing tries routes in order.
     for module in (todos, users, auth, admin, health):
         app.include_router(module.router)
     for module in (todos, auth, users, admin):
         app.include_router(module.pages)
     app.add_route("/docs", docs_page, include_in_schema=False)
-    if app.state.metrics:
+    if state.metrics:
         app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
     app.mount("/static", VersionedStaticFiles(directory=STATIC_DIR, version=version), name="static")
 
-    describe_body_limit(app, settings.MAX_BODY_BYTES)
+
+def add_middleware(app: FastAPI, state: AppState) -> None:
+    """The middleware stack (tracing's outermost layer is added by install_tracing)."""
+    settings = state.settings
     # Added innermost first: gzip, private responses (no-store, renewed session cookie),
     # body size and time limits, request context (ids, security headers, logs,
     # metrics, the 500 boundary), proxy headers.
@@ -128,10 +130,34 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(
         RequestLimitsMiddleware, max_bytes=settings.MAX_BODY_BYTES, body_timeout=settings.BODY_TIMEOUT_SECONDS
     )
-    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, headers=security_headers(settings))
+    app.add_middleware(RequestContextMiddleware, metrics=state.metrics, headers=security_headers(settings))
     if settings.FORWARDED_ALLOW_IPS:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
-    install_tracing(app, settings, db)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app and all of its state from `settings` (default: the environment)."""
+    settings = settings or get_settings()
+    configure_logging(settings.LOG_LEVEL)
+    install_header_deadline(settings.HEADER_TIMEOUT_SECONDS)
+    version = static_version()
+    state = build_state(settings, build_templates(version))
+    app = FastAPI(
+        title="Todo monolith",
+        version=__version__,
+        lifespan=lifespan(state),
+        responses=error_responses(503),
+        swagger_ui_parameters={"persistAuthorization": True},
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.app = state
+    register_error_handlers(app)
+    app.add_exception_handler(SessionExpired, session_expired_page)  # type: ignore[arg-type]
+    mount_routes(app, state, version)
+    describe_body_limit(app, settings.MAX_BODY_BYTES)
+    add_middleware(app, state)
+    install_tracing(app, state.tracing, settings, state.db)
     return app
 
 

@@ -130,12 +130,6 @@ class Metrics:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 
 
-def metrics_endpoint(request: Request) -> Response:
-    """Prometheus scrape target."""
-    metrics: Metrics = request.app.state.metrics
-    return metrics.exposition()
-
-
 class RequestContextMiddleware:
     """X-Request-ID in and out, headers every response carries, one JSON access line,
     the request metrics, and the 500 boundary: one layer for all of it, since each ASGI

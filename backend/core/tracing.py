@@ -1,6 +1,6 @@
 """OpenTelemetry tracing: on when OTEL_EXPORTER_OTLP_ENDPOINT is set, fully off otherwise.
 
-When on, each app gets its own tracer provider (`app.state.tracing`) exporting over
+When on, each app gets its own tracer provider (`AppState.tracing`) exporting over
 OTLP/HTTP, and these spans:
 
 - every HTTP request and WebSocket connection, named by its route template
@@ -101,10 +101,8 @@ def build_tracing(settings: Settings, exporter: SpanExporter | None = None) -> T
     return Tracing(provider, provider.get_tracer("backend", __version__))
 
 
-def install_tracing(app: FastAPI, settings: Settings, db: Database, *, exporter: SpanExporter | None = None) -> None:
-    """Instrument the app, its database and Redis calls when tracing is configured."""
-    tracing = build_tracing(settings, exporter)
-    app.state.tracing = tracing
+def install_tracing(app: FastAPI, tracing: Tracing | None, settings: Settings, db: Database) -> None:
+    """Instrument the app, its database and Redis calls when tracing is on (`tracing` given)."""
     _configure_fastapi_telemetry(app, tracing)
     if tracing is None:
         return
@@ -114,9 +112,8 @@ def install_tracing(app: FastAPI, settings: Settings, db: Database, *, exporter:
         instrument_coredis()
 
 
-def shutdown_tracing(app: FastAPI) -> None:
+def shutdown_tracing(tracing: Tracing | None) -> None:
     """Flush and stop the app's exporter, if tracing is on (call at the end of the lifespan)."""
-    tracing: Tracing | None = getattr(app.state, "tracing", None)
     if tracing is not None:
         tracing.shutdown()
 

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import Scope
 
 from backend.core.config import Settings
+from backend.core.state import app_state
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 TEMPLATES_DIR = FRONTEND_DIR / "templates"
@@ -61,7 +62,7 @@ def build_templates(version: str) -> Jinja2Templates:
 
 def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
     """Render a page; base.html gets the signed-in user and CSRF token from request.state."""
-    templates: Jinja2Templates = request.app.state.templates
+    templates = app_state(request).templates
     context = {
         "principal": getattr(request.state, "principal", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),

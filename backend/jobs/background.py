@@ -1,7 +1,7 @@
 """Everything the app holds for background work: built in `create_app`, started and stopped by its lifespan.
 
     background = Background(settings, db, registry=metrics.registry if metrics else None)
-    app.state.background = background            # services get `background.queue`
+    state = AppState(..., background=background)   # services get `background.queue`
     # lifespan:
     background.start()                           # embedded: worker threads + scheduler thread
     yield

@@ -12,8 +12,8 @@ from fastapi import Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
 from backend.core.errors import INVALID_CREDENTIALS, SessionExpired, is_page_request
+from backend.core.state import app_state
 from backend.core.web import form_fields, safe_next
-from backend.database.session import Database
 from backend.services import drafts as draft_service
 
 DRAFT_COOKIE = "form_draft"
@@ -39,10 +39,10 @@ async def session_expired_page(request: Request, _exc: SessionExpired) -> Respon
     next_path = request.app.url_path_for(page, **request.path_params) if page else safe_next(fields.get("return_to"))
     response = RedirectResponse("/login-page?" + urlencode({"next": next_path, "expired": 1}), status_code=303)
     if page and fields:
-        throttle = request.app.state.throttle
+        state = app_state(request)
+        throttle = state.throttle
         await throttle.consume(throttle.limits.write, "draft", request.client.host if request.client else "")
-        db: Database = request.app.state.db
-        key = await db.write(draft_service.save, path=next_path, fields=fields)
+        key = await state.db.write(draft_service.save, path=next_path, fields=fields)
         response.set_cookie(
             DRAFT_COOKIE,
             key,
@@ -50,7 +50,7 @@ async def session_expired_page(request: Request, _exc: SessionExpired) -> Respon
             path="/",
             httponly=True,
             samesite="lax",
-            secure=request.app.state.settings.is_production,
+            secure=state.settings.is_production,
         )
     return response
 
@@ -60,8 +60,7 @@ async def restore_draft(request: Request) -> dict[str, str] | None:
     key = request.cookies.get(DRAFT_COOKIE)
     if not key or len(key) > 64:
         return None
-    db: Database = request.app.state.db
-    return await db.write(draft_service.take, key=key, path=request.url.path)
+    return await app_state(request).db.write(draft_service.take, key=key, path=request.url.path)
 
 
 def forget_draft(response: Response) -> None:

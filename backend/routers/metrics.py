@@ -6,7 +6,7 @@ from fastapi import Request, Response
 from fastapi.security.utils import get_authorization_scheme_param
 
 from backend.core.config import Settings
-from backend.core.observability import Metrics
+from backend.core.state import app_state
 
 
 def _allowed(request: Request, settings: Settings) -> bool:
@@ -21,7 +21,7 @@ def _allowed(request: Request, settings: Settings) -> bool:
 
 async def metrics_endpoint(request: Request) -> Response:
     """Prometheus scrape target; 404 in production without the right bearer token."""
-    if not _allowed(request, request.app.state.settings):
+    state = app_state(request)
+    if state.metrics is None or not _allowed(request, state.settings):  # None: not mounted
         return Response('{"detail":"Not Found"}', status_code=404, media_type="application/json")
-    metrics: Metrics = request.app.state.metrics
-    return metrics.exposition()
+    return state.metrics.exposition()

@@ -17,9 +17,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from starlette.requests import HTTPConnection
 
 from backend.core import security
 from backend.core.config import Settings
+from backend.core.state import AppState, app_state
 from backend.core.tokens import TokenClaims, issue_token
 from backend.models import Todo, User
 from backend.schemas.todos import TodoCreate
@@ -208,7 +210,7 @@ class Pages:
 
     def __init__(self, app: FastAPI) -> None:
         self.rendered: list[tuple[str, dict[str, Any], int]] = []
-        templates = app.state.templates
+        templates = state_of(app).templates
         original = templates.TemplateResponse
 
         def record(request: Any, name: str, context: dict[str, Any] | None = None, *args: Any, **kw: Any) -> Any:
@@ -216,7 +218,7 @@ class Pages:
             self.rendered.append((name, dict(context or {}), response.status_code))
             return response
 
-        templates.TemplateResponse = record
+        templates.TemplateResponse = record  # type: ignore[method-assign]  # this app's renderer only
 
     def of(self, response: Any) -> tuple[str, dict[str, Any]]:
         """Template name and context of the page that produced `response`."""
@@ -224,6 +226,11 @@ class Pages:
         name, context, status = self.rendered[-1]
         assert status == response.status_code
         return name, context
+
+
+def state_of(app: FastAPI) -> AppState:
+    """What `create_app` built for `app`, through the accessor requests use."""
+    return app_state(HTTPConnection({"type": "http", "app": app}))
 
 
 def b64url(data: bytes) -> str:

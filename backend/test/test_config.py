@@ -16,7 +16,7 @@ from backend.core import config
 from backend.core.config import Settings
 from backend.database.session import Database, build_engine
 from backend.test.conftest import REPO_ROOT, TEST_SECRET, ClientFactory, build_settings
-from backend.test.factories import Account
+from backend.test.factories import Account, state_of
 
 FIELDS = sorted(Settings.model_fields)
 
@@ -240,7 +240,7 @@ class TestCreateApp:
         assert isinstance(app, FastAPI)
 
     def test_settings_are_the_apps_state(self, app: FastAPI, settings: Settings) -> None:
-        assert app.state.settings is settings
+        assert state_of(app).settings is settings
 
     def test_unknown_path_is_a_json_404(self, client: TestClient) -> None:
         response = client.get("/no-such-path")

@@ -25,7 +25,7 @@ from sqlalchemy import delete, update
 from backend.main import create_app
 from backend.models import RevokedToken, Todo, User
 from backend.test.conftest import build_settings
-from backend.test.factories import Account, bearer
+from backend.test.factories import Account, bearer, state_of
 
 MAX_EXAMPLES = 25
 STATEFUL_EXAMPLES = 20
@@ -157,7 +157,7 @@ def test_stateful_workflows_conform(app: FastAPI, admin_session: AdminSession) -
 
 def reset_to_admin(app: FastAPI, admin_id: int) -> None:
     """Remove everything but the admin's account (and so un-revoke its token)."""
-    with app.state.db.engine.begin() as conn:
+    with state_of(app).db.engine.begin() as conn:
         conn.execute(delete(Todo))
         conn.execute(delete(RevokedToken))
         conn.execute(delete(User).where(User.id != admin_id))

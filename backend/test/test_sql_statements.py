@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from backend.test.factories import Account, make_todo, todo_payload
+from backend.test.factories import Account, make_todo, state_of, todo_payload
 
 MAX_STATEMENTS = 3
 TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
@@ -41,7 +41,7 @@ def recorder(app: FastAPI, client: TestClient, user: Account) -> Iterator[Record
     """Listens on the app's engine, after a warm-up request has opened its connections."""
     assert client.get("/todos/", headers=user.headers).status_code == 200
     recorder = Recorder()
-    engine = app.state.db.engine
+    engine = state_of(app).db.engine
     event.listen(engine, "before_cursor_execute", recorder)
     yield recorder
     event.remove(engine, "before_cursor_execute", recorder)

@@ -31,6 +31,7 @@ from backend.core.observability import JsonFormatter
 from backend.core.tracing import (
     Tracing,
     TracingContextMiddleware,
+    build_tracing,
     fanout_span,
     inject_context,
     install_tracing,
@@ -42,7 +43,7 @@ from backend.core.tracing import (
 from backend.main import create_app
 from backend.test.conftest import REPO_ROOT, AccountFactory, SettingsFactory
 from backend.test.deploy.services import redis_db
-from backend.test.factories import make_todo, todo_payload
+from backend.test.factories import make_todo, state_of, todo_payload
 
 ENDPOINT = "http://127.0.0.1:4318"  # never reached: these tests export to memory
 PARENT_TRACE = "0af7651916cd43dd8448eb211c80319c"
@@ -81,13 +82,13 @@ def make_traced(settings: Settings) -> Iterator[Traced]:
     set, but exporting to memory (the OTLP path is the live test's)."""
     app = create_app(settings)
     memory = InMemorySpanExporter()
-    install_tracing(
-        app, settings.model_copy(update={"OTEL_EXPORTER_OTLP_ENDPOINT": ENDPOINT}), app.state.db, exporter=memory
-    )
-    tracing: Tracing = app.state.tracing
+    traced_settings = settings.model_copy(update={"OTEL_EXPORTER_OTLP_ENDPOINT": ENDPOINT})
+    tracing = build_tracing(traced_settings, exporter=memory)
+    assert tracing is not None
+    install_tracing(app, tracing, traced_settings, state_of(app).db)
     yield Traced(app, tracing, memory)
     tracing.shutdown()
-    app.state.db.dispose()  # also when no TestClient ran the lifespan
+    state_of(app).db.dispose()  # also when no TestClient ran the lifespan
 
 
 @pytest.fixture
@@ -195,14 +196,14 @@ class TestStatementSpans:
         assert insert.attributes is not None
         assert insert.kind == SpanKind.CLIENT
         assert "INSERT INTO todos" in str(insert.attributes["db.query.text"])
-        assert insert.attributes["db.system.name"] == traced.app.state.db.engine.dialect.name.replace(
+        assert insert.attributes["db.system.name"] == state_of(traced.app).db.engine.dialect.name.replace(
             "mysql", "mariadb"
         )
         every_value = [str(value) for span in traced.spans() for value in (span.attributes or {}).values()]
         assert not [value for value in every_value if secret in value]
 
     def test_a_failing_statement_ends_its_span_as_an_error(self, traced: Traced) -> None:
-        with traced.app.state.db.engine.connect() as conn, pytest.raises((OperationalError, ProgrammingError)):
+        with state_of(traced.app).db.engine.connect() as conn, pytest.raises((OperationalError, ProgrammingError)):
             conn.exec_driver_sql("SELECT * FROM no_such_table")
 
         [failed] = [span for span in traced.spans() if span.status.status_code == StatusCode.ERROR]
@@ -215,7 +216,7 @@ class TestStatementSpans:
     def test_statements_in_a_worker_thread_keep_their_parent(self, traced: Traced) -> None:
         # The PostgreSQL/MariaDB path runs each unit of work in a worker thread.
         def query() -> None:
-            with traced.app.state.db.engine.connect() as conn:
+            with state_of(traced.app).db.engine.connect() as conn:
                 conn.exec_driver_sql("SELECT 1")
 
         async def in_thread() -> None:
@@ -261,7 +262,8 @@ class TestRedisSpans:
             assert "nobody-here" not in json.dumps(dict(command.attributes))
 
     def test_commands_outside_a_traced_request_make_no_span(self, redis_traced: Traced) -> None:
-        url = redis_traced.app.state.settings.REDIS_URL
+        url = state_of(redis_traced.app).settings.REDIS_URL
+        assert url is not None
 
         async def ping() -> bool:
             client: coredis.Redis[bytes] = coredis.Redis.from_url(url)
@@ -275,7 +277,8 @@ class TestRedisSpans:
         assert not [span for span in redis_traced.spans() if span.attributes and "db.system.name" in span.attributes]
 
     def test_a_failing_command_is_an_error_without_its_message(self, redis_traced: Traced) -> None:
-        url = redis_traced.app.state.settings.REDIS_URL
+        url = state_of(redis_traced.app).settings.REDIS_URL
+        assert url is not None
 
         async def misuse() -> None:
             client: coredis.Redis[bytes] = coredis.Redis.from_url(url)
@@ -402,20 +405,23 @@ class TestOffByDefault:
 
         app = create_app(settings)
 
-        assert app.state.tracing is None
+        state = state_of(app)
+        assert state.tracing is None
         assert TracingContextMiddleware not in middleware_classes(app)
-        engine = app.state.db.engine
+        engine = state.db.engine
         assert not engine.dispatch.before_cursor_execute
         assert not engine.dispatch.after_cursor_execute
         assert not engine.dialect.dispatch.handle_error
         assert app._telemetry["tracing"] is False
         with TestClient(app) as client:
             assert client.get("/health").status_code == 200
-        shutdown_tracing(app)  # nothing to do
+        shutdown_tracing(state.tracing)  # nothing to do
 
     def test_on_with_an_endpoint(self, settings_factory: SettingsFactory, monkeypatch: pytest.MonkeyPatch) -> None:
         app = create_app(settings_factory(OTEL_EXPORTER_OTLP_ENDPOINT=ENDPOINT, OTEL_SERVICE_NAME="todo-test"))
-        tracing: Tracing = app.state.tracing
+        state = state_of(app)
+        tracing = state.tracing
+        assert tracing is not None
         shutdown = tracing.provider.shutdown
         calls: list[str] = []
 
@@ -427,12 +433,12 @@ class TestOffByDefault:
         try:
             assert tracing.provider.resource.attributes["service.name"] == "todo-test"
             assert TracingContextMiddleware in middleware_classes(app)
-            assert app.state.db.engine.dispatch.before_cursor_execute
+            assert state.db.engine.dispatch.before_cursor_execute
             assert app._telemetry["tracer_provider"] is tracing.provider
             assert app._telemetry["operation_spans"] is False
         finally:
-            shutdown_tracing(app)
-            app.state.db.dispose()
+            shutdown_tracing(tracing)
+            state.db.dispose()
         assert calls == ["shutdown"]
 
     def test_a_process_without_tracing_patches_and_imports_nothing(self, settings: Settings) -> None:
@@ -443,7 +449,9 @@ class TestOffByDefault:
             "from backend.core.config import Settings\n"
             f"app = create_app(Settings(_env_file=None, DATABASE_URL={settings.DATABASE_URL!r},"
             f" SECRET_KEY={settings.secret_key!r}, REDIS_URL='redis://127.0.0.1:1/0'))\n"
-            "assert app.state.tracing is None\n"
+            "from starlette.requests import HTTPConnection\n"
+            "from backend.core.state import app_state\n"
+            "assert app_state(HTTPConnection({'type': 'http', 'app': app})).tracing is None\n"
             "assert not hasattr(coredis.Redis.execute_command, '__wrapped__')\n"
             "assert 'opentelemetry.exporter.otlp.proto.http' not in sys.modules\n"
         )

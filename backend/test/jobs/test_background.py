@@ -37,8 +37,10 @@ class Threads:
         self.names.append(threading.current_thread().name)
 
 
-def app_with(background: Background) -> FastAPI:
-    """What create_app will do: build in the factory, start and stop in the lifespan."""
+def app_with(background: Background, loop_threads: list[str]) -> FastAPI:
+    """What create_app will do: build in the factory, start and stop in the lifespan.
+
+    The route records the thread it ran on in `loop_threads`."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -50,12 +52,9 @@ def app_with(background: Background) -> FastAPI:
 
     @app.post("/work")
     async def work(request: Request) -> dict[str, str]:
-        queue = request.app.state.background.queue
-        request.app.state.loop_threads.append(threading.current_thread().name)
-        return {"id": queue.enqueue(record, path=request.query_params["path"], key="from-a-route")}
+        loop_threads.append(threading.current_thread().name)
+        return {"id": background.queue.enqueue(record, path=request.query_params["path"], key="from-a-route")}
 
-    app.state.background = background
-    app.state.loop_threads = []
     return app
 
 
@@ -71,14 +70,15 @@ class TestEmbedded:
         )
         out = tmp_path / "out.txt"
 
-        app = app_with(background)
+        loop_threads: list[str] = []
+        app = app_with(background, loop_threads)
         with TestClient(app) as client:
             client.post("/work", params={"path": str(out)})
             wait_until(lambda: lines(out) == ["from-a-route"], timeout=10, what="the job sent by the route")
             wait_until(lambda: len(where.names) >= 2, timeout=10, what="two sweeps")
 
         assert background.queue.embedded and isinstance(background.mailer, Outbox)
-        assert set(where.names).isdisjoint({*app.state.loop_threads, "embedded-scheduler"})
+        assert set(where.names).isdisjoint({*loop_threads, "embedded-scheduler"})
         assert background.scheduler is None  # stopped by the lifespan
         assert registry.get_sample_value("jobs_done_total", {"job": "record"}) == 1
 

@@ -1,0 +1,34 @@
+"""Everything an app holds, built once in `create_app()` and reached through `app_state()`."""
+
+from dataclasses import dataclass
+
+from fastapi.templating import Jinja2Templates
+from starlette.requests import HTTPConnection
+
+from backend.core.config import Settings
+from backend.core.observability import Metrics
+from backend.core.ratelimit import Throttle
+from backend.core.tokens import TokenReader
+from backend.core.tracing import Tracing
+from backend.database.session import Database
+from backend.services.auth import AuthContext
+
+
+@dataclass(frozen=True, slots=True)
+class AppState:
+    """The app's settings and the long-lived objects built from them (one set per app)."""
+
+    settings: Settings
+    db: Database
+    tokens: TokenReader
+    throttle: Throttle
+    auth: AuthContext
+    templates: Jinja2Templates
+    metrics: Metrics | None
+    tracing: Tracing | None
+
+
+def app_state(conn: HTTPConnection) -> AppState:
+    """The state of the app serving `conn` (a request or a WebSocket)."""
+    state: AppState = conn.app.state.app  # the only untyped line: create_app() stores it
+    return state
