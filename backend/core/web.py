@@ -3,7 +3,6 @@
 import hashlib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -60,15 +59,15 @@ def build_templates(version: str) -> Jinja2Templates:
     return templates
 
 
-def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+def render(request: Request, name: str, context: Mapping[str, object], status_code: int = 200) -> HTMLResponse:
     """Render a page; base.html gets the signed-in user and CSRF token from request.state."""
     templates = app_state(request).templates
-    context = {
+    page = {
         "principal": getattr(request.state, "principal", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
         **context,
     }
-    response = templates.TemplateResponse(request, name, context, status_code=status_code)
+    response = templates.TemplateResponse(request, name, page, status_code=status_code)
     assert isinstance(response, HTMLResponse)
     return response
 

@@ -9,7 +9,7 @@ body, say) changes nothing.
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, select
 from sqlalchemy.orm import Session
@@ -54,7 +54,7 @@ class Principal:
     def expires_at(self) -> datetime:
         return self.token.expires_at
 
-    def guard(self) -> dict[str, Any]:
+    def guard(self) -> dict[str, int | str]:
         """The bound parameters of `still_valid()` for this principal."""
         token = self.token
         return {"actor_id": self.id, "actor_ver": token.version, "actor_acc": token.account_key, "actor_jti": token.jti}

@@ -174,11 +174,14 @@ class TestListTodos:
             expected = [row["id"] for row in sorted(rows, key=lambda row: row["id"], reverse=descending)]
         elif key == "due_date":
             dated = sorted(
-                (row for row in rows if row["due_date"]), key=lambda row: row["due_date"], reverse=descending
+                (row for row in rows if row["due_date"]), key=lambda row: row["due_date"] or "", reverse=descending
             )
             expected = [row["id"] for row in dated] + [row["id"] for row in rows if row["due_date"] is None]
+        elif key == "priority":
+            expected = [row["id"] for row in sorted(rows, key=lambda row: row["priority"], reverse=descending)]
         else:
-            expected = [row["id"] for row in sorted(rows, key=lambda row: row[key], reverse=descending)]
+            assert key == "title"
+            expected = [row["id"] for row in sorted(rows, key=lambda row: row["title"], reverse=descending)]
 
         response = client.get("/todos/", params={"sort": sort}, headers=user.headers)
 

@@ -1,7 +1,6 @@
 """services.todos against the test database: owner scoping, counters, listing, display helpers."""
 
 from datetime import date
-from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -9,15 +8,50 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import NotAuthenticated, NotFound
 from backend.models import User
-from backend.schemas.todos import TodoCreate, TodoQuery
+from backend.schemas.todos import AdminTodoRead, TodoCreate, TodoQuery, TodoRead
 from backend.services import todos as todo_service
 from backend.services import users as user_service
+from backend.services.todos import TodoRow
 from backend.test.factories import count_todos, make_todo, make_user, principal_of
 
 
 def todo_count(session: Session, user_id: int) -> int:
     session.expire_all()
     return session.execute(select(User.todo_count).where(User.id == user_id)).scalar_one()
+
+
+def due_row(todo_id: int, due_date: str | None, *, complete: bool = False) -> TodoRow:
+    """A row as reads return it; the display helpers look at its date and completion."""
+    stamp = "2026-06-01T08:00:00.000000Z"
+    return {
+        "id": todo_id,
+        "owner_id": 1,
+        "title": f"Todo {todo_id}",
+        "description": "",
+        "priority": 3,
+        "complete": complete,
+        "due_date": due_date,
+        "created_at": stamp,
+        "updated_at": stamp,
+    }
+
+
+class TestRowShape:
+    def test_every_row_has_the_read_schemas_fields_in_order(self, db_session: Session) -> None:
+        # Rows go to JSON as they are: their key order is the order of the response's fields.
+        owner = make_user(db_session)
+        principal = principal_of(db_session, owner.id)
+        created = make_todo(db_session, owner.id, due_date=date(2026, 12, 24))
+        replaced = todo_service.replace(db_session, principal=principal, todo=created, data=TodoCreate(title="New"))
+        toggled = todo_service.set_complete(db_session, principal=principal, todo=replaced, complete=True)
+        read = todo_service.get_for_owner(db_session, todo_id=created["id"], owner_id=owner.id)
+        listed, _ = todo_service.list_for_owner(db_session, owner_id=owner.id, todo_count=1, query=TodoQuery())
+        [admin_row], _ = todo_service.list_all(db_session, owner=None, limit=1, offset=0)
+
+        for row in (created, replaced, toggled, read, *listed):
+            assert list(row) == list(TodoRead.model_fields)
+        assert list(admin_row) == list(AdminTodoRead.model_fields)
+        assert toggled == read
 
 
 class TestCreate:
@@ -194,14 +228,10 @@ class TestDisplayHelpers:
         [("2026-06-14", False, True), ("2026-06-14", True, False), ("2026-06-15", False, False), (None, False, False)],
     )
     def test_is_overdue(self, due: str | None, complete: bool, overdue: bool) -> None:
-        assert todo_service.is_overdue({"due_date": due, "complete": complete}, self.TODAY) is overdue
+        assert todo_service.is_overdue(due_row(1, due, complete=complete), self.TODAY) is overdue
 
     def test_for_display_labels(self) -> None:
-        rows: list[dict[str, Any]] = [
-            {"id": 1, "due_date": "2026-06-15", "complete": False},
-            {"id": 2, "due_date": "2026-07-01", "complete": False},
-            {"id": 3, "due_date": None, "complete": False},
-        ]
+        rows = [due_row(1, "2026-06-15"), due_row(2, "2026-07-01"), due_row(3, None)]
 
         shown = todo_service.for_display(rows, self.TODAY)
 
