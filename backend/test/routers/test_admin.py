@@ -12,10 +12,7 @@ from backend.models import RevokedToken, User
 from backend.services.users import promote
 from backend.test.conftest import AccountFactory
 from backend.test.factories import Account, Pages, count_todos, login, make_todo, use_session, user_exists
-
-
-def total(response: Any) -> int:
-    return int(response.headers["X-Total-Count"])
+from backend.test.routers.conftest import total
 
 
 def usernames(response: Any) -> list[str]:

@@ -1,7 +1,5 @@
 """GET /health, /health/live and /health/ready: the process and its database."""
 
-import socket
-
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import event
@@ -11,14 +9,7 @@ from backend import __version__
 from backend.core.config import Settings
 from backend.test.conftest import ClientFactory
 from backend.test.factories import mint_token
-
-
-def _closed_port() -> int:
-    """A loopback port nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
+from backend.test.live import free_port
 
 
 def unreachable_url(settings: Settings) -> str:
@@ -26,7 +17,7 @@ def unreachable_url(settings: Settings) -> str:
     url = make_url(settings.DATABASE_URL)
     if url.get_backend_name() == "sqlite":
         return "sqlite:////nonexistent-directory/for-sure/test.db"
-    return url.set(host="127.0.0.1", port=_closed_port()).render_as_string(hide_password=False)
+    return url.set(host="127.0.0.1", port=free_port()).render_as_string(hide_password=False)
 
 
 class TestHealth:

@@ -2,7 +2,6 @@
 
 import asyncio
 import gc
-import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -13,6 +12,7 @@ import pytest
 from backend.core.errors import RateLimited
 from backend.core.ratelimit import Throttle
 from backend.test.conftest import build_settings
+from backend.test.live import free_port
 
 T = TypeVar("T")
 LOGIN_PROBES = (("10.0.0.1", "id:7"), ("10.0.0.1", "id:8"), ("10.0.0.2", "id:7"))
@@ -32,13 +32,6 @@ def throttle(**over: str) -> Throttle:
 
 def run(fn: Callable[[], Awaitable[T]]) -> T:
     return anyio.run(fn)
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
 
 
 class TestThrottle:
@@ -135,7 +128,7 @@ class TestThrottle:
 
 class TestRedisFallback:
     def test_unreachable_redis_falls_back_to_memory_and_still_limits(self) -> None:
-        t = throttle(RATE_LIMIT_REGISTER="2/minute", REDIS_URL=f"redis://127.0.0.1:{closed_port()}/0")
+        t = throttle(RATE_LIMIT_REGISTER="2/minute", REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")
         assert t.backend == "redis"
 
         async def three() -> None:
