@@ -94,9 +94,6 @@ class AppProcess(LiveServer):
                 return entry
         return None
 
-    def wait_healthy(self) -> None:
-        self.wait_ready()
-
 
 class Launcher:
     """Starts processes for one test (or module) and stops every one of them afterwards."""

@@ -78,7 +78,7 @@ def start_stack(launcher: Launcher, nginx_bin: str, database_url: str, **setting
     settings = {"FORWARDED_ALLOW_IPS": "127.0.0.1", **settings}
     apps = [launcher.app(f"app{n}", database_url=database_url, wait=False, settings=settings) for n in (1, 2)]
     for app in apps:
-        app.wait_healthy()
+        app.wait_ready()
     workdir = launcher.workdir / "nginx"
     workdir.mkdir()
     tls = Tls(workdir)

@@ -27,8 +27,8 @@ def shared(module_launcher: Launcher, deploy_database: str) -> tuple[AppProcess,
     url = redis_db(REDIS_DB)
     a = module_launcher.app("shared-a", database_url=deploy_database, wait=False, settings={"REDIS_URL": url, **LIMIT})
     b = module_launcher.app("shared-b", database_url=deploy_database, wait=False, settings={"REDIS_URL": url, **LIMIT})
-    a.wait_healthy()
-    b.wait_healthy()
+    a.wait_ready()
+    b.wait_ready()
     return a, b, url
 
 
@@ -69,8 +69,8 @@ def test_without_redis_each_process_serves_and_limits_alone(
     dead = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     a = launcher.app("dead-a", database_url=deploy_database, wait=False, settings={"REDIS_URL": dead, **LIMIT})
     b = launcher.app("dead-b", database_url=deploy_database, wait=False, settings={"REDIS_URL": dead, **LIMIT})
-    a.wait_healthy()
-    b.wait_healthy()
+    a.wait_ready()
+    b.wait_ready()
     username = unique_name("noredis")
     register_user(a.url, username)
     assert login(http, a.url, username).status_code == 200  # every attempt counts, this one too
@@ -90,8 +90,8 @@ def test_redis_going_away_mid_run(launcher: Launcher, deploy_database: str, http
     wait_until(lambda: redis_up(url), timeout=10, what="the private redis-server")
     a = launcher.app("gone-a", database_url=deploy_database, wait=False, settings={"REDIS_URL": url, **LIMIT})
     b = launcher.app("gone-b", database_url=deploy_database, wait=False, settings={"REDIS_URL": url, **LIMIT})
-    a.wait_healthy()
-    b.wait_healthy()
+    a.wait_ready()
+    b.wait_ready()
     username = unique_name("gone")
     register_user(a.url, username)
     assert attempts([a, b], username) == [401, 401]
