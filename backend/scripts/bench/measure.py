@@ -4,7 +4,7 @@ the drain, and the CPU seconds every process of interest used during the timed r
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import httpx
@@ -19,12 +19,9 @@ from backend.test.live import LiveServer
 
 @dataclass
 class Row:
-    key: str
-    number: str
-    title: str
-    server: str
-    conns: int
-    timeout_s: int
+    """What one scenario measured; `scenario` says which row of the table it is."""
+
+    scenario: Scenario
     duration_s: int
     drain_s: float  # how long the server stayed busy after wrk stopped
     stalled: bool  # fewer responses than connections: some connection never got an answer
@@ -47,6 +44,14 @@ class Row:
     cpu_db_s: float | None = None  # every process of the database server (None for SQLite)
     cpu_machine_s: float = 0.0  # busy CPU time of the whole machine, anyone's
     fraction_of_ceiling: float | None = None
+
+    def as_json(self) -> dict[str, object]:
+        """The row as bench-results' JSON has it: the scenario's identity, then the figures."""
+        sc = self.scenario
+        figures = asdict(self)
+        del figures["scenario"]
+        identity = {"key": sc.key, "number": sc.number, "title": sc.title, "server": sc.server}
+        return {**identity, "conns": sc.conns, "timeout_s": sc.timeout, **figures}
 
 
 @dataclass
@@ -120,12 +125,7 @@ def preflight(job: WrkJob, expect: int) -> int | None:
 
 def _row(sc: Scenario, seconds: int, drained_s: float, result: WrkResult, status: int | None) -> Row:
     return Row(
-        key=sc.key,
-        number=sc.number,
-        title=sc.title,
-        server=sc.server,
-        conns=sc.conns,
-        timeout_s=sc.timeout,
+        scenario=sc,
         duration_s=seconds,
         drain_s=round(drained_s, 2),
         stalled=result.requests < sc.conns,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -39,7 +39,7 @@ class Outcome:
     app_log: Path | None = None
 
     def by_key(self) -> dict[str, Row]:
-        return {row.key: row for row in self.rows}
+        return {row.scenario.key: row for row in self.rows}
 
 
 def results_table(rows: list[Row]) -> Table:
@@ -51,9 +51,9 @@ def results_table(rows: list[Row]) -> Table:
         fraction = "1.000" if r.fraction_of_ceiling is None else f"{r.fraction_of_ceiling:.3f}"
         body.append(
             [
-                r.number,
-                r.title,
-                str(r.conns),
+                r.scenario.number,
+                r.scenario.title,
+                str(r.scenario.conns),
                 f"{r.rps:,.0f}",
                 f"{r.p50_ms:.2f}",
                 f"{r.p99_ms:.2f}",
@@ -76,7 +76,8 @@ def cpu_table(rows: list[Row]) -> Table:
         db = "-" if r.cpu_db_s is None else f"{r.cpu_db_s:.1f}"
         others = max(r.cpu_machine_s - ours, 0.0)
         capacity = f"{cpus * r.duration_s:.0f} ({cpus} x {r.duration_s} s)"
-        body.append([r.number, app, f"{r.cpu_wrk_s:.1f}", db, f"{others:.1f}", f"{r.cpu_machine_s:.1f}", capacity])
+        wrk, machine = f"{r.cpu_wrk_s:.1f}", f"{r.cpu_machine_s:.1f}"
+        body.append([r.scenario.number, app, wrk, db, f"{others:.1f}", machine, capacity])
     return header, body, {0, 2, 3, 4, 5, 6}
 
 
@@ -151,7 +152,7 @@ def notes(o: Outcome, ceiling_rps: float, ceiling_gap: float) -> list[str]:
 
 def _problem_notes(o: Outcome) -> list[str]:
     found = []
-    slow_drain = [f"{r.key} {r.drain_s:.1f} s" for r in o.rows if r.drain_s > 1.0]
+    slow_drain = [f"{r.scenario.key} {r.drain_s:.1f} s" for r in o.rows if r.drain_s > 1.0]
     if slow_drain:
         found.append(
             "the server stayed busy after wrk stopped (requests abandoned by the client still being "
@@ -162,7 +163,7 @@ def _problem_notes(o: Outcome) -> list[str]:
         total = sum(workers, 0.0)
         if len(workers) > 1 and total > 0 and max(workers) > 0.8 * total:
             found.append(
-                f"row {r.number}: one worker did {max(workers) / total:.0%} of the workers' CPU work: "
+                f"row {r.scenario.number}: one worker did {max(workers) / total:.0%} of the workers' CPU work: "
                 "the connections were not spread over the workers (they share one listening socket, and a "
                 "worker can accept a whole burst of new connections at once), so the row measures less than "
                 "the workers could do"
@@ -234,7 +235,7 @@ def _json(
         "ceiling_rps": round(ceiling_rps, 1),
         "ceiling_gap": round(gap, 3),
         "load_average": {"start": o.load[0], "end": o.load[-1]},
-        "rows": [asdict(r) for r in o.rows],
+        "rows": [r.as_json() for r in o.rows],
         "peak_rss_mb": {k: round(v, 1) for k, v in o.rss_mb.items()},
         "worker_peak_rss_mb": {k: round(v, 1) for k, v in o.worker_rss_mb.items()},
         "targets": [t.as_dict() for t in targets],

@@ -36,18 +36,18 @@ def _spread(row: Row) -> float:
 
 
 def _errors_at_32(rows: dict[str, Row]) -> list[Target]:
-    at32 = [r for r in rows.values() if r.conns == CONNS and r.server == "app"]
+    at32 = [r for r in rows.values() if r.scenario.conns == CONNS and r.scenario.server == "app"]
     worst = max(at32, key=_spread)
     found = [
         Target(
             f"p99 <= {P99_OVER_P50_AT_32} x p50 at 32 connections (rows 1-5)",
-            f"worst {_spread(worst):.1f}x ({worst.key})",
+            f"worst {_spread(worst):.1f}x ({worst.scenario.key})",
             _spread(worst) <= P99_OVER_P50_AT_32,
         )
     ]
     bad = [r for r in at32 if r.non_2xx or r.socket_errors or r.stalled or not r.preflight_ok]
     shown = ", ".join(
-        f"{r.key} {r.non_2xx}/{r.socket_errors}"
+        f"{r.scenario.key} {r.non_2xx}/{r.socket_errors}"
         + ("" if r.preflight_ok else f" (preflight HTTP {r.preflight_status})")
         + (" STALLED" if r.stalled else "")
         for r in bad
