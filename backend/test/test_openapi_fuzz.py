@@ -82,7 +82,7 @@ class AdminSession:
         if case.operation.path == "/login":
             # HTTP Basic is a declared parameter there: schemathesis generates it (valid or
             # not, present or missing). Forcing real credentials onto every case would
-            # overwrite its negative cases. The 200 path is covered in routers/test_auth.py.
+            # overwrite its negative cases. The 200 path is covered in routers/test_auth_login.py.
             return {}
         return bearer(self.token)
 
