@@ -1,8 +1,7 @@
 """Start, watch and stop the real processes the deploy tests need: app servers through
 backend/scripts/serve.sh, nginx from deploy/nginx/nginx.conf, a private redis-server.
 
-The process work itself (free port, start, poll /health, log, stop) is backend.test.live's;
-`free_port` and `wait_until` are re-exported from there for the test modules."""
+The process work itself (free port, start, poll /health, log, stop) is backend.test.live's."""
 
 import json
 import os
@@ -25,8 +24,6 @@ from cryptography.x509.oid import NameOID
 
 from backend.core.config import Settings
 from backend.test.live import HOST, PORT, LiveProcess, LiveServer
-from backend.test.live import free_port as free_port
-from backend.test.live import wait_until as wait_until
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 SERVE_SCRIPT = REPO_ROOT / "backend" / "scripts" / "serve.sh"

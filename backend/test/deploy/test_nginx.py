@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from backend.core.web import STATIC_DIR
+from backend.test.live import free_port, wait_until
 
 from .processes import (
     METRICS_AUTH,
@@ -30,13 +31,11 @@ from .processes import (
     Nginx,
     Tls,
     client,
-    free_port,
     login,
     register_user,
     render_nginx_conf,
     request_id,
     unique_name,
-    wait_until,
 )
 from .services import redis_db
 

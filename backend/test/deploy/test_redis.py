@@ -7,7 +7,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from .processes import PASSWORD, AppProcess, Launcher, client, free_port, login, register_user, unique_name, wait_until
+from backend.test.live import free_port, wait_until
+
+from .processes import PASSWORD, AppProcess, Launcher, client, login, register_user, unique_name
 from .services import executable, redis_db, redis_keys, redis_up
 
 REDIS_DB = 11

@@ -18,6 +18,8 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from backend.test.live import free_port, wait_until
+
 from .processes import (
     METRICS_AUTH,
     REPO_ROOT,
@@ -25,10 +27,8 @@ from .processes import (
     AppProcess,
     Launcher,
     clean_env,
-    free_port,
     pids_started,
     request_id,
-    wait_until,
 )
 
 HEALTH = {"method": "GET", "route": "/health", "status": "200"}
