@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Self, TypeVar
+from typing import Required, Self, TypedDict, TypeVar, Unpack
 
 import httpx
 
@@ -37,6 +37,23 @@ HOST = "127.0.0.1"
 PORT = "{port}"
 T = TypeVar("T")
 SpawnHook = Callable[[subprocess.Popen[bytes]], None]
+
+
+class ProcessOptions(TypedDict, total=False):
+    """LiveProcess's keyword arguments, which LiveServer passes on as they are."""
+
+    env: Required[Mapping[str, str]]
+    log_path: Required[Path]
+    cwd: Path
+    on_spawn: SpawnHook | None
+
+
+class ServerOptions(ProcessOptions, total=False):
+    """LiveServer's keyword arguments, which LiveServer.uvicorn passes on as they are."""
+
+    port: int | None
+    health_path: str
+    startup_timeout: float
 
 
 class LiveServerError(RuntimeError):
@@ -170,15 +187,12 @@ class LiveServer(LiveProcess):
         name: str,
         command: Sequence[str],
         *,
-        env: Mapping[str, str],
-        log_path: Path,
         port: int | None = None,
         health_path: str = "/health",
         startup_timeout: float = 30.0,
-        cwd: Path = REPO_ROOT,
-        on_spawn: SpawnHook | None = None,
+        **process: Unpack[ProcessOptions],
     ) -> None:
-        super().__init__(name, command, env=env, log_path=log_path, cwd=cwd, on_spawn=on_spawn)
+        super().__init__(name, command, **process)
         self.fixed_port = port
         self.port = port or 0
         self.health_path = health_path
@@ -189,25 +203,13 @@ class LiveServer(LiveProcess):
         cls,
         app: str = "backend.main:app",
         *,
-        env: Mapping[str, str],
-        log_path: Path,
         args: Sequence[str] = (),
         name: str = "uvicorn",
-        health_path: str = "/health",
-        startup_timeout: float = 30.0,
-        on_spawn: SpawnHook | None = None,
+        **options: Unpack[ServerOptions],
     ) -> LiveServer:
         """`python -m uvicorn APP --host 127.0.0.1 --port PORT *args` from the repository root."""
         command = [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", PORT, *args]
-        return cls(
-            name,
-            command,
-            env=env,
-            log_path=log_path,
-            health_path=health_path,
-            startup_timeout=startup_timeout,
-            on_spawn=on_spawn,
-        )
+        return cls(name, command, **options)
 
     @property
     def url(self) -> str:
