@@ -22,6 +22,7 @@ from backend.scripts.bench.common import REPO, RESULTS_DIR, Interrupted, SetupEr
 from backend.scripts.bench.database import FreshDatabase, analyze, app_env, fresh_database, migrate
 from backend.scripts.bench.machine import loadavg, save_log
 from backend.scripts.bench.measure import Run, measure
+from backend.scripts.bench.otlp_sink import OtlpSink
 from backend.scripts.bench.processes import PROCS, RssSampler, start_server, stop_server, wait_idle
 from backend.scripts.bench.report import Outcome, publish
 from backend.scripts.bench.seeding import seed
@@ -97,11 +98,15 @@ class Bench:
     db: FreshDatabase | None = None
     env: dict[str, str] = field(default_factory=dict)
     servers: dict[str, LiveServer] = field(default_factory=dict)
+    sinks: dict[str, OtlpSink] = field(default_factory=dict)
     samplers: dict[str, RssSampler] = field(default_factory=dict)
     saved_logs: list[tuple[Path, Path]] = field(default_factory=list)
 
     def start(self, spec: plan.ServerSpec, outcome: Outcome, run: Run) -> LiveServer:
         env = self.env if spec.is_app else dict(os.environ)
+        if spec.otlp_sink:
+            sink = self.sinks[spec.key] = OtlpSink().start()
+            env = {**env, "OTEL_EXPORTER_OTLP_ENDPOINT": sink.endpoint}
         server = start_server(spec, env, self.tmpdir / f"{spec.key}.log")
         self.servers[spec.key] = server
         self.samplers[spec.key] = RssSampler(server.pid)
@@ -130,6 +135,16 @@ class Bench:
             outcome.app_alive = server.alive()
         stop_server(server)
         log(f"{key} stopped; peak RSS {outcome.rss_mb[key]:.1f} MB")
+        if key in self.sinks:
+            self.check_sink(key)
+
+    def check_sink(self, key: str) -> None:
+        """The traced row counts only if spans really left the app (its exporter flushes on stop)."""
+        sink = self.sinks.pop(key)
+        sink.stop()
+        if not sink.exports:
+            raise SetupError(f"{key}: tracing was on, yet no span export reached the receiver")
+        log(f"{key}: {sink.exports} OTLP exports received ({sink.bytes / 1e6:.1f} MB)")
 
 
 def measure_all(bench: Bench, outcome: Outcome, run: Run) -> None:
@@ -196,6 +211,8 @@ def clean_up(bench: Bench) -> None:
         signal.signal(sig, signal.SIG_IGN)
     for server in bench.servers.values():
         server.stop(timeout=5.0)
+    for sink in bench.sinks.values():
+        sink.stop()
     PROCS.stop_all()
     for source, dest in bench.saved_logs:
         save_log(source, dest)

@@ -135,7 +135,7 @@ def notes(o: Outcome, ceiling_rps: float, ceiling_gap: float) -> list[str]:
         f"x ceiling: requests/s over the mean of the two ceiling runs ({ceiling_rps:,.0f} req/s; "
         f"they differ by {ceiling_gap:.0%})",
         f"throttles: the app ran with {', '.join(o.rate_limits)} = {HIGH_RATE} (raised by the benchmark, in the "
-        "environment it starts the app with); tracing off (OTEL_EXPORTER_OTLP_ENDPOINT unset)",
+        "environment it starts the app with); tracing off (OTEL_EXPORTER_OTLP_ENDPOINT unset) but in row 1b",
         "CPU seconds during each timed run: app processes = the uvicorn worker (row 8: its supervisor, "
         "then each worker), wrk = the load generator, db server = every process of the database server "
         "(its other clients included), others = the rest of the machine's busy time (other users' work shows here)",

@@ -3,13 +3,13 @@
 A new row is a new entry here, not new control flow:
 
 - a scenario against an existing server is one more `Scenario(...)` in `scenarios()`;
-- a server variant (say tracing on: `ServerSpec("app_traced", env={"OTEL_EXPORTER_OTLP_ENDPOINT":
-  ...})`, with a collector for it to send to) is one more `ServerSpec`, its scenarios name
-  it in `server=`, and a `Comparison` sets its target against the plain row;
+- a server variant (tracing on: `ServerSpec("app_traced", APP, otlp_sink=True)`, which sends
+  its spans to a loopback receiver) is one more `ServerSpec`, its scenarios name it in
+  `server=`, and a `Comparison` sets its target against the plain row;
 - a load generator other than wrk (the WebSocket fan-out row) is a `driver` name with
   a measuring function registered in `measure.DRIVERS`.
 
-Neither the tracing row nor the fan-out row exists yet: nothing here pretends otherwise.
+The fan-out row does not exist yet: nothing here pretends otherwise.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ class ServerSpec:
     env: Mapping[str, str] = field(default_factory=dict)  # on top of the app's environment
     is_app: bool = True  # False: the ceiling (no database, no app settings)
     health_path: str = "/health"
+    otlp_sink: bool = False  # tracing on: OTEL_EXPORTER_OTLP_ENDPOINT = a loopback receiver
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,15 @@ class Comparison:
 
 CEILING = "backend.scripts.bench.ceiling:app"
 APP = "backend.main:app"
+UNTRACED = "backend.scripts.bench.untraced:app"
 
 
 def servers(workers: int) -> dict[str, ServerSpec]:
     specs = [
         ServerSpec("ceiling", CEILING, is_app=False, health_path="/"),
         ServerSpec("app", APP),
+        ServerSpec("app_untraced", UNTRACED),
+        ServerSpec("app_traced", APP, otlp_sink=True),
     ]
     if workers > 1:
         specs.append(ServerSpec("app_workers", APP, workers=workers))
@@ -91,6 +95,13 @@ LIST50 = "/todos/?limit=50"
 # 50-vs-10,000 comparison), 3 the app with more workers, 4 the ceiling again.
 SCENARIOS = [
     Scenario("list50", "1", "GET /todos/?limit=50 (50 todos)", "app", LIST50, 1, user="a"),
+    # Tracing (issue 13): off must cost nothing against an app that never installed it;
+    # on shows what the spans cost. Measured right after row 1,
+    # against the same user's 50 todos.
+    Scenario(
+        "list50_untraced", "1a", "GET /todos/?limit=50, tracing never installed", "app_untraced", LIST50, 1, user="a"
+    ),
+    Scenario("list50_traced", "1b", "GET /todos/?limit=50, tracing on (OTLP/HTTP)", "app_traced", LIST50, 1, user="a"),
     Scenario(
         "one",
         "2",
@@ -149,11 +160,23 @@ def scenarios(workers: int) -> list[Scenario]:
     return [*SCENARIOS, Scenario(f"list50_w{workers}", "8", title, "app_workers", LIST50, 3, user="a")]
 
 
+TRACING_COMPARISONS = [
+    # "no measurable cost": within the run-to-run noise of one 10 s row (a few percent)
+    Comparison(
+        "tracing_off", "tracing off: list of 50 >= 0.95 x tracing never installed", "list50", "list50_untraced", 0.95
+    ),
+    Comparison("tracing_on", "tracing on: list of 50 >= 0.5 x tracing off", "list50_traced", "list50", 0.5),
+]
+
+
 def comparisons(workers: int) -> list[Comparison]:
     if workers <= 1:
-        return []
+        return list(TRACING_COMPARISONS)
     return [
-        Comparison("workers", f"{workers} workers: list of 50 >= 1.3 x one worker", f"list50_w{workers}", "list50", 1.3)
+        *TRACING_COMPARISONS,
+        Comparison(
+            "workers", f"{workers} workers: list of 50 >= 1.3 x one worker", f"list50_w{workers}", "list50", 1.3
+        ),
     ]
 
 
