@@ -10,13 +10,8 @@ import logging
 import sys
 from datetime import timedelta
 
-from prometheus_client import CollectorRegistry
-
-from backend.core.config import get_settings
-from backend.core.observability import configure_logging
-from backend.database.session import Database, build_engine
 from backend.jobs.health import HealthServer
-from backend.jobs.process import common_options, load_jobs, require_broker, stop_on_signals
+from backend.jobs.process import common_options, load_jobs, start_process
 from backend.jobs.queue import JobMetrics, build_job_queue
 from backend.jobs.registry import SWEEP_EVERY, default_schedules
 from backend.jobs.schedules import TICK_SECONDS, Scheduler
@@ -33,13 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         "--sweep-seconds", type=float, default=SWEEP_EVERY.total_seconds(), help="reminder sweep interval"
     )
     args = parser.parse_args(argv)
-    settings = get_settings()
-    configure_logging(settings.LOG_LEVEL)
-    if not require_broker(settings, logger, "scheduler"):
+    process = start_process("scheduler", logger)
+    if process is None:
         return 2
-    stop = stop_on_signals()
-    db = Database(build_engine(settings), settings)
-    registry = CollectorRegistry()
+    settings, db, registry, stop = process.settings, process.db, process.registry, process.stop
     queue = build_job_queue(
         settings, jobs=load_jobs(args.jobs), context=None, metrics=JobMetrics(registry), queue_name=args.queue
     )

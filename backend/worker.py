@@ -8,13 +8,8 @@ import argparse
 import logging
 import sys
 
-from prometheus_client import CollectorRegistry
-
-from backend.core.config import get_settings
-from backend.core.observability import configure_logging
-from backend.database.session import Database, build_engine
 from backend.jobs.health import HealthServer
-from backend.jobs.process import common_options, load_jobs, require_broker, stop_on_signals
+from backend.jobs.process import common_options, load_jobs, start_process
 from backend.jobs.queue import MIN_BACKOFF_MS, STOP_TIMEOUT_MS, JobContext, JobMetrics, build_job_queue
 from backend.services.mail import build_mailer
 
@@ -29,13 +24,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--min-backoff-ms", type=int, default=MIN_BACKOFF_MS, help="first retry's delay")
     parser.add_argument("--stop-timeout-ms", type=int, default=STOP_TIMEOUT_MS, help="grace for running jobs")
     args = parser.parse_args(argv)
-    settings = get_settings()
-    configure_logging(settings.LOG_LEVEL)
-    if not require_broker(settings, logger, "worker"):
+    process = start_process("worker", logger)
+    if process is None:
         return 2
-    stop = stop_on_signals()
-    db = Database(build_engine(settings), settings)
-    registry = CollectorRegistry()
+    settings, db, registry, stop = process.settings, process.db, process.registry, process.stop
     queue = build_job_queue(
         settings,
         jobs=load_jobs(args.jobs),

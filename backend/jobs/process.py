@@ -5,9 +5,14 @@ import importlib
 import logging
 import signal
 import threading
+from dataclasses import dataclass
 from types import FrameType
 
-from backend.core.config import Settings
+from prometheus_client import CollectorRegistry
+
+from backend.core.config import Settings, get_settings
+from backend.core.observability import configure_logging
+from backend.database.session import Database, build_engine
 from backend.jobs.health import ALL_INTERFACES
 from backend.jobs.queue import DEFAULT_QUEUE, Job
 from backend.jobs.registry import DEFAULT_JOBS
@@ -35,11 +40,24 @@ def load_jobs(specs: list[str]) -> tuple[Job[...], ...]:
     return tuple(jobs)
 
 
-def require_broker(settings: Settings, logger: logging.Logger, what: str) -> bool:
+@dataclass(frozen=True)
+class Process:
+    """What a worker or scheduler process holds once it has started."""
+
+    settings: Settings
+    db: Database
+    registry: CollectorRegistry  # this process's /metrics
+    stop: threading.Event  # set by SIGTERM or SIGINT
+
+
+def start_process(what: str, logger: logging.Logger) -> Process | None:
+    """Settings, logging, the database and the stop signal; None (after logging why) without a broker."""
+    settings = get_settings()
+    configure_logging(settings.LOG_LEVEL)
     if settings.BROKER_URL is None:
         logger.error(f"BROKER_URL is not set: jobs and schedules run inside the app; no {what} is needed")
-        return False
-    return True
+        return None
+    return Process(settings, Database(build_engine(settings), settings), CollectorRegistry(), stop_on_signals())
 
 
 def stop_on_signals() -> threading.Event:
