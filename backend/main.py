@@ -21,6 +21,7 @@ from backend.core.errors import SessionExpired, register_error_handlers
 from backend.core.observability import Metrics, RequestContextMiddleware, configure_logging, multiprocess_mode
 from backend.core.ratelimit import Throttle
 from backend.core.request_limits import RequestLimitsMiddleware, too_large_message
+from backend.core.route_paths import RoutePaths
 from backend.core.sessions import PrivateResponseMiddleware
 from backend.core.slow_clients import install_header_deadline
 from backend.core.state import AppState
@@ -82,6 +83,7 @@ def build_state(settings: Settings, templates: Jinja2Templates) -> AppState:
         templates=templates,
         metrics=Metrics() if settings.METRICS_ENABLED else None,
         tracing=build_tracing(settings),
+        paths=RoutePaths(),
     )
 
 

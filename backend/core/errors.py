@@ -111,8 +111,10 @@ def _page_error(request: Request, status: int, message: str, headers: Mapping[st
 
 
 def login_redirect_target(request: Request) -> str:
+    from backend.core.urls import url_path  # the route table lives in the app's state
+
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return "/login-page?" + urlencode({"next": target})
+    return url_path(request, "login_page") + "?" + urlencode({"next": target})
 
 
 async def _app_error(request: Request, exc: Exception) -> Response:

@@ -8,6 +8,7 @@ from starlette.requests import HTTPConnection
 from backend.core.config import Settings
 from backend.core.observability import Metrics
 from backend.core.ratelimit import Throttle
+from backend.core.route_paths import RoutePaths
 from backend.core.tokens import TokenReader
 from backend.core.tracing import Tracing
 from backend.database.session import Database
@@ -26,6 +27,7 @@ class AppState:
     templates: Jinja2Templates
     metrics: Metrics | None
     tracing: Tracing | None
+    paths: RoutePaths
 
 
 def app_state(conn: HTTPConnection) -> AppState:

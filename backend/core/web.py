@@ -13,6 +13,7 @@ from starlette.types import Scope
 
 from backend.core.config import Settings
 from backend.core.state import app_state
+from backend.core.urls import template_url
 
 FRONTEND_DIR = Path(__file__).resolve().parents[2] / "frontend"
 TEMPLATES_DIR = FRONTEND_DIR / "templates"
@@ -53,9 +54,11 @@ class VersionedStaticFiles(StaticFiles):
 
 
 def build_templates(version: str) -> Jinja2Templates:
-    """The Jinja2 environment (autoescape on), with `static_url()` for assets."""
+    """The Jinja2 environment (autoescape on), with `static_url()` for assets and
+    `url(name, **params)` for the path of a route."""
     templates = Jinja2Templates(directory=TEMPLATES_DIR)
     templates.env.globals["static_url"] = lambda path: f"/static/{version}/{path}"
+    templates.env.globals["url"] = template_url
     return templates
 
 
@@ -98,7 +101,7 @@ def security_headers(settings: Settings) -> list[tuple[bytes, bytes]]:
     return headers
 
 
-def safe_next(target: str | None, default: str = "/todo-page") -> str:
+def safe_next(target: str | None, default: str) -> str:
     """Only a same-site relative path may follow a login: no open redirect."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
         return default

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from backend.core.http import json_response
+from backend.core.urls import redirect_to, url_path
 from backend.core.web import render, with_query
 from backend.dependencies import AdminUser, ClientIP, DbDep, TodoId, mark_page, require_admin
 from backend.models import User
@@ -88,7 +89,7 @@ async def admin_page(
         if offset is None:
             return None
         current = {"user_offset": user_offset or None, "todo_offset": todo_offset or None}
-        return with_query("/admin-page", {**current, key: offset})
+        return with_query(url_path(request, "admin_page"), {**current, key: offset})
 
     context = {
         "users": [{**row, "is_self": row["id"] == admin.id} for row in _user_rows(users)],
@@ -107,15 +108,17 @@ async def admin_page(
 
 @pages.post("/admin-page/users/{username}/delete", name="admin_delete_user_submit")
 async def admin_delete_user_submit(
-    username: UsernamePath, admin: AdminUser, db: DbDep, ip: ClientIP
+    request: Request, username: UsernamePath, admin: AdminUser, db: DbDep, ip: ClientIP
 ) -> RedirectResponse:
     """Delete a user from the admin page (no-JavaScript path)."""
     await delete_user(username, admin, db, ip)
-    return RedirectResponse("/admin-page", status_code=303)
+    return redirect_to(request, "admin_page")
 
 
 @pages.post("/admin-page/todos/{todo_id}/delete", name="admin_delete_todo_submit")
-async def admin_delete_todo_submit(todo_id: TodoId, admin: AdminUser, db: DbDep, ip: ClientIP) -> RedirectResponse:
+async def admin_delete_todo_submit(
+    request: Request, todo_id: TodoId, admin: AdminUser, db: DbDep, ip: ClientIP
+) -> RedirectResponse:
     """Delete any todo from the admin page (no-JavaScript path)."""
     await delete_any_todo(todo_id, admin, db, ip)
-    return RedirectResponse("/admin-page", status_code=303)
+    return redirect_to(request, "admin_page")

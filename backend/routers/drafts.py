@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from backend.core.errors import INVALID_CREDENTIALS, SessionExpired, is_page_request
 from backend.core.state import app_state
+from backend.core.urls import url_path
 from backend.core.web import form_fields, safe_next
 from backend.services import drafts as draft_service
 
@@ -36,8 +37,12 @@ async def session_expired_page(request: Request, _exc: SessionExpired) -> Respon
     name = getattr(route, "name", "")
     fields = await form_fields(request) if "form" in request.headers.get("content-type", "") else {}
     page = FORM_PAGES.get(name)
-    next_path = request.app.url_path_for(page, **request.path_params) if page else safe_next(fields.get("return_to"))
-    response = RedirectResponse("/login-page?" + urlencode({"next": next_path, "expired": 1}), status_code=303)
+    if page:
+        next_path = url_path(request, page, **request.path_params)
+    else:
+        next_path = safe_next(fields.get("return_to"), url_path(request, "todo_page"))
+    login = url_path(request, "login_page") + "?" + urlencode({"next": next_path, "expired": 1})
+    response = RedirectResponse(login, status_code=303)
     if page and fields:
         state = app_state(request)
         throttle = state.throttle
