@@ -3,7 +3,7 @@
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Form, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ValidationError
@@ -12,8 +12,9 @@ from backend.core.errors import AppError, InvalidInput, NotAuthenticated, Permis
 from backend.core.security import password_help_texts
 from backend.core.sessions import clear_session_cookie, set_session_cookie
 from backend.core.tokens import IssuedToken
+from backend.core.urls import redirect_to, url_path
 from backend.core.validation import field_errors
-from backend.core.web import form_fields, render, safe_next, same_origin
+from backend.core.web import render, safe_next, same_origin
 from backend.dependencies import (
     AuthDep,
     BasicCredentials,
@@ -25,9 +26,11 @@ from backend.dependencies import (
     mark_page,
 )
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
+from backend.schemas.forms import LoginForm, RegisterForm
 from backend.schemas.users import TokenResponse, UserCreate
 from backend.services import auth as auth_service
 from backend.services import users as user_service
+from backend.services.auth import AuthContext
 
 logger = logging.getLogger("backend.auth")
 router = APIRouter(tags=["auth"])
@@ -79,10 +82,23 @@ async def logout(principal: CurrentUser, db: DbDep, settings: SettingsDep, ip: C
 # --- pages ------------------------------------------------------------------------------
 
 
+async def same_origin_post(request: Request) -> None:
+    """Signing in or up from a form another site posted is refused (login CSRF)."""
+    if not same_origin(request):
+        raise PermissionDenied("Cross-site form post refused")
+
+
+def _signed_in(request: Request, auth: AuthContext, issued: IssuedToken, next_path: str = "") -> RedirectResponse:
+    """On to `next_path` (the todo list by default) with the new session cookie."""
+    response = RedirectResponse(next_path or url_path(request, "todo_page"), status_code=303)
+    set_session_cookie(response, auth.settings, issued.token, issued.expires_in)
+    return response
+
+
 @pages.get("/", name="home")
-async def home(principal: OptionalUser) -> RedirectResponse:
+async def home(request: Request, principal: OptionalUser) -> RedirectResponse:
     """To the todo list with a live session, else to the login page."""
-    return RedirectResponse("/todo-page" if principal else "/login-page", status_code=303)
+    return redirect_to(request, "todo_page" if principal else "login_page")
 
 
 SESSION_EXPIRED = "Your session expired. Sign in to continue."
@@ -96,27 +112,23 @@ async def login_page(request: Request, next: str | None = None, expired: str | N
     return render(request, "login.html", context)
 
 
-@pages.post("/login-page", name="login_form_submit", response_model=None)
-async def login_page_submit(request: Request, auth: AuthDep, ip: ClientIP) -> Response:
+@pages.post("/login-page", name="login_form_submit", response_model=None, dependencies=[Depends(same_origin_post)])
+async def login_page_submit(
+    request: Request, auth: AuthDep, ip: ClientIP, form: Annotated[LoginForm, Form(default_factory=LoginForm)]
+) -> Response:
     """Log in from the form: set the session cookie and go on to `next`."""
-    if not same_origin(request):
-        raise PermissionDenied("Cross-site form post refused")
-    fields = await form_fields(request)
-    username, password = fields.get("username", "").strip(), fields.get("password", "")
-    next_path = safe_next(fields.get("next"), "")
+    next_path = safe_next(form.next, "")
     try:
-        if not username or not password:
+        if not form.username or not form.password:
             raise NotAuthenticated(auth_service.LOGIN_FAILED)
-        issued = await auth_service.login(auth, username=username, password=password, client_ip=ip)
+        issued = await auth_service.login(auth, username=form.username, password=form.password, client_ip=ip)
     except (NotAuthenticated, RateLimited) as exc:
-        context = {"next": next_path, "username": username, "error": exc.message, "notice": None}
+        context = {"next": next_path, "username": form.username, "error": exc.message, "notice": None}
         response = render(request, "login.html", context, status_code=exc.status_code)
         if exc.headers and "Retry-After" in exc.headers:
             response.headers["Retry-After"] = exc.headers["Retry-After"]
         return response
-    redirect = RedirectResponse(next_path or "/todo-page", status_code=303)
-    set_session_cookie(redirect, auth.settings, issued.token, issued.expires_in)
-    return redirect
+    return _signed_in(request, auth, issued, next_path)
 
 
 @pages.get("/register-page", response_class=HTMLResponse, name="register_page")
@@ -158,14 +170,14 @@ def _policy_errors(values: dict[str, str]) -> list[Any]:
     return []
 
 
-@pages.post("/register-page", name="register_form_submit", response_model=None)
-async def register_page_submit(request: Request, auth: AuthDep, ip: ClientIP) -> Response:
+@pages.post(
+    "/register-page", name="register_form_submit", response_model=None, dependencies=[Depends(same_origin_post)]
+)
+async def register_page_submit(
+    request: Request, auth: AuthDep, ip: ClientIP, form: Annotated[RegisterForm, Form(default_factory=RegisterForm)]
+) -> Response:
     """Sign up from the form; errors are shown beside their fields, success logs in."""
-    if not same_origin(request):
-        raise PermissionDenied("Cross-site form post refused")
-    values = await form_fields(request)
-    if not values.get("phone_number"):
-        values.pop("phone_number", None)
+    values = form.fields()
     try:
         await auth_service.count_signup(auth, client_ip=ip)
         data = _signup_data(values)
@@ -178,15 +190,15 @@ async def register_page_submit(request: Request, auth: AuthDep, ip: ClientIP) ->
         field = "username" if "Username" in exc.message else "email" if "Email" in exc.message else "form"
         context = _register_context(values, {field: [exc.message]}, exc.message)
         return render(request, "register.html", context, status_code=exc.status_code)
-    response = RedirectResponse("/todo-page", status_code=303)
-    set_session_cookie(response, auth.settings, issued.token, issued.expires_in)
-    return response
+    return _signed_in(request, auth, issued)
 
 
 @pages.post("/logout-page", name="logout_page")
-async def logout_page(principal: CurrentUser, db: DbDep, settings: SettingsDep, ip: ClientIP) -> RedirectResponse:
+async def logout_page(
+    request: Request, principal: CurrentUser, db: DbDep, settings: SettingsDep, ip: ClientIP
+) -> RedirectResponse:
     """The logout button: revoke the session server-side, clear the cookie."""
     await logout(principal, db, settings, ip)
-    response = RedirectResponse("/login-page", status_code=303)
+    response = redirect_to(request, "login_page")
     clear_session_cookie(response, settings)
     return response

@@ -1,24 +1,27 @@
 """Todos: the JSON API and the todo pages, both on `services.todos`."""
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.convertors import StringConvertor, register_url_convertor
 
 from backend.core.http import json_response
+from backend.core.urls import redirect_to, url_path
 from backend.core.validation import field_errors
-from backend.core.web import form_fields, render, safe_next, with_query
+from backend.core.web import render, safe_next, with_query
+from backend.database.session import Database
 from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_page
 from backend.routers.drafts import forget_draft, restore_draft
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
+from backend.schemas.forms import TodoForm, ToggleForm
 from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
+from backend.services.principal import Principal
 from backend.services.todos import TodoRow
 
 
@@ -45,7 +48,7 @@ LIST_HEADERS: dict[str, Any] = {
 CREATED: Responses = {
     201: {"headers": {"Location": {"description": "URL of the new todo", "schema": {"type": "string"}}}}
 }
-ASCII_NUMBER = re.compile(r"[0-9]{1,3}")
+TodoFormData = Annotated[TodoForm, Form(default_factory=TodoForm)]
 NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag given in If-None-Match"}}
 
 
@@ -128,8 +131,9 @@ async def todo_page(
     )
     filters = query.model_dump(exclude={"offset"}, exclude_defaults=True)
     paging = todo_service.pagination(total, query.limit, query.offset)
+    here = url_path(request, "todo_page")
     links = {
-        key: with_query("/todo-page", {**filters, "offset": paging[key]})
+        key: with_query(here, {**filters, "offset": paging[key]})
         for key in ("prev_offset", "next_offset")
         if paging[key] is not None
     }
@@ -138,25 +142,10 @@ async def todo_page(
         "query": query,
         "paging": paging,
         "links": links,
-        "return_to": with_query("/todo-page", {**filters, "offset": query.offset or None}),
+        "return_to": with_query(here, {**filters, "offset": query.offset or None}),
         "has_todos": principal.todo_count > 0,
     }
     return render(request, "todos.html", context)
-
-
-def _todo_form_data(fields: dict[str, str]) -> dict[str, object]:
-    """What the todo form posts, as TodoCreate takes it: a checkbox is present or not, an
-    empty date is no date, and priority is a number only when it is 1–3 ASCII digits
-    (`²`, `①` or 5,000 digits stay text and get the form's plain error)."""
-    priority = fields.get("priority", "").strip()
-    data: dict[str, object] = {
-        "title": fields.get("title", ""),
-        "description": fields.get("description", ""),
-        "priority": int(priority) if ASCII_NUMBER.fullmatch(priority) else priority or 3,
-        "complete": fields.get("complete") in ("on", "true", "1"),
-        "due_date": fields.get("due_date") or None,
-    }
-    return data
 
 
 def _render_form(
@@ -169,10 +158,26 @@ def _render_form(
 async def _form_page(request: Request, todo: TodoRow | None, values: Mapping[str, object]) -> HTMLResponse:
     """The add or edit form, showing what was typed before a session ended, if anything."""
     draft = await restore_draft(request)
-    response = _render_form(request, todo, _todo_form_data(draft) if draft else values, {})
+    response = _render_form(request, todo, TodoForm.model_validate(draft).model_dump() if draft else values, {})
     if draft is not None:
         forget_draft(response)
     return response
+
+
+async def _save_form(
+    request: Request, form: TodoForm, todo: TodoRow | None, principal: Principal, db: Database
+) -> Response:
+    """Add (`todo` None) or replace a todo from the form; errors are shown on the form."""
+    values = form.model_dump()
+    try:
+        data = TodoCreate.model_validate(values) if todo is None else TodoUpdate.model_validate(values)
+    except ValidationError as exc:
+        return _render_form(request, todo, values, field_errors(exc.errors()))
+    if todo is None:
+        await db.write(todo_service.create, principal=principal, data=data)
+    else:
+        await db.write(todo_service.replace, principal=principal, todo=todo, data=data)
+    return redirect_to(request, "todo_page")
 
 
 @pages.get("/add-todo-page", response_class=HTMLResponse, name="add_todo_page")
@@ -182,15 +187,9 @@ async def add_todo_page(request: Request, _user: CurrentUser) -> HTMLResponse:
 
 
 @pages.post("/add-todo-page", name="add_todo_submit", response_model=None)
-async def add_todo_submit(request: Request, principal: CurrentUser, db: DbDep) -> Response:
+async def add_todo_submit(request: Request, principal: CurrentUser, db: DbDep, form: TodoFormData) -> Response:
     """Create a todo from the form."""
-    values = _todo_form_data(await form_fields(request))
-    try:
-        data = TodoCreate.model_validate(values)
-    except ValidationError as exc:
-        return _render_form(request, None, values, field_errors(exc.errors()))
-    await db.write(todo_service.create, principal=principal, data=data)
-    return RedirectResponse("/todo-page", status_code=303)
+    return await _save_form(request, form, None, principal, db)
 
 
 @pages.get("/edit-todo-page/{todo_id}", response_class=HTMLResponse, name="edit_todo_page")
@@ -200,23 +199,24 @@ async def edit_todo_page(request: Request, todo: OwnedTodo) -> HTMLResponse:
 
 
 @pages.post("/edit-todo-page/{todo_id}", name="edit_todo_submit", response_model=None)
-async def edit_todo_submit(request: Request, todo: OwnedTodo, principal: CurrentUser, db: DbDep) -> Response:
+async def edit_todo_submit(
+    request: Request, todo: OwnedTodo, principal: CurrentUser, db: DbDep, form: TodoFormData
+) -> Response:
     """Save the edit form."""
-    values = _todo_form_data(await form_fields(request))
-    try:
-        data = TodoUpdate.model_validate(values)
-    except ValidationError as exc:
-        return _render_form(request, todo, values, field_errors(exc.errors()))
-    await db.write(todo_service.replace, principal=principal, todo=todo, data=data)
-    return RedirectResponse("/todo-page", status_code=303)
+    return await _save_form(request, form, todo, principal, db)
 
 
 @pages.post("/todo-page/{todo_id}/toggle", name="toggle_todo_submit")
-async def toggle_todo_submit(request: Request, todo: OwnedTodo, principal: CurrentUser, db: DbDep) -> RedirectResponse:
+async def toggle_todo_submit(
+    request: Request,
+    todo: OwnedTodo,
+    principal: CurrentUser,
+    db: DbDep,
+    form: Annotated[ToggleForm, Form(default_factory=ToggleForm)],
+) -> RedirectResponse:
     """Flip done / not done (the no-JavaScript path of the list's checkbox)."""
     await db.write(todo_service.set_complete, principal=principal, todo=todo, complete=not todo["complete"])
-    return_to = safe_next((await form_fields(request)).get("return_to"), "/todo-page")
-    return RedirectResponse(return_to, status_code=303)
+    return RedirectResponse(safe_next(form.return_to, url_path(request, "todo_page")), status_code=303)
 
 
 @pages.get("/delete-todo-page/{todo_id}", response_class=HTMLResponse, name="delete_todo_page")
@@ -226,7 +226,7 @@ async def delete_todo_page(request: Request, todo: OwnedTodo) -> HTMLResponse:
 
 
 @pages.post("/delete-todo-page/{todo_id}", name="delete_todo_submit")
-async def delete_todo_submit(todo: OwnedTodo, principal: CurrentUser, db: DbDep) -> RedirectResponse:
+async def delete_todo_submit(request: Request, todo: OwnedTodo, principal: CurrentUser, db: DbDep) -> RedirectResponse:
     """Delete after confirmation."""
     await db.write(todo_service.delete_for_owner, principal=principal, todo_id=todo["id"])
-    return RedirectResponse("/todo-page", status_code=303)
+    return redirect_to(request, "todo_page")

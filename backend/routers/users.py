@@ -2,18 +2,20 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Request, Response
+from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import AfterValidator, StringConstraints, ValidationError
 
 from backend.core.errors import AppError, InvalidInput
 from backend.core.sessions import clear_session_cookie
+from backend.core.urls import url_path
 from backend.core.validation import field_errors
-from backend.core.web import form_fields, render
+from backend.core.web import render
 from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, mark_page
 from backend.models import User
 from backend.routers.drafts import forget_draft, restore_draft
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
+from backend.schemas.forms import PasswordForm, PhoneForm
 from backend.schemas.users import (
     PHONE_INPUT_PATTERN,
     PHONE_MESSAGE,
@@ -112,13 +114,16 @@ async def account_page(request: Request, principal: CurrentUser, db: DbDep) -> H
 
 
 @pages.post("/account-page/password", name="account_password_submit", response_model=None)
-async def account_password_submit(request: Request, principal: CurrentUser, auth: AuthDep, ip: ClientIP) -> Response:
+async def account_password_submit(
+    request: Request,
+    principal: CurrentUser,
+    auth: AuthDep,
+    ip: ClientIP,
+    form: Annotated[PasswordForm, Form(default_factory=PasswordForm)],
+) -> Response:
     """Change the password from the form; the session ends and the user logs in again."""
-    fields = await form_fields(request)
     try:
-        body = PasswordChange.model_validate(
-            {"password": fields.get("password", ""), "new_password": fields.get("new_password", "")}
-        )
+        body = PasswordChange.model_validate(form.model_dump())
         await auth_service.change_password(
             auth, principal=principal, current=body.password, new=body.new_password, client_ip=ip
         )
@@ -127,15 +132,17 @@ async def account_password_submit(request: Request, principal: CurrentUser, auth
     except AppError as exc:
         errors = field_errors(exc.errors) if isinstance(exc, InvalidInput) else {"password": [exc.message]}
         return await _account(request, principal, auth.db, errors=errors, status=exc.status_code)
-    response = RedirectResponse("/login-page?changed=1", status_code=303)
+    response = RedirectResponse(url_path(request, "login_page") + "?changed=1", status_code=303)
     clear_session_cookie(response, auth.settings)
     return response
 
 
 @pages.post("/account-page/phone", name="account_phone_submit", response_model=None)
-async def account_phone_submit(request: Request, principal: CurrentUser, db: DbDep) -> Response:
+async def account_phone_submit(
+    request: Request, principal: CurrentUser, db: DbDep, form: Annotated[PhoneForm, Form(default_factory=PhoneForm)]
+) -> Response:
     """Set or clear the phone number from the form."""
-    phone = (await form_fields(request)).get("phone_number", "").strip()
+    phone = form.phone_number
     try:
         normalized = normalize_phone(phone) if phone else None
     except ValueError:
