@@ -17,24 +17,22 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend import __version__
 from backend.core.config import Settings, get_settings
-from backend.core.errors import SessionExpired, register_error_handlers
-from backend.core.observability import Metrics, RequestContextMiddleware, configure_logging, multiprocess_mode
+from backend.core.error_handlers import register_error_handlers
+from backend.core.errors import SessionExpired
+from backend.core.logs import configure_logging, skip_unused_record_fields
+from backend.core.metrics import Metrics, multiprocess_mode
+from backend.core.middleware import RequestContextMiddleware
 from backend.core.ratelimit import Throttle
 from backend.core.request_limits import RequestLimitsMiddleware, too_large_message
 from backend.core.route_paths import RoutePaths
+from backend.core.security_headers import security_headers
 from backend.core.sessions import PrivateResponseMiddleware
 from backend.core.slow_clients import install_header_deadline
 from backend.core.state import AppState
+from backend.core.static_files import STATIC_DIR, VersionedStaticFiles, static_version
+from backend.core.templating import build_templates, docs_page
 from backend.core.tokens import TokenReader
 from backend.core.tracing import build_tracing, install_tracing, shutdown_tracing
-from backend.core.web import (
-    STATIC_DIR,
-    VersionedStaticFiles,
-    build_templates,
-    docs_page,
-    security_headers,
-    static_version,
-)
 from backend.database.session import Database, build_engine
 from backend.routers import admin, auth, health, todos, users
 from backend.routers.drafts import session_expired_page
@@ -97,6 +95,7 @@ def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager
         # pausing every request in flight (they showed as p99 spikes under load).
         gc.collect()
         gc.freeze()
+        skip_unused_record_fields()
         warn_if_uvloop()
         yield
         shutdown_tracing(state.tracing)

@@ -6,7 +6,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.requests import HTTPConnection
 
 from backend.core.config import Settings
-from backend.core.observability import Metrics
+from backend.core.metrics import Metrics
 from backend.core.ratelimit import Throttle
 from backend.core.route_paths import RoutePaths
 from backend.core.tokens import TokenReader

@@ -11,7 +11,7 @@ from types import FrameType
 from prometheus_client import CollectorRegistry
 
 from backend.core.config import Settings, get_settings
-from backend.core.observability import configure_logging
+from backend.core.logs import configure_logging
 from backend.database.session import Database, build_engine
 from backend.jobs.health import ALL_INTERFACES
 from backend.jobs.queue import DEFAULT_QUEUE, Job

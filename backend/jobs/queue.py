@@ -36,7 +36,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.observability import JsonFormatter
+from backend.core.logs import JsonFormatter
 from backend.database.session import Database
 from backend.models.base import utcnow
 from backend.services.mail import Mailer

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from backend.core.http import json_response
+from backend.core.redirects import with_query
+from backend.core.templating import render
 from backend.core.urls import redirect_to, url_path
-from backend.core.web import render, with_query
 from backend.dependencies import AdminUser, ClientIP, DbDep, TodoId, mark_page, require_admin
 from backend.models import User
 from backend.schemas.errors import error_responses

@@ -9,12 +9,14 @@ from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import ValidationError
 
 from backend.core.errors import AppError, InvalidInput, NotAuthenticated, PermissionDenied, RateLimited
+from backend.core.forms import same_origin
+from backend.core.redirects import safe_next
 from backend.core.security import password_help_texts
 from backend.core.sessions import clear_session_cookie, set_session_cookie
+from backend.core.templating import render
 from backend.core.tokens import IssuedToken
 from backend.core.urls import redirect_to, url_path
 from backend.core.validation import field_errors
-from backend.core.web import render, safe_next, same_origin
 from backend.dependencies import (
     AuthDep,
     BasicCredentials,

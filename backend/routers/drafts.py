@@ -11,10 +11,12 @@ from urllib.parse import urlencode
 from fastapi import Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
 
-from backend.core.errors import INVALID_CREDENTIALS, SessionExpired, is_page_request
+from backend.core.error_handlers import is_page_request
+from backend.core.errors import INVALID_CREDENTIALS, SessionExpired
+from backend.core.forms import form_fields
+from backend.core.redirects import safe_next
 from backend.core.state import app_state
 from backend.core.urls import url_path
-from backend.core.web import form_fields, safe_next
 from backend.services import drafts as draft_service
 
 DRAFT_COOKIE = "form_draft"

@@ -8,12 +8,13 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
-from starlette.convertors import StringConvertor, register_url_convertor
 
 from backend.core.http import json_response
+from backend.core.redirects import safe_next, with_query
+from backend.core.routing import register_todo_id
+from backend.core.templating import render
 from backend.core.urls import redirect_to, url_path
 from backend.core.validation import field_errors
-from backend.core.web import render, safe_next, with_query
 from backend.database.session import Database
 from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_page
 from backend.routers.drafts import forget_draft, restore_draft
@@ -24,19 +25,7 @@ from backend.services import todos as todo_service
 from backend.services.principal import Principal
 from backend.services.todos import TodoRow
 
-
-class TodoIdSegment(StringConvertor):
-    """`{todo_id:todo_id}`: any segment but the literal `todos`.
-
-    The contract has both GET /todos/{todo_id} and POST /todos/todos, so /todos/todos must
-    belong to the POST alone (a GET there is a 405, not a 422 for id "todos"). Every other
-    bad id still reaches FastAPI's validation and gets its 422.
-    """
-
-    regex = r"(?!todos(?:/|$))[^/]+"
-
-
-register_url_convertor("todo_id", TodoIdSegment())
+register_todo_id()  # before any route uses {todo_id:todo_id}
 router = APIRouter(prefix="/todos", tags=["todos"])
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 READ_ERRORS = AUTH_ERRORS | error_responses(404)

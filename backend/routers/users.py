@@ -8,9 +8,9 @@ from pydantic import AfterValidator, StringConstraints, ValidationError
 
 from backend.core.errors import AppError, InvalidInput
 from backend.core.sessions import clear_session_cookie
+from backend.core.templating import render
 from backend.core.urls import url_path
 from backend.core.validation import field_errors
-from backend.core.web import render
 from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, mark_page
 from backend.models import User
 from backend.routers.drafts import forget_draft, restore_draft

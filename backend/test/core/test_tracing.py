@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.core.observability import JsonFormatter
+from backend.core.logs import JsonFormatter
 from backend.core.tracing import (
     Tracing,
     TracingContextMiddleware,

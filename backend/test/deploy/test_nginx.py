@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backend.core.web import STATIC_DIR
+from backend.core.static_files import STATIC_DIR
 from backend.test.live import free_port, wait_until
 
 from .processes import (

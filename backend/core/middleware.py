@@ -1,0 +1,88 @@
+"""The request-context middleware: request ids, response headers, access log, metrics, 500s."""
+
+import logging
+import re
+import time
+import uuid
+
+from starlette.requests import Request
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from backend.core.error_handlers import server_error_response
+from backend.core.logs import request_id_var
+from backend.core.metrics import Metrics
+
+_REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+access_logger = logging.getLogger("backend.access")
+
+
+class RequestContextMiddleware:
+    """X-Request-ID in and out, headers every response carries, one JSON access line,
+    the request metrics, and the 500 boundary: one layer for all of it, since each ASGI
+    layer costs every request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics | None, headers: list[tuple[bytes, bytes]]) -> None:
+        self.app = app
+        self.metrics = metrics
+        self.headers = headers
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = None
+        for name, value in scope["headers"]:
+            if name == b"x-request-id":
+                candidate = value.decode("latin-1")
+                request_id = candidate if _REQUEST_ID_OK.match(candidate) else None
+                break
+        request_id = request_id or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        status = 500
+        started = False
+        start = time.perf_counter()
+        headers = [(b"x-request-id", request_id.encode()), *self.headers]
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status, started
+            if message["type"] == "http.response.start":
+                status, started = message["status"], True
+                message["headers"] = [*message.get("headers", []), *headers]
+            await send(message)
+
+        if self.metrics:
+            self.metrics.in_flight.inc()
+        try:
+            await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Here rather than in Starlette's outermost middleware, so the answer still
+            # gets its request id and security headers, and the logged traceback its id.
+            if started:
+                raise
+            response = await server_error_response(Request(scope), exc)
+            await response(scope, receive, send_with_id)
+        finally:
+            duration = time.perf_counter() - start
+            route = scope.get("route")
+            template = getattr(route, "path_format", None) or (
+                "/static" if scope["path"].startswith("/static/") else "unmatched"
+            )
+            if self.metrics:
+                self.metrics.in_flight.dec()
+                self.metrics.observe(scope["method"], template, status, duration)
+            client = scope.get("client")
+            access_logger.info(
+                "request",
+                extra={
+                    "method": scope["method"],
+                    "route": template,
+                    "path": scope["path"],
+                    "status": status,
+                    "duration_ms": round(duration * 1000, 3),
+                    "user_id": state.get("user_id"),
+                    "client": client[0] if client else None,
+                },
+            )
+            request_id_var.reset(token)
