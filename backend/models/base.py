@@ -3,13 +3,10 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, String, literal
+from sqlalchemy import DateTime, MetaData
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 NAMING_CONVENTION = {
@@ -65,61 +62,3 @@ class Base(DeclarativeBase):
 class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
-
-
-class iso_utc(FunctionElement[str]):  # noqa: N801 (SQL function style)
-    """A UTC timestamp column rendered by the database as RFC 3339 text (`…T…Z`).
-
-    The list endpoints send timestamps straight through as text: parsing 100 datetimes
-    per request only to print them again costs more than the query itself.
-    """
-
-    type = String()
-    inherit_cache = True
-
-
-class iso_date(FunctionElement[str]):  # noqa: N801
-    """A DATE column rendered by the database as `YYYY-MM-DD` text (NULL stays NULL)."""
-
-    type = String()
-    inherit_cache = True
-
-
-PG_ISO_UTC = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'
-
-
-def _fmt(compiler: SQLCompiler, pattern: str, kw: dict[str, Any]) -> str:
-    # A bound parameter, so no driver ever interprets the pattern's % signs.
-    return str(compiler.process(literal(pattern, String()), **kw))
-
-
-@compiles(iso_utc, "sqlite")
-def _iso_utc_sqlite(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
-    # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) by UTCDateTime.
-    return f"replace({compiler.process(element.clauses, **kw)}, ' ', 'T') || 'Z'"
-
-
-@compiles(iso_utc, "postgresql")
-def _iso_utc_pg(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
-    column = compiler.process(element.clauses, **kw)
-    return f"to_char({column} AT TIME ZONE 'UTC', {_fmt(compiler, PG_ISO_UTC, kw)})"
-
-
-@compiles(iso_utc, "mysql")
-def _iso_utc_mysql(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"DATE_FORMAT({compiler.process(element.clauses, **kw)}, {_fmt(compiler, '%Y-%m-%dT%H:%i:%s.%fZ', kw)})"
-
-
-@compiles(iso_date, "sqlite")
-def _iso_date_sqlite(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(iso_date, "postgresql")
-def _iso_date_pg(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, {_fmt(compiler, 'YYYY-MM-DD', kw)})"
-
-
-@compiles(iso_date, "mysql")
-def _iso_date_mysql(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
-    return f"DATE_FORMAT({compiler.process(element.clauses, **kw)}, {_fmt(compiler, '%Y-%m-%d', kw)})"

@@ -5,7 +5,7 @@ Core statement: the list endpoint is the hottest path in the app and ORM objects
 rows cost more than the query itself.
 """
 
-from datetime import date, datetime
+from datetime import date
 from functools import cache
 from typing import Any, TypedDict, cast
 
@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
 from backend.core.errors import NotAuthenticated, NotFound
+from backend.database.dates import date_text, iso_date, iso_utc, utc_text
 from backend.models import Todo, User
-from backend.models.base import iso_date, iso_utc, utcnow
+from backend.models.base import utcnow
 from backend.schemas.todos import SortKey, TodoCreate, TodoQuery
 from backend.services.principal import SESSION_ENDED, Principal, actor_row, ensure_valid, lock_admins, still_valid
 
@@ -108,7 +109,6 @@ def _todo_row(row: TodoColumns) -> TodoRow:
 
 def _written_row(todo_id: int, owner_id: int, data: TodoCreate, created_at: str, updated_at: str) -> TodoRow:
     """Written values in the same text form and field order as rows read back."""
-    due = data.due_date
     return {
         "id": todo_id,
         "owner_id": owner_id,
@@ -116,15 +116,10 @@ def _written_row(todo_id: int, owner_id: int, data: TodoCreate, created_at: str,
         "description": data.description,
         "priority": data.priority,
         "complete": data.complete,
-        "due_date": None if due is None else due.isoformat(),
+        "due_date": date_text(data.due_date),
         "created_at": created_at,
         "updated_at": updated_at,
     }
-
-
-def _iso(value: datetime) -> str:
-    """A timestamp (always UTC: utcnow) as iso_utc() renders it."""
-    return value.isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def like_pattern(text: str) -> str:
@@ -204,7 +199,7 @@ def create(session: Session, *, principal: Principal, data: TodoCreate) -> TodoR
     result = session.execute(_INSERT, values)
     session.commit()
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
-    stamp = _iso(now)
+    stamp = utc_text(now)
     return _written_row(todo_id, principal.id, data, stamp, stamp)
 
 
@@ -224,14 +219,14 @@ def replace(session: Session, *, principal: Principal, todo: TodoRow, data: Todo
     """Replace every editable field of a todo the principal owns."""
     now = utcnow()
     _update(session, principal, todo, {**data.model_dump(), "updated_at": now})
-    return _written_row(todo["id"], todo["owner_id"], data, todo["created_at"], _iso(now))
+    return _written_row(todo["id"], todo["owner_id"], data, todo["created_at"], utc_text(now))
 
 
 def set_complete(session: Session, *, principal: Principal, todo: TodoRow, complete: bool) -> TodoRow:
     """Mark a todo done or not done."""
     now = utcnow()
     _update(session, principal, todo, {"complete": complete, "updated_at": now})
-    return {**todo, "complete": complete, "updated_at": _iso(now)}
+    return {**todo, "complete": complete, "updated_at": utc_text(now)}
 
 
 def delete_for_owner(session: Session, *, principal: Principal, todo_id: int) -> None:
