@@ -14,8 +14,9 @@ from backend.core.urls import redirect_to, url_path
 from backend.dependencies import AdminUser, ClientIP, DbDep, TodoId, mark_page, require_admin
 from backend.models import User
 from backend.schemas.errors import error_responses
-from backend.schemas.todos import AdminTodoQuery, AdminTodoRead, UserQuery
-from backend.schemas.users import UserRead
+from backend.schemas.paging import pagination
+from backend.schemas.todos import AdminTodoQuery, AdminTodoRead
+from backend.schemas.users import UserQuery, UserRead
 from backend.services import todos as todo_service
 from backend.services import users as user_service
 
@@ -83,8 +84,8 @@ async def admin_page(
     limit = 20
     users, user_total = await db.read(user_service.list_users, q=None, limit=limit, offset=user_offset)
     todos, todo_total = await db.read(todo_service.list_all, owner=None, limit=limit, offset=todo_offset)
-    user_paging = todo_service.pagination(user_total, limit, user_offset)
-    todo_paging = todo_service.pagination(todo_total, limit, todo_offset)
+    user_paging = pagination(user_total, limit, user_offset)
+    todo_paging = pagination(todo_total, limit, todo_offset)
 
     def link(key: str, offset: int | None) -> str | None:
         if offset is None:

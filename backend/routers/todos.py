@@ -20,6 +20,7 @@ from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_pag
 from backend.routers.drafts import forget_draft, restore_draft
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
 from backend.schemas.forms import TodoForm, ToggleForm
+from backend.schemas.paging import pagination
 from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
 from backend.services.principal import Principal
@@ -119,7 +120,7 @@ async def todo_page(
         todo_service.list_for_owner, owner_id=principal.id, todo_count=principal.todo_count, query=query
     )
     filters = query.model_dump(exclude={"offset"}, exclude_defaults=True)
-    paging = todo_service.pagination(total, query.limit, query.offset)
+    paging = pagination(total, query.limit, query.offset)
     here = url_path(request, "todo_page")
     links = {
         key: with_query(here, {**filters, "offset": paging[key]})

@@ -109,13 +109,3 @@ class AdminTodoQuery(BaseModel):
     owner: str | None = Field(default=None, max_length=32, pattern=NO_NUL, description="Only this username's todos")
     limit: int = Field(default=50, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=1_000_000_000)
-
-
-class UserQuery(BaseModel):
-    """Paging and search for the admin user listing."""
-
-    q: str | None = Field(
-        default=None, max_length=254, pattern=NO_NUL, description="Case-insensitive search in username and email"
-    )
-    limit: int = Field(default=50, ge=1, le=100)
-    offset: int = Field(default=0, ge=0, le=1_000_000_000)

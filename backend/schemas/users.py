@@ -117,3 +117,13 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+
+
+class UserQuery(BaseModel):
+    """Paging and search for the admin user listing."""
+
+    q: str | None = Field(
+        default=None, max_length=254, pattern=NO_NUL, description="Case-insensitive search in username and email"
+    )
+    limit: int = Field(default=50, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=1_000_000_000)

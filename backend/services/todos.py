@@ -273,14 +273,3 @@ def for_display(rows: list[TodoRow], today: date) -> list[DisplayTodoRow]:
         label = "" if due is None else "today" if due == today else due.strftime("%d %b %Y")
         shown.append({**row, "overdue": is_overdue(row, today), "due_label": label})
     return shown
-
-
-def pagination(total: int, limit: int, offset: int) -> dict[str, int | None]:
-    """Offsets for the previous / next page links and the 1-based range shown."""
-    return {
-        "first": offset + 1 if total else 0,
-        "last": min(offset + limit, total),
-        "total": total,
-        "prev_offset": max(offset - limit, 0) if offset > 0 else None,
-        "next_offset": offset + limit if offset + limit < total else None,
-    }

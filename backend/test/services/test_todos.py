@@ -238,19 +238,6 @@ class TestDisplayHelpers:
         assert [row["due_label"] for row in shown] == ["today", "01 Jul 2026", ""]
         assert [row["overdue"] for row in shown] == [False, False, False]
 
-    @pytest.mark.parametrize(
-        ("total", "limit", "offset", "expected"),
-        [
-            (0, 10, 0, {"first": 0, "last": 0, "total": 0, "prev_offset": None, "next_offset": None}),
-            (25, 10, 0, {"first": 1, "last": 10, "total": 25, "prev_offset": None, "next_offset": 10}),
-            (25, 10, 10, {"first": 11, "last": 20, "total": 25, "prev_offset": 0, "next_offset": 20}),
-            (25, 10, 20, {"first": 21, "last": 25, "total": 25, "prev_offset": 10, "next_offset": None}),
-            (25, 10, 5, {"first": 6, "last": 15, "total": 25, "prev_offset": 0, "next_offset": 15}),
-        ],
-    )
-    def test_pagination(self, total: int, limit: int, offset: int, expected: dict[str, int | None]) -> None:
-        assert todo_service.pagination(total, limit, offset) == expected
-
 
 class TestGuardedWrites:
     """Every write re-checks the session in its own statement (issue: in-flight revocation)."""
