@@ -10,9 +10,10 @@ import logging
 import sys
 from datetime import timedelta
 
+from backend.jobs.events import JobMetrics
 from backend.jobs.health import HealthServer
 from backend.jobs.process import common_options, load_jobs, start_process
-from backend.jobs.queue import JobMetrics, build_job_queue
+from backend.jobs.queue import build_job_queue
 from backend.jobs.registry import SWEEP_EVERY, default_schedules
 from backend.jobs.schedules import TICK_SECONDS, Scheduler
 

@@ -8,9 +8,10 @@ import argparse
 import logging
 import sys
 
+from backend.jobs.events import JobMetrics
 from backend.jobs.health import HealthServer
 from backend.jobs.process import common_options, load_jobs, start_process
-from backend.jobs.queue import MIN_BACKOFF_MS, STOP_TIMEOUT_MS, JobContext, JobMetrics, build_job_queue
+from backend.jobs.queue import MIN_BACKOFF_MS, STOP_TIMEOUT_MS, JobContext, build_job_queue
 from backend.services.mail import build_mailer
 
 logger = logging.getLogger("backend.worker")

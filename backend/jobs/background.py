@@ -19,7 +19,8 @@ from prometheus_client import CollectorRegistry
 
 from backend.core.config import Settings
 from backend.database.session import Database
-from backend.jobs.queue import EMBEDDED_THREADS, Job, JobContext, JobMetrics, build_job_queue
+from backend.jobs.events import JobMetrics
+from backend.jobs.queue import EMBEDDED_THREADS, Job, JobContext, build_job_queue
 from backend.jobs.registry import DEFAULT_JOBS, default_schedules
 from backend.jobs.schedules import TICK_SECONDS, EmbeddedScheduler, ScheduleSpec, start_embedded
 from backend.services.mail import build_mailer

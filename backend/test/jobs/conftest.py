@@ -9,7 +9,8 @@ from sqlalchemy import Engine, delete
 
 from backend.core.config import Settings
 from backend.database.session import Database, build_engine
-from backend.jobs.queue import Job, JobContext, JobMetrics, JobQueue, build_job_queue
+from backend.jobs.events import JobMetrics
+from backend.jobs.queue import Job, JobContext, JobQueue, build_job_queue
 from backend.models import Schedule
 from backend.services.mail import Outbox
 from backend.test.conftest import build_settings

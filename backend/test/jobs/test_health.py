@@ -3,8 +3,8 @@
 import httpx
 from prometheus_client import CollectorRegistry
 
+from backend.jobs.events import JobMetrics
 from backend.jobs.health import HealthServer
-from backend.jobs.queue import JobMetrics
 from backend.test.live import HOST
 
 

@@ -11,16 +11,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
-from backend.jobs.queue import (
-    JobContext,
-    JobMetrics,
-    UnknownJob,
-    _NoMessageArgs,
-    build_job_queue,
-    describe_error,
-    enqueue_after_commit,
-    register_job_metrics,
-)
+from backend.jobs.events import JobMetrics, NoMessageArgs, describe_error, register_job_metrics
+from backend.jobs.queue import JobContext, UnknownJob, build_job_queue, enqueue_after_commit
 from backend.test.conftest import build_settings
 from backend.test.jobs.conftest import QueueFactory
 from backend.test.jobs.helpers import captured, lines, record
@@ -159,7 +151,7 @@ class TestLogging:
             queue.enqueue(job, value=SECRET)
             queue.join()
 
-        shown = [record for record in log.records if _NoMessageArgs().filter(record)]
+        shown = [record for record in log.records if NoMessageArgs().filter(record)]
         assert shown, "dramatiq said nothing at all"
         assert all(SECRET not in record.getMessage() for record in shown)
         assert not any(record.getMessage().startswith("Failed to process message") for record in shown)
