@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from opentelemetry.trace import format_span_id, format_trace_id, get_current_span
 
-from backend.core.tracing import tracing_var
+from backend.core.tracing_context import tracing_var
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}

@@ -10,7 +10,7 @@ from backend.core.metrics import Metrics
 from backend.core.ratelimit import Throttle
 from backend.core.route_paths import RoutePaths
 from backend.core.tokens import TokenReader
-from backend.core.tracing import Tracing
+from backend.core.tracing_context import Tracing
 from backend.database.session import Database
 from backend.services.auth import AuthContext
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from backend import main
 from backend.core.config import Settings
-from backend.core.tracing import Tracing
+from backend.core.tracing_context import Tracing
 from backend.database.session import Database
 
 

@@ -28,18 +28,10 @@ from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.core.logs import JsonFormatter
-from backend.core.tracing import (
-    Tracing,
-    TracingContextMiddleware,
-    build_tracing,
-    fanout_span,
-    inject_context,
-    install_tracing,
-    instrument_engine,
-    job_span,
-    shutdown_tracing,
-    trigger_span,
-)
+from backend.core.tracing import TracingContextMiddleware, build_tracing, install_tracing, shutdown_tracing
+from backend.core.tracing_clients import instrument_engine
+from backend.core.tracing_context import Tracing
+from backend.core.tracing_spans import fanout_span, inject_context, job_span, trigger_span
 from backend.main import create_app
 from backend.test.conftest import REPO_ROOT, AccountFactory, SettingsFactory
 from backend.test.deploy.services import redis_db
