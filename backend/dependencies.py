@@ -54,7 +54,7 @@ class HTTPBasicUTF8(HTTPBasic):
 basic_scheme = HTTPBasicUTF8(auto_error=False, description="Username and password, for `GET /login`")
 
 
-async def get_settings(request: Request) -> Settings:
+async def request_settings(request: Request) -> Settings:
     return app_state(request).settings
 
 
@@ -67,7 +67,7 @@ async def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-SettingsDep = Annotated[Settings, Depends(get_settings)]
+SettingsDep = Annotated[Settings, Depends(request_settings)]
 DbDep = Annotated[Database, Depends(get_db)]
 ClientIP = Annotated[str, Depends(client_ip)]
 BasicCredentials = Annotated[HTTPBasicCredentials | None, Depends(basic_scheme)]

@@ -16,7 +16,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend import __version__
-from backend.core.config import Settings, get_settings
+from backend.core.config import Settings, get_settings, with_dev_secret_key
 from backend.core.error_handlers import register_error_handlers
 from backend.core.errors import SessionExpired
 from backend.core.logs import configure_logging, skip_unused_record_fields
@@ -138,7 +138,7 @@ def add_middleware(app: FastAPI, state: AppState) -> None:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app and all of its state from `settings` (default: the environment)."""
-    settings = settings or get_settings()
+    settings = with_dev_secret_key(settings or get_settings())
     configure_logging(settings.LOG_LEVEL)
     install_header_deadline(settings.HEADER_TIMEOUT_SECONDS)
     version = static_version()

@@ -3,6 +3,7 @@
 import argparse
 import getpass
 import sys
+from functools import partial
 
 from pydantic import ValidationError
 
@@ -37,13 +38,13 @@ def create_admin(db: Database, args: argparse.Namespace) -> str:
     )
     auth_service.check_password_policy(password, username=data.username, email=str(data.email))
     hashed = security.hash_password(password)
-    db.call(user_service.create, True, data=data, hashed_password=hashed, role=ROLE_ADMIN)
+    db.call(partial(user_service.create, data=data, hashed_password=hashed, role=ROLE_ADMIN), write=True)
     return f"Created admin {data.username!r}."
 
 
 def promote(db: Database, args: argparse.Namespace) -> str:
     """Give an existing user the admin role."""
-    db.call(user_service.promote, True, username=args.username)
+    db.call(partial(user_service.promote, username=args.username), write=True)
     return f"{args.username!r} is now an admin."
 
 

@@ -99,11 +99,8 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _secret_key_policy(self) -> "Settings":
         key = self.SECRET_KEY.get_secret_value() if self.SECRET_KEY else ""
-        if self.ENVIRONMENT == "production":
-            if len(key) < MIN_SECRET_LENGTH:
-                raise ValueError(f"SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters in production")
-        elif not key:
-            object.__setattr__(self, "SECRET_KEY", SecretStr(_dev_secret_key()))
+        if self.ENVIRONMENT == "production" and len(key) < MIN_SECRET_LENGTH:
+            raise ValueError(f"SECRET_KEY must be set to at least {MIN_SECRET_LENGTH} characters in production")
         return self
 
     @property
@@ -112,11 +109,19 @@ class Settings(BaseSettings):
 
     @property
     def secret_key(self) -> str:
-        assert self.SECRET_KEY is not None  # filled in by the validator above
+        if self.SECRET_KEY is None:  # development only: the validator refuses this in production
+            raise RuntimeError("no SECRET_KEY: start-up fills in the development key (with_dev_secret_key)")
         return self.SECRET_KEY.get_secret_value()
+
+
+def with_dev_secret_key(settings: Settings) -> Settings:
+    """At start-up: development without SECRET_KEY gets the key kept in DEV_SECRET_FILE."""
+    if settings.SECRET_KEY is not None:
+        return settings
+    return settings.model_copy(update={"SECRET_KEY": SecretStr(_dev_secret_key())})
 
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment and .env."""
-    return Settings()
+    """The process-wide settings, read once from the environment and .env, at start-up."""
+    return with_dev_secret_key(Settings())

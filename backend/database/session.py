@@ -43,12 +43,9 @@ def build_engine(settings: Settings, url: str | None = None) -> Engine:
     db_url = make_url(url or settings.DATABASE_URL)
     if db_url.get_backend_name() == "sqlite":
         return _sqlite_engine(db_url.render_as_string(hide_password=False), settings)
-    connect_args: dict[str, Any] = {}
+    connect_args: dict[str, Any] = {"connect_timeout": 5}
     if db_url.get_backend_name() == "mysql":
         db_url = db_url.update_query_dict({"charset": "utf8mb4"})
-        connect_args["connect_timeout"] = 5
-    else:
-        connect_args["connect_timeout"] = 5
     return create_engine(
         db_url,
         pool_size=settings.DB_POOL_SIZE,
@@ -112,10 +109,14 @@ class Database:
             session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         return session
 
-    def call(self, fn: Callable[Concatenate[Session, P], T], write: bool, *args: P.args, **kw: P.kwargs) -> T:
-        """Run one unit of work in a fresh pooled session (any thread); roll back on error."""
+    def call(self, fn: Callable[[Session], T], *, write: bool) -> T:
+        """Run one unit of work in a fresh pooled session (any thread); roll back on error.
+
+        Arguments travel bound to `fn` (`functools.partial`), since nothing may follow a
+        ParamSpec's `*args` and `write=` must be named.
+        """
         with self.session(write=write) as session:
-            return self._guarded(session, fn, *args, **kw)
+            return self._guarded(session, fn)
 
     @staticmethod
     def _guarded(session: Session, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
@@ -161,16 +162,17 @@ class Database:
         """Run a read-only unit of work without blocking the event loop on the network."""
         if self.is_sqlite:  # the hottest path of the app: no extra layer
             return self._sqlite_read(fn, *args, **kw)
-        return await self._run(fn, False, *args, **kw)
+        return await self._in_thread(lambda session: fn(session, *args, **kw), write=False)
 
     async def write(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
         """Run a unit of work that writes; the service function commits."""
-        return await self._run(fn, True, *args, **kw)
-
-    async def _run(self, fn: Callable[Concatenate[Session, P], T], write: bool, *args: P.args, **kw: P.kwargs) -> T:
         if self.is_sqlite:
             return await self._sqlite_write(fn, *args, **kw)
-        return await anyio.to_thread.run_sync(lambda: self.call(fn, write, *args, **kw), limiter=self.limiter)
+        return await self._in_thread(lambda session: fn(session, *args, **kw), write=True)
+
+    async def _in_thread(self, fn: Callable[[Session], T], *, write: bool) -> T:
+        # Server databases: the driver blocks on the network, so off the event loop.
+        return await anyio.to_thread.run_sync(lambda: self.call(fn, write=write), limiter=self.limiter)
 
     async def _sqlite_write(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
         # The write connection never waits inside SQLite (busy_timeout 0, which would block

@@ -23,6 +23,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from cronsim import CronSim, CronSimError
 from sqlalchemy import insert, select, update
@@ -142,7 +143,7 @@ class Scheduler:
         fired: list[Fire] = []
         now = self.clock()
         for schedule in self.schedules:
-            fire = self.db.call(claim_due, True, schedule=schedule, now=now, owner=self.owner)
+            fire = self.db.call(partial(claim_due, schedule=schedule, now=now, owner=self.owner), write=True)
             if fire is None:
                 continue
             if not fire.won:

@@ -53,8 +53,15 @@ async def login_basic(credentials: BasicCredentials, auth: AuthDep, ip: ClientIP
     return _token_body(issued)
 
 
-@router.post("/auth/token", response_model=TokenResponse, responses=LOGIN_ERRORS | BODY_ERRORS)
-async def login_form(
+# The operation id (and the body schema's name) FastAPI derived from the old name, kept
+# so the OpenAPI document and clients generated from it do not change.
+@router.post(
+    "/auth/token",
+    response_model=TokenResponse,
+    responses=LOGIN_ERRORS | BODY_ERRORS,
+    operation_id="login_form_auth_token_post",
+)
+async def login_oauth2(
     form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthDep, ip: ClientIP
 ) -> TokenResponse:
     """OAuth2 password flow (used by the /docs "Authorize" button)."""

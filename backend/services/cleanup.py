@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, delete, select
@@ -82,7 +83,9 @@ def run(
         total, limit = 0, batch_size
         while True:
             started = time.perf_counter()
-            count = db.call(delete_expired_batch, True, purge=purge, now=now, settings=settings, limit=limit)
+            count = db.call(
+                partial(delete_expired_batch, purge=purge, now=now, settings=settings, limit=limit), write=True
+            )
             total += count
             if count < limit:
                 break

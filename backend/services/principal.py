@@ -20,7 +20,7 @@ from backend.models import ROLE_ADMIN, RevokedToken, User
 
 SESSION_ENDED = "Your session has ended; sign in again"
 _USERS = cast(Table, User.__table__)
-_U = _USERS.c
+_USER = _USERS.c  # columns of the users table
 _REVOKED = cast(Table, RevokedToken.__table__).c
 
 
@@ -62,10 +62,10 @@ class Principal:
 
 def _valid_conditions() -> list[ColumnElement[bool]]:
     return [
-        _U.id == bindparam("actor_id"),
-        _U.is_active.is_(True),
-        _U.token_version == bindparam("actor_ver"),
-        _U.auth_key == bindparam("actor_acc"),
+        _USER.id == bindparam("actor_id"),
+        _USER.is_active.is_(True),
+        _USER.token_version == bindparam("actor_ver"),
+        _USER.auth_key == bindparam("actor_acc"),
         ~exists().where(_REVOKED.jti == bindparam("actor_jti")),
     ]
 
@@ -82,7 +82,7 @@ def actor_row() -> ColumnElement[bool]:
 
 # One statement checks the user exists, is active, the token's version and account key
 # match (no password change, not another account under a reused id) and it is not revoked.
-_LOAD = select(_U.id, _U.username, _U.role, _U.todo_count).where(*_valid_conditions())
+_LOAD = select(_USER.id, _USER.username, _USER.role, _USER.todo_count).where(*_valid_conditions())
 
 
 def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | None:
@@ -107,7 +107,7 @@ def lock_admins(session: Session, *, principal: Principal) -> None:
     deleting oneself is refused by the caller (409).
     """
     admin_ids = set(
-        session.execute(select(_U.id).where(_U.role == ROLE_ADMIN).order_by(_U.id).with_for_update()).scalars()
+        session.execute(select(_USER.id).where(_USER.role == ROLE_ADMIN).order_by(_USER.id).with_for_update()).scalars()
     )
     ensure_valid(session, principal=principal)
     if principal.id not in admin_ids:

@@ -54,42 +54,42 @@ class DisplayTodoRow(TodoRow):
 
 _TABLE = cast(Table, Todo.__table__)
 _USERS = cast(Table, User.__table__)
-_T = _TABLE.c
-_U = _USERS.c
+_TODO = _TABLE.c  # columns of the todos table
+_USER = _USERS.c  # columns of the users table
 # Core columns (no ORM entities to build) with dates rendered as text by the database,
 # in TodoRead's field order: rows go to JSON nearly as they come.
 TODO_COLUMNS = (
-    _T.id,
-    _T.owner_id,
-    _T.title,
-    _T.description,
-    _T.priority,
-    _T.complete,
-    iso_date(_T.due_date).label("due_date"),
-    iso_utc(_T.created_at).label("created_at"),
-    iso_utc(_T.updated_at).label("updated_at"),
+    _TODO.id,
+    _TODO.owner_id,
+    _TODO.title,
+    _TODO.description,
+    _TODO.priority,
+    _TODO.complete,
+    iso_date(_TODO.due_date).label("due_date"),
+    iso_utc(_TODO.created_at).label("created_at"),
+    iso_utc(_TODO.updated_at).label("updated_at"),
 )
 # What the database hands back for TODO_COLUMNS.
 TodoColumns = Row[int, int, str, str, int, bool, str | None, str, str]
 _SORTS: dict[str, tuple[Any, ...]] = {
-    "created_at": (_T.created_at.asc(), _T.id.asc()),
-    "-created_at": (_T.created_at.desc(), _T.id.desc()),
-    "priority": (_T.priority.asc(), _T.id.asc()),
-    "-priority": (_T.priority.desc(), _T.id.desc()),
+    "created_at": (_TODO.created_at.asc(), _TODO.id.asc()),
+    "-created_at": (_TODO.created_at.desc(), _TODO.id.desc()),
+    "priority": (_TODO.priority.asc(), _TODO.id.asc()),
+    "-priority": (_TODO.priority.desc(), _TODO.id.desc()),
     # Dated todos first either way; undated ones sort last.
-    "due_date": (_T.due_date.is_(None), _T.due_date.asc(), _T.id.asc()),
-    "-due_date": (_T.due_date.is_(None), _T.due_date.desc(), _T.id.desc()),
-    "title": (_T.title.asc(), _T.id.asc()),
+    "due_date": (_TODO.due_date.is_(None), _TODO.due_date.asc(), _TODO.id.asc()),
+    "-due_date": (_TODO.due_date.is_(None), _TODO.due_date.desc(), _TODO.id.desc()),
+    "title": (_TODO.title.asc(), _TODO.id.asc()),
 }
-_ONE = select(*TODO_COLUMNS).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"))
+_ONE = select(*TODO_COLUMNS).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"))
 # Writes, built once too; the SET columns come from the parameters given at execution.
 # Each carries the owner and the actor's still-valid session in its WHERE clause, so it
 # changes nothing when the todo went away or the session ended meanwhile.
 _INSERT = insert(_TABLE)
-_UPDATE = update(_TABLE).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"), still_valid())
-_DELETE = delete(_TABLE).where(_T.id == bindparam("tid"), _T.owner_id == bindparam("uid"), still_valid())
-_COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_U.todo_count + 1)
-_COUNT_DOWN = update(_USERS).where(_U.id == bindparam("uid")).values(todo_count=_U.todo_count - 1)
+_UPDATE = update(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
+_DELETE = delete(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
+_COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count + 1)
+_COUNT_DOWN = update(_USERS).where(_USER.id == bindparam("uid")).values(todo_count=_USER.todo_count - 1)
 
 
 def _todo_row(row: TodoColumns) -> TodoRow:
@@ -135,14 +135,14 @@ def _list_statements(sort: SortKey, complete: bool, priority: bool, search: bool
     Every value is a bound parameter, so a statement object is reused for every request
     with that shape and SQLAlchemy never rebuilds or re-keys it.
     """
-    conditions = [_T.owner_id == bindparam("uid")]
+    conditions = [_TODO.owner_id == bindparam("uid")]
     if complete:
-        conditions.append(_T.complete == bindparam("complete"))
+        conditions.append(_TODO.complete == bindparam("complete"))
     if priority:
-        conditions.append(_T.priority == bindparam("priority"))
+        conditions.append(_TODO.priority == bindparam("priority"))
     if search:
         pattern = bindparam("pattern", type_=String())
-        conditions.append(or_(_T.title.ilike(pattern, escape="\\"), _T.description.ilike(pattern, escape="\\")))
+        conditions.append(or_(_TODO.title.ilike(pattern, escape="\\"), _TODO.description.ilike(pattern, escape="\\")))
     page = (
         select(*TODO_COLUMNS)
         .where(*conditions)
@@ -239,22 +239,24 @@ def delete_for_owner(session: Session, *, principal: Principal, todo_id: int) ->
 def delete_any(session: Session, *, principal: Principal, todo_id: int) -> None:
     """Admin: delete any todo (the admin is re-checked, and locked in, first)."""
     lock_admins(session, principal=principal)
-    owner_id = session.execute(select(_T.owner_id).where(_T.id == todo_id)).scalar_one_or_none()
+    owner_id = session.execute(select(_TODO.owner_id).where(_TODO.id == todo_id)).scalar_one_or_none()
     if owner_id is None:
         raise NotFound("Todo not found")
-    session.execute(delete(_TABLE).where(_T.id == todo_id))
+    session.execute(delete(_TABLE).where(_TODO.id == todo_id))
     session.execute(_COUNT_DOWN, {"uid": owner_id})
     session.commit()
 
 
 def list_all(session: Session, *, owner: str | None, limit: int, offset: int) -> tuple[list[AdminTodoRow], int]:
     """Admin: a page of every user's todos with their owner's username, newest first."""
-    conditions = [_U.username_key == owner.lower()] if owner else []
-    base = select(*TODO_COLUMNS, _U.username.label("owner")).join(_USERS, _U.id == _T.owner_id).where(*conditions)
+    conditions = [_USER.username_key == owner.lower()] if owner else []
+    base = (
+        select(*TODO_COLUMNS, _USER.username.label("owner")).join(_USERS, _USER.id == _TODO.owner_id).where(*conditions)
+    )
     page = base.order_by(*_SORTS["-created_at"]).limit(limit).offset(offset)
     rows: list[AdminTodoRow] = [{**_todo_row(row), "owner": row.owner} for row in session.execute(page).all()]
     total = session.execute(
-        select(func.count()).select_from(_TABLE).join(_USERS, _U.id == _T.owner_id).where(*conditions)
+        select(func.count()).select_from(_TABLE).join(_USERS, _USER.id == _TODO.owner_id).where(*conditions)
     ).scalar_one()
     return rows, total
 

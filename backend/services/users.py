@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import Conflict, NotAuthenticated, NotFound
 from backend.core.security import normalize_login
-from backend.models import ROLE_ADMIN, RevokedToken, User
+from backend.models import ROLE_ADMIN, ROLE_USER, RevokedToken, User
 from backend.models.base import utcnow
 from backend.schemas.users import UserCreate
 from backend.services.principal import SESSION_ENDED, Principal, actor_row, lock_admins
@@ -51,7 +51,7 @@ def set_password_hash(session: Session, *, user_id: int, hashed_password: str) -
     session.commit()
 
 
-def create(session: Session, *, data: UserCreate, hashed_password: str, role: str = "user") -> User:
+def create(session: Session, *, data: UserCreate, hashed_password: str, role: str = ROLE_USER) -> User:
     """Insert a user; a taken username or email (ignoring case) is a Conflict."""
     username_key, email_key = data.username.lower(), str(data.email).lower()
     taken = session.execute(

@@ -23,7 +23,7 @@ from backend.core import security
 from backend.core.config import Settings
 from backend.core.state import AppState, app_state
 from backend.core.tokens import TokenClaims, issue_token
-from backend.models import Todo, User
+from backend.models import ROLE_USER, Todo, User
 from backend.schemas.todos import TodoCreate
 from backend.schemas.users import UserCreate
 from backend.services import todos as todo_service
@@ -69,7 +69,7 @@ def default_password_hash() -> str:
 
 
 def make_user(
-    session: Session, *, role: str = "user", password: str = DEFAULT_PASSWORD, is_active: bool = True, **over: Any
+    session: Session, *, role: str = ROLE_USER, password: str = DEFAULT_PASSWORD, is_active: bool = True, **over: Any
 ) -> User:
     """A user created by the service layer (admins too: there is no other way to make one)."""
     data = UserCreate.model_validate(user_payload(password=password, **over))

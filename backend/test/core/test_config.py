@@ -93,16 +93,22 @@ class TestSettings:
         assert settings.is_production
         assert settings.secret_key == "k" * 32
 
+    def test_reading_settings_writes_no_file(self, clean_env: Path) -> None:
+        settings = Settings(_env_file=None)
+
+        assert settings.SECRET_KEY is None
+        assert not clean_env.exists()
+
     def test_development_generates_a_key_once_and_keeps_it(self, clean_env: Path) -> None:
-        first = Settings(_env_file=None)
-        second = Settings(_env_file=None)
+        first = config.with_dev_secret_key(Settings(_env_file=None))
+        second = config.with_dev_secret_key(Settings(_env_file=None))
 
         assert len(first.secret_key) >= 32
         assert first.secret_key == second.secret_key == clean_env.read_text().strip()
         assert stat.S_IMODE(clean_env.stat().st_mode) == 0o600
 
     def test_development_with_a_key_writes_no_file(self, clean_env: Path) -> None:
-        Settings(_env_file=None, SECRET_KEY="k" * 40)
+        config.with_dev_secret_key(Settings(_env_file=None, SECRET_KEY="k" * 40))
 
         assert not clean_env.exists()
 
