@@ -34,7 +34,8 @@ from backend.core.templating import build_templates, docs_page
 from backend.core.tokens import TokenReader
 from backend.core.tracing import build_tracing, install_tracing, shutdown_tracing
 from backend.database.session import Database, build_engine
-from backend.routers import admin, auth, health, todos, users
+from backend.jobs.background import Background
+from backend.routers import admin, auth, health, password_reset, todos, users
 from backend.routers.drafts import session_expired_page
 from backend.routers.metrics import metrics_endpoint
 from backend.schemas.errors import error_responses
@@ -72,6 +73,7 @@ def build_state(settings: Settings, templates: Jinja2Templates) -> AppState:
     """The database, auth, throttle, metrics and tracing objects one app holds."""
     db = Database(build_engine(settings), settings)
     throttle = Throttle(settings)
+    metrics = Metrics() if settings.METRICS_ENABLED else None
     return AppState(
         settings=settings,
         db=db,
@@ -79,9 +81,10 @@ def build_state(settings: Settings, templates: Jinja2Templates) -> AppState:
         throttle=throttle,
         auth=AuthContext(db, throttle, settings, anyio.CapacityLimiter(HASH_THREADS)),
         templates=templates,
-        metrics=Metrics() if settings.METRICS_ENABLED else None,
+        metrics=metrics,
         tracing=build_tracing(settings),
         paths=RoutePaths(),
+        background=Background(settings, db, registry=metrics.registry if metrics else None),
     )
 
 
@@ -97,7 +100,9 @@ def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager
         gc.freeze()
         skip_unused_record_fields()
         warn_if_uvloop()
+        state.background.start()  # embedded: job threads and the scheduler; with BROKER_URL: nothing
         yield
+        await anyio.to_thread.run_sync(state.background.stop)
         shutdown_tracing(state.tracing)
         state.db.dispose()
         if multiprocess_mode():
@@ -110,9 +115,9 @@ def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager
 def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     """Every router, the docs page, /metrics when enabled and the static files."""
     # JSON routes first, the busiest first: routing tries routes in order.
-    for module in (todos, users, auth, admin, health):
+    for module in (todos, users, auth, password_reset, admin, health):
         app.include_router(module.router)
-    for module in (todos, auth, users, admin):
+    for module in (todos, auth, password_reset, users, admin):
         app.include_router(module.pages)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if state.metrics:

@@ -1,5 +1,6 @@
 """Application settings: the only place that reads the environment."""
 
+import re
 import secrets
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +73,9 @@ class Settings(BaseSettings):
     CLEANUP_CRON: str = "0 3 * * *"
     REMINDER_MAX_LATE_HOURS: int = Field(default=24, ge=0)
     PASSWORD_RESET_MINUTES: int = Field(default=30, ge=1)
+    # Where users reach the app (https://todo.example.com): mailed links start with it.
+    # Required for reset mails in production; in development the request's own address.
+    PUBLIC_URL: str | None = None
     RATE_LIMIT_PASSWORD_RESET: str = "5/hour"
     IDEMPOTENCY_HOURS: int = Field(default=24, ge=1)
     TRASH_DAYS: int = Field(default=30, ge=1)
@@ -91,10 +95,19 @@ class Settings(BaseSettings):
         parse(value)  # raises ValueError on anything that is not limits notation
         return value
 
-    @field_validator("REDIS_URL", "BROKER_URL", "SMTP_HOST", "SMTP_USERNAME", "OTEL_EXPORTER_OTLP_ENDPOINT")
+    @field_validator(
+        "REDIS_URL", "BROKER_URL", "SMTP_HOST", "SMTP_USERNAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "PUBLIC_URL"
+    )
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("PUBLIC_URL")
+    @classmethod
+    def _http_origin(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"https?://[^/?#\s]+/?", value):
+            raise ValueError("PUBLIC_URL must be the app's origin, such as https://todo.example.com")
+        return value.rstrip("/") if value else value
 
     @model_validator(mode="after")
     def _secret_key_policy(self) -> "Settings":

@@ -113,6 +113,11 @@ class Throttle:
         """Count a check of a user's current password."""
         await self.consume(self.limits.password_check, "password-check", str(user_id))
 
+    async def password_reset(self, client_ip: str, address: str) -> None:
+        """Count a reset request against the address's and the client IP's budgets."""
+        await self.consume(self.limits.password_reset, "reset-ip", client_ip)
+        await self.consume(self.limits.password_reset, "reset-address", address)
+
     async def write(self, user_id: int) -> None:
         """Count one write by a user."""
         await self.consume(self.limits.write, "write", str(user_id))

@@ -12,6 +12,7 @@ from backend.core.route_paths import RoutePaths
 from backend.core.tokens import TokenReader
 from backend.core.tracing_context import Tracing
 from backend.database.session import Database
+from backend.jobs.background import Background
 from backend.services.auth import AuthContext
 
 
@@ -28,6 +29,7 @@ class AppState:
     metrics: Metrics | None
     tracing: Tracing | None
     paths: RoutePaths
+    background: Background  # mailer, job queue, embedded scheduler
 
 
 def app_state(conn: HTTPConnection) -> AppState:

@@ -98,19 +98,26 @@ def _number(value: object, name: str) -> float:
     return float(value)
 
 
+def read_account_claims(claims: dict[str, object]) -> tuple[int, int, str]:
+    """`sub`, `ver` and `acc`, the claims that name one account as it is now, checked exactly."""
+    sub, acc = claims.get("sub"), claims.get("acc")
+    if not isinstance(sub, str) or not _DECIMAL_ID.fullmatch(sub) or int(sub) > MAX_ID:
+        raise InvalidToken("sub must be a decimal user id")
+    if not isinstance(acc, str) or not _ACCOUNT_KEY.fullmatch(acc):
+        raise InvalidToken("bad account key")
+    return int(sub), _integer(claims.get("ver"), "ver"), acc
+
+
 def read_token(token: str, *, secret: str) -> TokenClaims:
     """Verify signature, algorithm, expiry and every claim's type; return the claims."""
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM], options=_DECODE_OPTIONS)
     except (JWTError, TypeError, ValueError, OverflowError) as exc:
         raise InvalidToken(str(exc)) from exc
-    sub, jti, acc = claims.get("sub"), claims.get("jti"), claims.get("acc")
-    if not isinstance(sub, str) or not _DECIMAL_ID.fullmatch(sub) or int(sub) > MAX_ID:
-        raise InvalidToken("sub must be a decimal user id")
+    user_id, version, account_key = read_account_claims(claims)
+    jti = claims.get("jti")
     if not isinstance(jti, str) or not 0 < len(jti) <= 36:
         raise InvalidToken("bad jti")
-    if not isinstance(acc, str) or not _ACCOUNT_KEY.fullmatch(acc):
-        raise InvalidToken("bad account key")
     issued_at = _number(claims.get("iat"), "iat")
     expires = _number(claims.get("exp"), "exp")
     if issued_at > time.time() + IAT_LEEWAY_SECONDS:
@@ -121,10 +128,10 @@ def read_token(token: str, *, secret: str) -> TokenClaims:
     except (OverflowError, OSError, ValueError) as exc:
         raise InvalidToken("exp out of range") from exc
     return TokenClaims(
-        user_id=int(sub),
+        user_id=user_id,
         jti=jti,
-        version=_integer(claims.get("ver"), "ver"),
-        account_key=acc,
+        version=version,
+        account_key=account_key,
         issued_at=issued_at,
         expires_at=expires_at,
         session_start=session_start,

@@ -7,11 +7,13 @@ scheduler and every worker declare it under the same name.
 
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 
 from backend.core.config import Settings
 from backend.jobs.queue import Job, JobContext
 from backend.jobs.schedules import ScheduleSpec
 from backend.services import cleanup as cleanup_service
+from backend.services import password_reset as password_reset_service
 
 logger = logging.getLogger("backend.jobs")
 # Reminders are due within 60 s of remind_at (issue 10): a sweep every 15 s leaves room
@@ -32,7 +34,18 @@ def reminder_sweep(ctx: JobContext, *, fire_at: str) -> None:
     logger.debug("reminder sweep", extra={"fire_at": fire_at, "late_ms": round(late.total_seconds() * 1000)})
 
 
-DEFAULT_JOBS: tuple[Job[...], ...] = (nightly_cleanup, reminder_sweep)
+def send_password_reset(ctx: JobContext, *, address: str, link: str) -> None:
+    """Mail a reset link if `address` has an active account (services/password_reset.py).
+    A retry after a mail failure sends a fresh link; an unknown address sends nothing."""
+    email = ctx.db.call(
+        partial(password_reset_service.reset_email, address=address, settings=ctx.settings, link=link),
+        write=False,
+    )
+    if email is not None:
+        ctx.mailer.send(email)
+
+
+DEFAULT_JOBS: tuple[Job[...], ...] = (nightly_cleanup, reminder_sweep, send_password_reset)
 
 
 def default_schedules(settings: Settings, *, sweep_every: timedelta = SWEEP_EVERY) -> tuple[ScheduleSpec, ...]:

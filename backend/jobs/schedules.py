@@ -18,6 +18,7 @@ dies between its commit and its enqueue loses that one fire; the next slot is un
 import logging
 import os
 import socket
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -37,6 +38,7 @@ from backend.models.base import utcnow
 
 logger = logging.getLogger("backend.scheduler")
 TICK_SECONDS = 1.0
+EMBEDDED_THREAD = "embedded-scheduler"  # the app process's scheduler thread (no BROKER_URL)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -162,7 +164,7 @@ class Scheduler:
         while not stop.is_set():
             try:
                 self.tick()
-            except SQLAlchemyError as exc:
+            except (SQLAlchemyError, sqlite3.Error) as exc:  # sqlite3's: a BEGIN refused while the file is locked
                 logger.warning("scheduler could not reach the database", extra={"error": type(exc).__name__})
             stop.wait(tick_seconds)
 
@@ -179,7 +181,7 @@ class EmbeddedScheduler:
         self.scheduler = scheduler
         self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=scheduler.run, args=(self._stop, tick_seconds), name="embedded-scheduler", daemon=True
+            target=scheduler.run, args=(self._stop, tick_seconds), name=EMBEDDED_THREAD, daemon=True
         )
 
     def start(self) -> "EmbeddedScheduler":

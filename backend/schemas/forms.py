@@ -107,3 +107,16 @@ class ToggleForm(FormModel):
     """The list's done / not done button; `return_to` is the list page it came from."""
 
     return_to: str | None = None
+
+
+class ForgotPasswordForm(FormModel):
+    """The request for a reset link, as `PasswordResetRequest` takes it."""
+
+    email: Stripped = ""
+
+
+class ResetPasswordForm(FormModel):
+    """The new-password form of a reset link, as `PasswordResetConfirm` takes it."""
+
+    token: str = ""
+    new_password: str = ""

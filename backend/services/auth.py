@@ -42,6 +42,11 @@ async def _in_thread(ctx: AuthContext, fn: Callable[..., T], *args: Any) -> T:
     return await anyio.to_thread.run_sync(fn, *args, limiter=ctx.hash_limiter)
 
 
+async def hash_in_thread(ctx: AuthContext, password: str) -> str:
+    """The password's Argon2id hash, computed on one of the few hashing threads."""
+    return await _in_thread(ctx, security.hash_password, password)
+
+
 def check_password_policy(
     password: str, *, username: str, email: str, first_name: str = "", last_name: str = "", field: str = "password"
 ) -> None:
@@ -112,7 +117,7 @@ async def count_signup(ctx: AuthContext, *, client_ip: str) -> None:
 async def register(ctx: AuthContext, *, data: UserCreate, client_ip: str) -> User:
     """Create an account after the password policy (the attempt is already counted)."""
     check_signup_password(data)
-    hashed = await _in_thread(ctx, security.hash_password, data.password)
+    hashed = await hash_in_thread(ctx, data.password)
     user = await ctx.db.write(user_service.create, data=data, hashed_password=hashed)
     logger.info("registered", extra={"event": "register", "user_id": user.id, "client": client_ip})
     return user
@@ -145,6 +150,6 @@ async def change_password(ctx: AuthContext, *, principal: Principal, current: st
         last_name=user.last_name,
         field="new_password",
     )
-    hashed = await _in_thread(ctx, security.hash_password, new)
+    hashed = await hash_in_thread(ctx, new)
     await db.write(user_service.change_password, principal=principal, hashed_password=hashed)
     logger.info("password changed", extra={"event": "password_change", "user_id": principal.id, "client": client_ip})

@@ -33,6 +33,17 @@ def get_by_id(session: Session, *, user_id: int) -> User:
     return user
 
 
+def find_active(session: Session, *, user_id: int) -> User | None:
+    """One active user, or None."""
+    user = session.get(User, user_id)
+    return user if user is not None and user.is_active else None
+
+
+def find_by_email(session: Session, *, address: str) -> User | None:
+    """The active user with this email address (`address` normalised), or None."""
+    return session.scalars(select(User).where(User.email_key == address, User.is_active.is_(True))).first()
+
+
 def find_credentials(session: Session, *, login: str) -> Credentials | None:
     """Password hash of an active user by username or email (`login` is normalised)."""
     login = normalize_login(login)
@@ -94,6 +105,25 @@ def _update_own_row(session: Session, principal: Principal, **values: object) ->
 def change_password(session: Session, *, principal: Principal, hashed_password: str) -> None:
     """New hash and a new token version: every older token stops working."""
     _update_own_row(session, principal, hashed_password=hashed_password, token_version=User.token_version + 1)
+
+
+def reset_password(session: Session, *, user_id: int, version: int, account_key: str, hashed_password: str) -> bool:
+    """Set the password of the account a reset token named, if it is still as the token saw
+    it (same key, same token version, active); bump the version, which ends every session
+    and the token itself. False when the token no longer fits (used, or the password changed)."""
+    statement = (
+        update(User)
+        .where(
+            User.id == user_id,
+            User.auth_key == account_key,
+            User.token_version == version,
+            User.is_active.is_(True),
+        )
+        .values(hashed_password=hashed_password, token_version=User.token_version + 1, updated_at=utcnow())
+    )
+    changed: int = session.execute(statement).rowcount  # type: ignore[attr-defined]
+    session.commit()
+    return changed == 1
 
 
 def set_phone_number(session: Session, *, principal: Principal, phone_number: str | None) -> None:

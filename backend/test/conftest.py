@@ -28,10 +28,11 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from backend.core.config import RATE_LIMIT_FIELDS, Settings
-from backend.database.session import build_engine
+from backend.database.session import SQLITE_BEGIN, build_engine
 from backend.main import create_app
 from backend.models import FormDraft, RevokedToken, Schedule, Todo, User
 from backend.test.factories import Account, Pages, make_account
+from backend.test.mail_sink import sink  # noqa: F401 (a fixture for every test module)
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
@@ -181,8 +182,13 @@ def _delete_all_rows(request: pytest.FixtureRequest) -> Iterator[None]:
 
 @pytest.fixture
 def db_session(engine: Engine) -> Iterator[Session]:
-    """A plain session on the test database; services commit through it."""
-    with Session(engine, expire_on_commit=False, autoflush=False) as session:
+    """A plain session on the test database; services commit through it.
+
+    On SQLite its transactions take the write lock up front, as the app's writes do, so a
+    factory's insert waits (busy_timeout) for a write of the app's background threads
+    instead of failing at once with "database is locked"."""
+    writer = engine.execution_options(**{SQLITE_BEGIN: "IMMEDIATE"}) if engine.dialect.name == "sqlite" else engine
+    with Session(writer, expire_on_commit=False, autoflush=False) as session:
         yield session
 
 

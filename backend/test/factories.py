@@ -5,6 +5,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from backend.core import security
 from backend.core.config import Settings
 from backend.core.state import AppState, app_state
 from backend.core.tokens import TokenClaims, issue_token
+from backend.jobs.schedules import EMBEDDED_THREAD
 from backend.models import ROLE_USER, Todo, User
 from backend.schemas.todos import TodoCreate
 from backend.schemas.users import UserCreate
@@ -278,3 +280,9 @@ def jwt_claims(token: str) -> dict[str, Any]:
 
 def iso(day: date | None) -> str | None:
     return None if day is None else day.isoformat()
+
+
+def on_request_path() -> bool:
+    """False on the app's embedded scheduler thread, whose ticks (a query a second) are not
+    part of any request: statement counts skip them."""
+    return threading.current_thread().name != EMBEDDED_THREAD

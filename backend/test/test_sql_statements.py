@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
-from backend.test.factories import Account, make_todo, state_of, todo_payload
+from backend.test.factories import Account, make_todo, on_request_path, state_of, todo_payload
 
 MAX_STATEMENTS = 3
 TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
@@ -26,7 +26,7 @@ class Recorder:
         self.statements: list[str] = []
 
     def __call__(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not TRANSACTION_CONTROL.match(statement):
+        if on_request_path() and not TRANSACTION_CONTROL.match(statement):
             self.statements.append(" ".join(statement.split()))
 
     def count(self, request: Callable[[], Any], expected_status: int) -> list[str]:

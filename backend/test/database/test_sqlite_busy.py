@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.test.conftest import ClientFactory
-from backend.test.factories import Account, count_todos
+from backend.test.factories import Account
 
 BUSY_MS = 1500
 
@@ -61,7 +61,8 @@ class TestForeignWriteLock:
         assert response.status_code == 503  # type: ignore[attr-defined]
         assert response.json() == {"detail": "Database busy, try again"}  # type: ignore[attr-defined]
         assert response.headers["Retry-After"] == "1"  # type: ignore[attr-defined]
-        assert count_todos(db_session, user.id) == 0
+        # Counted by the lock's holder: the test's own session would wait for the write lock.
+        assert foreign_lock.execute("SELECT count(*) FROM todos WHERE owner_id = ?", (user.id,)).fetchone() == (0,)
 
     def test_writes_succeed_once_the_lock_is_released(
         self, busy_client: TestClient, user: Account, foreign_lock: sqlite3.Connection

@@ -8,7 +8,7 @@ from sqlalchemy.engine import Engine, make_url
 from backend import __version__
 from backend.core.config import Settings
 from backend.test.conftest import ClientFactory
-from backend.test.factories import mint_token
+from backend.test.factories import mint_token, on_request_path
 from backend.test.live import free_port
 
 
@@ -75,7 +75,8 @@ class TestHealthLive:
         statements: list[str] = []
 
         def record(*args: object) -> None:
-            statements.append(str(args[2]))
+            if on_request_path():
+                statements.append(str(args[2]))
 
         event.listen(Engine, "before_cursor_execute", record)
         try:

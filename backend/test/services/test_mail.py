@@ -4,15 +4,10 @@ import datetime as dt
 import ipaddress
 import ssl
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from email import message_from_bytes
-from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -22,29 +17,9 @@ from backend.services.mail import Email, NoMail, Outbox, SmtpMailer, build_maile
 from backend.test.conftest import build_settings
 from backend.test.jobs.helpers import captured
 from backend.test.live import HOST, free_port
+from backend.test.mail_sink import PASSWORD, USERNAME, Sink
 
-USERNAME, PASSWORD = "mailer", "smtp-password-42"
 EMAIL = Email(to="ada@example.com", subject="Reminder: water the plants", text="Due at 18:00.", html="<p>Due</p>")
-
-
-@dataclass
-class Sink:
-    """What the SMTP server received."""
-
-    messages: list[Message] = field(default_factory=list)
-    envelopes: list[tuple[str, list[str]]] = field(default_factory=list)
-    logins: list[str] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
-        self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
-        self.messages.append(message_from_bytes(envelope.original_content))
-        return "250 Message accepted for delivery"
-
-    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (USERNAME.encode(), PASSWORD.encode())
-        if ok:
-            self.logins.append(USERNAME)
-        return AuthResult(success=ok)
 
 
 def self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
@@ -73,16 +48,6 @@ def self_signed(tmp_path: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
     server.load_cert_chain(tmp_path / "cert.pem", tmp_path / "key.pem")
     client = ssl.create_default_context(cadata=cert_pem.decode())
     return server, client
-
-
-@pytest.fixture
-def sink() -> Iterator[tuple[Sink, int]]:
-    """A plain SMTP server on a free loopback port."""
-    handler = Sink()
-    controller = Controller(handler, hostname=HOST, port=free_port())
-    controller.start()
-    yield handler, controller.port
-    controller.stop()
 
 
 @pytest.fixture
