@@ -74,6 +74,7 @@ def build_state(settings: Settings, templates: Jinja2Templates) -> AppState:
     db = Database(build_engine(settings), settings)
     throttle = Throttle(settings)
     metrics = Metrics() if settings.METRICS_ENABLED else None
+    tracing = build_tracing(settings)
     return AppState(
         settings=settings,
         db=db,
@@ -82,9 +83,9 @@ def build_state(settings: Settings, templates: Jinja2Templates) -> AppState:
         auth=AuthContext(db, throttle, settings, anyio.CapacityLimiter(HASH_THREADS)),
         templates=templates,
         metrics=metrics,
-        tracing=build_tracing(settings),
+        tracing=tracing,
         paths=RoutePaths(),
-        background=Background(settings, db, registry=metrics.registry if metrics else None),
+        background=Background(settings, db, registry=metrics.registry if metrics else None, tracing=tracing),
     )
 
 

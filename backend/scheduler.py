@@ -37,13 +37,13 @@ def main(argv: list[str] | None = None) -> int:
         settings, jobs=load_jobs(args.jobs), context=None, metrics=JobMetrics(registry), queue_name=args.queue
     )
     schedules = default_schedules(settings, sweep_every=timedelta(seconds=args.sweep_seconds))
-    scheduler = Scheduler(db=db, queue=queue, schedules=schedules)
+    scheduler = Scheduler(db=db, queue=queue, schedules=schedules, tracing=process.tracing)
     health = HealthServer(args.health_host, args.health_port, lambda: scheduler.healthy(args.tick), registry).start()
     logger.info("scheduler started", extra={"schedules": [s.spec for s in schedules], "health_port": health.port})
     scheduler.run(stop, args.tick)
     health.stop()
     queue.stop()
-    db.dispose()
+    process.close()
     logger.info("scheduler stopped", extra={"fired": scheduler.fired, "lost": scheduler.lost})
     return 0
 

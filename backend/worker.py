@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     queue = build_job_queue(
         settings,
         jobs=load_jobs(args.jobs),
-        context=JobContext(settings=settings, db=db, mailer=build_mailer(settings)),
+        context=JobContext(settings=settings, db=db, mailer=build_mailer(settings), tracing=process.tracing),
         metrics=JobMetrics(registry),
         queue_name=args.queue,
         min_backoff_ms=args.min_backoff_ms,
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     logger.info("worker stopping")
     health.stop()
     queue.stop(timeout_ms=args.stop_timeout_ms)
-    db.dispose()
+    process.close()
     logger.info("worker stopped")
     return 0
 

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from prometheus_client import CollectorRegistry
 
 from backend.core.config import Settings
+from backend.core.tracing_context import Tracing
 from backend.database.session import Database
 from backend.jobs.events import JobMetrics
 from backend.jobs.queue import EMBEDDED_THREADS, Job, JobContext, build_job_queue
@@ -38,11 +39,13 @@ class Background:
         jobs: Iterable[Job[...]] = DEFAULT_JOBS,
         schedules: Iterable[ScheduleSpec] | None = None,
         tick_seconds: float = TICK_SECONDS,
+        tracing: Tracing | None = None,
     ) -> None:
         self.db = db
+        self.tracing = tracing
         self.mailer = build_mailer(settings)
         self.metrics = JobMetrics(registry) if registry is not None else None
-        context = JobContext(settings=settings, db=db, mailer=self.mailer)
+        context = JobContext(settings=settings, db=db, mailer=self.mailer, tracing=tracing)
         self.queue = build_job_queue(settings, jobs=jobs, context=context, metrics=self.metrics)
         self.schedules = tuple(schedules) if schedules is not None else default_schedules(settings)
         self.tick_seconds = tick_seconds
@@ -54,7 +57,7 @@ class Background:
             return
         self.queue.start(threads)
         self.scheduler = start_embedded(
-            db=self.db, queue=self.queue, schedules=self.schedules, tick_seconds=self.tick_seconds
+            db=self.db, queue=self.queue, schedules=self.schedules, tick_seconds=self.tick_seconds, tracing=self.tracing
         )
 
     def stop(self) -> None:

@@ -12,6 +12,9 @@ from prometheus_client import CollectorRegistry
 
 from backend.core.config import Settings, get_settings
 from backend.core.logs import configure_logging
+from backend.core.tracing import build_tracing, shutdown_tracing
+from backend.core.tracing_clients import instrument_engine
+from backend.core.tracing_context import Tracing
 from backend.database.session import Database, build_engine
 from backend.jobs.health import ALL_INTERFACES
 from backend.jobs.queue import DEFAULT_QUEUE, Job
@@ -48,6 +51,12 @@ class Process:
     db: Database
     registry: CollectorRegistry  # this process's /metrics
     stop: threading.Event  # set by SIGTERM or SIGINT
+    tracing: Tracing | None  # with OTEL_EXPORTER_OTLP_ENDPOINT: job runs, fires and their SQL
+
+    def close(self) -> None:
+        """Release the database and flush the last spans."""
+        self.db.dispose()
+        shutdown_tracing(self.tracing)
 
 
 def start_process(what: str, logger: logging.Logger) -> Process | None:
@@ -57,7 +66,11 @@ def start_process(what: str, logger: logging.Logger) -> Process | None:
     if settings.BROKER_URL is None:
         logger.error(f"BROKER_URL is not set: jobs and schedules run inside the app; no {what} is needed")
         return None
-    return Process(settings, Database(build_engine(settings), settings), CollectorRegistry(), stop_on_signals())
+    db = Database(build_engine(settings), settings)
+    tracing = build_tracing(settings)
+    if tracing is not None:
+        instrument_engine(db.engine, tracing)
+    return Process(settings, db, CollectorRegistry(), stop_on_signals(), tracing)
 
 
 def stop_on_signals() -> threading.Event:

@@ -26,12 +26,14 @@ from dramatiq.brokers.rabbitmq import RabbitmqBroker
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import DramatiqError
-from dramatiq.middleware import AgeLimit, Retries, ShutdownNotifications, TimeLimit
+from dramatiq.middleware import AgeLimit, CurrentMessage, Retries, ShutdownNotifications, TimeLimit
 from redis.exceptions import RedisError
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
+from backend.core.tracing_context import Tracing
+from backend.core.tracing_spans import inject_context, job_span
 from backend.database.session import Database
 from backend.jobs.events import JobEvents, JobMetrics, configure_job_logging, describe_error
 from backend.models.base import utcnow
@@ -50,6 +52,7 @@ STOP_TIMEOUT_MS = 10_000
 _PENDING = "backend.jobs.pending"
 _LISTENING = "backend.jobs.listening"
 # Raised by a broker that cannot be reached when a job is sent.
+TRACE_OPTION = "trace_context"  # the message option carrying the sender's `traceparent`
 ENQUEUE_ERRORS = (DramatiqError, RedisError, OSError)
 
 
@@ -61,6 +64,7 @@ class JobContext:
     db: Database
     mailer: Mailer
     clock: Callable[[], datetime] = utcnow
+    tracing: Tracing | None = None  # each run is a span, a child of what enqueued it
 
 
 Job = Callable[Concatenate[JobContext, P], object]
@@ -115,7 +119,10 @@ class JobQueue:
         name = self._names.get(job)
         if name is None:
             raise UnknownJob(getattr(job, "__name__", repr(job)))
-        message = self.broker.get_actor(name).send_with_options(args=args, kwargs=kwargs)
+        # The W3C context of the request or trigger sending it (none when tracing is off),
+        # so that the run's span joins that trace, in this process or a worker's.
+        options: dict[str, Any] = {TRACE_OPTION: carrier} if (carrier := inject_context()) else {}
+        message = self.broker.get_actor(name).send_with_options(args=args, kwargs=kwargs, **options)
         if self.metrics is not None:
             self.metrics.enqueued.labels(name).inc()
         return str(message.message_id)
@@ -164,7 +171,10 @@ class JobQueue:
 def _run(job: Job[...], context: JobContext | None, *args: Any, **kwargs: Any) -> None:
     if context is None:
         raise RuntimeError(f"job {job.__name__} reached a process that only sends jobs")
-    job(context, *args, **kwargs)
+    message = CurrentMessage.get_current_message()
+    carrier = message.options.get(TRACE_OPTION, {}) if message is not None else {}
+    with job_span(context.tracing, job.__name__, carrier):
+        job(context, *args, **kwargs)
 
 
 def build_job_queue(
@@ -185,6 +195,7 @@ def build_job_queue(
         AgeLimit(),
         TimeLimit(time_limit=TIME_LIMIT_MS),
         ShutdownNotifications(),
+        CurrentMessage(),
         JobEvents(metrics),
         Retries(max_retries=settings.JOB_MAX_RETRIES, min_backoff=min_backoff_ms, max_backoff=max_backoff_ms),
     ]

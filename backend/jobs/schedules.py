@@ -31,6 +31,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from backend.core.tracing_context import Tracing
+from backend.core.tracing_spans import trigger_span
 from backend.database.session import Database
 from backend.jobs.queue import Job, JobQueue
 from backend.models import Schedule
@@ -130,8 +132,10 @@ class Scheduler:
         schedules: Iterable[ScheduleSpec],
         clock: Callable[[], datetime] = utcnow,
         owner: str | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.db = db
+        self.tracing = tracing  # each fire is a span; the job it sends joins its trace
         self.queue = queue
         self.schedules = tuple(schedules)
         self.clock = clock
@@ -153,8 +157,9 @@ class Scheduler:
                 logger.info("schedule fire already claimed", extra={"schedule": fire.name})
                 continue
             fired.append(fire)
-            logger.info("schedule fired", extra={"schedule": fire.name, "fire_at": fire.fire_at.isoformat()})
-            self.queue.enqueue_or_log(schedule.job, fire_at=fire.fire_at.isoformat())
+            with trigger_span(self.tracing, fire.name):
+                logger.info("schedule fired", extra={"schedule": fire.name, "fire_at": fire.fire_at.isoformat()})
+                self.queue.enqueue_or_log(schedule.job, fire_at=fire.fire_at.isoformat())
         self.fired += len(fired)
         self.last_ok = time.monotonic()
         return fired
@@ -201,7 +206,8 @@ def start_embedded(
     schedules: Iterable[ScheduleSpec],
     tick_seconds: float = TICK_SECONDS,
     clock: Callable[[], datetime] = utcnow,
+    tracing: Tracing | None = None,
 ) -> EmbeddedScheduler:
     """Run the scheduler inside this process until `.stop()`: the app's lifespan calls both."""
-    scheduler = Scheduler(db=db, queue=queue, schedules=schedules, clock=clock)
+    scheduler = Scheduler(db=db, queue=queue, schedules=schedules, clock=clock, tracing=tracing)
     return EmbeddedScheduler(scheduler, tick_seconds).start()

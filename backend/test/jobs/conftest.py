@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine, delete
 
 from backend.core.config import Settings
+from backend.core.tracing_context import Tracing
 from backend.database.session import Database, build_engine
 from backend.jobs.events import JobMetrics
 from backend.jobs.queue import Job, JobContext, JobQueue, build_job_queue
@@ -41,13 +42,14 @@ def queue_factory(job_settings: Settings, metrics: JobMetrics) -> Iterator[Queue
         settings: Settings | None = None,
         database: Database | None = None,
         start: bool = True,
+        tracing: Tracing | None = None,
         **over: Any,
     ) -> JobQueue:
         chosen = settings or job_settings
         if database is None:
             database = Database(build_engine(chosen), chosen)
             databases.append(database)
-        context = JobContext(settings=chosen, db=database, mailer=Outbox())
+        context = JobContext(settings=chosen, db=database, mailer=Outbox(), tracing=tracing)
         over.setdefault("min_backoff_ms", FAST_BACKOFF_MS)
         queue = build_job_queue(chosen, jobs=jobs, context=context, metrics=metrics, **over)
         if start:
