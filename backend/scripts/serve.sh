@@ -25,7 +25,7 @@ find "$PROMETHEUS_MULTIPROC_DIR" -mindepth 1 -maxdepth 1 -name '*.db' -delete
 # FORWARDED_ALLOW_IPS; uvicorn's own copy would also trust 127.0.0.1 by default.
 # --no-access-log: the app writes one JSON line per request instead.
 # --loop asyncio: uvloop is faster per request but starves some connections when there
-# are hundreds (bare FastAPI at 256 connections: p99 3.3 s with uvloop, 0.1 s without).
+# are hundreds (measured in docs/performance.md).
 # The image puts its venv on PATH; a checkout has backend/.venv.
 uvicorn="$(command -v uvicorn || echo backend/.venv/bin/uvicorn)"
 exec "$uvicorn" backend.main:app \

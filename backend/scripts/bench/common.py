@@ -14,9 +14,8 @@ PYTHON = sys.executable
 HOST = "127.0.0.1"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", None, ""}
 
-# --loop asyncio, as start.sh and serve.sh run the app: under uvloop a bare FastAPI app at
-# 256 connections here had p99 3.3 s and 58 timeouts (some connections starve), with the
-# stdlib loop p99 0.1 s and none.
+# --loop asyncio, as start.sh and serve.sh run the app: under uvloop some connections
+# starve at 256 connections (measured in docs/performance.md).
 UVICORN_FLAGS = ["--loop", "asyncio", "--no-access-log", "--no-proxy-headers", "--log-level", "warning"]
 HIGH_RATE = "1000000/minute"
 PASSWORD = "Tr0ub4dor&3-horse"

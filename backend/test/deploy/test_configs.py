@@ -292,8 +292,19 @@ class TestCompose:
         assert self.services["migrate"]["command"] == ["backend/scripts/prestart.sh"]
         assert self.services["app"]["command"] == ["backend/scripts/serve.sh"]
 
+    def test_a_worker_and_one_scheduler_with_health_checks_on_the_shared_broker(self) -> None:
+        worker, scheduler = self.services["worker"], self.services["scheduler"]
+        assert worker["command"] == ["python", "-m", "backend.worker"]
+        assert scheduler["command"] == ["python", "-m", "backend.scheduler"]
+        assert scheduler["deploy"]["replicas"] == 1
+        for service, port in ((worker, 9000), (scheduler, 9001)):
+            assert f"http://127.0.0.1:{port}/health" in " ".join(service["healthcheck"]["test"])
+            assert service["depends_on"]["redis"]["condition"] == "service_healthy"
+        brokers = {self.services[name]["environment"]["BROKER_URL"] for name in ("app", "worker", "scheduler")}
+        assert len(brokers) == 1 and brokers.pop().startswith("redis://redis:")
+
     def test_configuration_comes_from_dotenv(self) -> None:
-        for name in ("app", "migrate"):
+        for name in ("app", "migrate", "worker", "scheduler"):
             env_files = self.services[name]["env_file"]
             assert any(entry == ".env" or entry.get("path") == ".env" for entry in env_files)
 
