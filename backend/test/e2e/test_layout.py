@@ -238,8 +238,13 @@ def test_tab_order_on_the_login_form(open_page: SessionFactory) -> None:
     page = open_page()
     LoginPage(page).open()
     expect(page.get_by_label("Username")).to_be_focused()
-    stops = _tab_stops(page, 3)
-    assert stops == [("Password", "ring"), ("Log in", "ring"), ("Create an account", "ring")]
+    stops = _tab_stops(page, 4)
+    assert stops == [
+        ("Password", "ring"),
+        ("Log in", "ring"),
+        ("Forgot your password?", "ring"),
+        ("Create an account", "ring"),
+    ]
 
 
 def test_the_delete_dialog_is_keyboard_friendly(open_page: SessionFactory, fresh_user: User) -> None:
