@@ -66,12 +66,7 @@ async def forgot_password_page(request: Request) -> HTMLResponse:
     return render(request, "forgot_password.html", {"email": "", "error": None, "sent": False})
 
 
-@pages.post(
-    "/forgot-password-page",
-    name="forgot_password_submit",
-    response_model=None,
-    dependencies=[Depends(same_origin_post)],
-)
+@pages.post("/forgot-password-page", name="forgot_password_submit", response_model=None, dependencies=SAME_ORIGIN)
 async def forgot_password_submit(
     request: Request,
     auth: AuthDep,

@@ -58,6 +58,18 @@ def check_password_policy(
         raise InvalidInput([{"type": v.code, "loc": ["body", field], "msg": v.message} for v in violations])
 
 
+def check_new_password(user: User, password: str) -> None:
+    """The policy for an existing account's new password (InvalidInput on `new_password`)."""
+    check_password_policy(
+        password,
+        username=user.username,
+        email=user.email,
+        first_name=user.first_name,
+        last_name=user.last_name,
+        field="new_password",
+    )
+
+
 def check_signup_password(data: UserCreate) -> None:
     """The password policy for a sign-up, against its own username, email and names."""
     check_password_policy(
@@ -142,14 +154,7 @@ async def change_password(ctx: AuthContext, *, principal: Principal, current: st
             extra={"event": "password_change_failed", "user_id": principal.id, "client": client_ip},
         )
         raise BadRequest("Current password is incorrect")
-    check_password_policy(
-        new,
-        username=user.username,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        field="new_password",
-    )
+    check_new_password(user, new)
     hashed = await hash_in_thread(ctx, new)
     await db.write(user_service.change_password, principal=principal, hashed_password=hashed)
     logger.info("password changed", extra={"event": "password_change", "user_id": principal.id, "client": client_ip})

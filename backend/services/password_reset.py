@@ -17,7 +17,7 @@ from backend.core.errors import BadRequest
 from backend.core.reset_tokens import issue_reset_token, read_reset_token
 from backend.core.tokens import InvalidToken
 from backend.services import users as user_service
-from backend.services.auth import AuthContext, check_password_policy, hash_in_thread
+from backend.services.auth import AuthContext, check_new_password, hash_in_thread
 from backend.services.mail import Email
 
 logger = logging.getLogger("backend.auth")
@@ -65,14 +65,7 @@ async def confirm(ctx: AuthContext, *, token: str, new_password: str, client_ip:
     user = await ctx.db.read(user_service.find_active, user_id=claims.user_id)
     if user is None or user.auth_key != claims.account_key or user.token_version != claims.version:
         raise BadRequest(INVALID)
-    check_password_policy(
-        new_password,
-        username=user.username,
-        email=user.email,
-        first_name=user.first_name,
-        last_name=user.last_name,
-        field="new_password",
-    )
+    check_new_password(user, new_password)
     hashed = await hash_in_thread(ctx, new_password)
     changed = await ctx.db.write(
         user_service.reset_password,
