@@ -35,7 +35,7 @@ from backend.core.tokens import TokenReader
 from backend.core.tracing import build_tracing, install_tracing, shutdown_tracing
 from backend.database.session import Database, build_engine
 from backend.jobs.background import Background
-from backend.routers import admin, auth, health, password_reset, todos, users
+from backend.routers import admin, auth, export, health, password_reset, todos, users
 from backend.routers.drafts import session_expired_page
 from backend.routers.metrics import metrics_endpoint
 from backend.schemas.errors import error_responses
@@ -116,7 +116,8 @@ def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager
 def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     """Every router, the docs page, /metrics when enabled and the static files."""
     # JSON routes first, the busiest first: routing tries routes in order.
-    for module in (todos, users, auth, password_reset, admin, health):
+    # export before todos: `/todos/{todo_id}` would take `/todos/export`.
+    for module in (export, todos, users, auth, password_reset, admin, health):
         app.include_router(module.router)
     for module in (todos, auth, password_reset, users, admin):
         app.include_router(module.pages)

@@ -92,7 +92,7 @@ _COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count
 _COUNT_DOWN = update(_USERS).where(_USER.id == bindparam("uid")).values(todo_count=_USER.todo_count - 1)
 
 
-def _todo_row(row: TodoColumns) -> TodoRow:
+def todo_row(row: TodoColumns) -> TodoRow:
     """A row starting with TODO_COLUMNS as a dict (a literal: cheaper than zipping names)."""
     return {
         "id": row[0],
@@ -169,7 +169,7 @@ def list_for_owner(session: Session, *, owner_id: int, todo_count: int, query: T
         params["priority"] = query.priority
     if query.q:
         params["pattern"] = like_pattern(query.q)
-    rows = [_todo_row(row) for row in session.execute(page, params).all()]
+    rows = [todo_row(row) for row in session.execute(page, params).all()]
     if not filtered:
         total = todo_count
     elif len(rows) < query.limit and (rows or query.offset == 0):
@@ -184,7 +184,7 @@ def get_for_owner(session: Session, *, todo_id: int, owner_id: int) -> TodoRow:
     row = session.execute(_ONE, {"tid": todo_id, "uid": owner_id}).first()
     if row is None:
         raise NotFound("Todo not found")
-    return _todo_row(row)
+    return todo_row(row)
 
 
 def create(session: Session, *, principal: Principal, data: TodoCreate) -> TodoRow:
@@ -254,7 +254,7 @@ def list_all(session: Session, *, owner: str | None, limit: int, offset: int) ->
         select(*TODO_COLUMNS, _USER.username.label("owner")).join(_USERS, _USER.id == _TODO.owner_id).where(*conditions)
     )
     page = base.order_by(*_SORTS["-created_at"]).limit(limit).offset(offset)
-    rows: list[AdminTodoRow] = [{**_todo_row(row), "owner": row.owner} for row in session.execute(page).all()]
+    rows: list[AdminTodoRow] = [{**todo_row(row), "owner": row.owner} for row in session.execute(page).all()]
     total = session.execute(
         select(func.count()).select_from(_TABLE).join(_USERS, _USER.id == _TODO.owner_id).where(*conditions)
     ).scalar_one()

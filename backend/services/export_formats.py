@@ -1,0 +1,81 @@
+"""The export's three formats, written as the rows arrive: CSV, JSON and iCalendar.
+
+- CSV: a header row, then one line per todo with `TodoRead`'s fields.
+- JSON: a list of `TodoRead` objects.
+- iCalendar: one `VTODO` per todo (UID, SUMMARY, DESCRIPTION, DUE, PRIORITY, STATUS,
+  CREATED, LAST-MODIFIED), built with the icalendar library.
+
+Each generator yields text a batch of rows at a time, so nothing holds the whole export.
+"""
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime
+from itertools import islice
+
+import orjson
+from icalendar import Todo as VTodo
+
+from backend.schemas.todos import TodoRead
+from backend.services.todos import TodoRow
+
+CSV_FIELDS = tuple(TodoRead.model_fields)
+CHUNK_ROWS = 200
+# Our 1 (low) … 5 (high) on iCalendar's 1 (highest) … 9 (lowest) scale (RFC 5545 3.8.1.9).
+ICAL_PRIORITY = {5: 1, 4: 3, 3: 5, 2: 7, 1: 9}
+CALENDAR_HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//todo-app//export//EN\r\nCALSCALE:GREGORIAN\r\n"
+CALENDAR_TAIL = "END:VCALENDAR\r\n"
+
+
+def batched(rows: Iterable[TodoRow], size: int = CHUNK_ROWS) -> Iterator[list[TodoRow]]:
+    """`rows` in lists of `size` (itertools.batched arrives with Python 3.12)."""
+    it = iter(rows)
+    while chunk := list(islice(it, size)):
+        yield chunk
+
+
+def csv_chunks(rows: Iterable[TodoRow]) -> Iterator[str]:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for chunk in batched(rows):
+        writer.writerows(chunk)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    yield buffer.getvalue()
+
+
+def json_chunks(rows: Iterable[TodoRow]) -> Iterator[bytes]:
+    yield b"["
+    first = True
+    for chunk in batched(rows):
+        body = b",".join(orjson.dumps(row) for row in chunk)
+        yield body if first else b"," + body
+        first = False
+    yield b"]"
+
+
+def vtodo(row: TodoRow, domain: str) -> VTodo:
+    """One todo as an iCalendar VTODO; its UID stays the same across exports."""
+    item = VTodo()
+    item.add("uid", f"todo-{row['id']}@{domain}")
+    item.add("dtstamp", datetime.fromisoformat(row["updated_at"]))
+    item.add("created", datetime.fromisoformat(row["created_at"]))
+    item.add("last-modified", datetime.fromisoformat(row["updated_at"]))
+    item.add("summary", row["title"])
+    if row["description"]:
+        item.add("description", row["description"])
+    if row["due_date"]:
+        item.add("due", date.fromisoformat(row["due_date"]))
+    item.add("priority", ICAL_PRIORITY[row["priority"]])
+    item.add("status", "COMPLETED" if row["complete"] else "NEEDS-ACTION")
+    return item
+
+
+def ics_chunks(rows: Iterable[TodoRow], domain: str) -> Iterator[str]:
+    yield CALENDAR_HEAD
+    for chunk in batched(rows):
+        yield "".join(vtodo(row, domain).to_ical().decode() for row in chunk)
+    yield CALENDAR_TAIL
