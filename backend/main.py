@@ -40,6 +40,7 @@ from backend.routers.drafts import session_expired_page
 from backend.routers.metrics import metrics_endpoint
 from backend.schemas.errors import error_responses
 from backend.services.auth import AuthContext
+from backend.services.imports import MAX_BYTES as IMPORT_MAX_BYTES
 
 HASH_THREADS = 2
 logger = logging.getLogger("backend.main")
@@ -53,17 +54,24 @@ def warn_if_uvloop() -> None:
         logger.warning("running on uvloop: expect unfair scheduling at high concurrency; use the asyncio loop")
 
 
+def larger_bodies(app: FastAPI) -> dict[str, int]:
+    """The paths that take bodies over MAX_BODY_BYTES (the import) and their limits."""
+    return {app.url_path_for(name): IMPORT_MAX_BYTES for name in export.IMPORT_ROUTES}
+
+
 def describe_body_limit(app: FastAPI, max_bytes: int) -> None:
-    """The OpenAPI document names the body limit that is really in force."""
+    """The OpenAPI document names the body limit that is really in force on each path."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
             schema = build()
-            for path in schema.get("paths", {}).values():
+            larger = larger_bodies(app)
+            for name, path in schema.get("paths", {}).items():
                 for operation in path.values():
                     if "413" in operation.get("responses", {}):
-                        operation["responses"]["413"]["description"] = too_large_message(max_bytes)
+                        limit = larger.get(name, max_bytes)
+                        operation["responses"]["413"]["description"] = too_large_message(limit)
         return app.openapi_schema or build()
 
     app.openapi = openapi  # type: ignore[method-assign]
@@ -119,7 +127,7 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     # export before todos: `/todos/{todo_id}` would take `/todos/export`.
     for module in (export, todos, users, auth, password_reset, admin, health):
         app.include_router(module.router)
-    for module in (todos, auth, password_reset, users, admin):
+    for module in (todos, export, auth, password_reset, users, admin):
         app.include_router(module.pages)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if state.metrics:
@@ -136,7 +144,10 @@ def add_middleware(app: FastAPI, state: AppState) -> None:
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(PrivateResponseMiddleware, settings=settings)
     app.add_middleware(
-        RequestLimitsMiddleware, max_bytes=settings.MAX_BODY_BYTES, body_timeout=settings.BODY_TIMEOUT_SECONDS
+        RequestLimitsMiddleware,
+        max_bytes=settings.MAX_BODY_BYTES,
+        body_timeout=settings.BODY_TIMEOUT_SECONDS,
+        larger=larger_bodies(app),
     )
     app.add_middleware(RequestContextMiddleware, metrics=state.metrics, headers=security_headers(settings))
     if settings.FORWARDED_ALLOW_IPS:

@@ -58,6 +58,10 @@ class BadRequest(AppError):
     status_code = 400
 
 
+class UnsupportedMediaType(AppError):
+    status_code = 415
+
+
 class RateLimited(AppError):
     status_code = 429
 

@@ -6,6 +6,7 @@ header deadline, which must act before the app sees a request, is in core.slow_c
 """
 
 import time
+from collections.abc import Mapping
 
 import anyio
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -41,19 +42,24 @@ class BodyTimeout(StarletteHTTPException):
 class RequestLimitsMiddleware:
     """Refuse bodies over the size limit (413) or slower than the time limit (408)."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, body_timeout: float) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, body_timeout: float, larger: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.body_timeout = body_timeout
-        self.too_large = f'{{"detail":"{too_large_message(max_bytes)}"}}'.encode()
+        # Paths that take bigger bodies (the import: 5 MiB) and their own limits.
+        self.limits = {path: max(limit, max_bytes) for path, limit in (larger or {}).items()}
+        self.answers = {limit: _too_large(limit) for limit in {max_bytes, *self.limits.values()}}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limits.get(scope["path"], self.max_bytes)
         for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await _answer(send, 413, self.too_large)
+            if name == b"content-length" and value.isdigit() and int(value) > max_bytes:
+                await _answer(send, 413, self.answers[max_bytes])
                 return
         received = 0
         complete = False
@@ -70,8 +76,8 @@ class RequestLimitsMiddleware:
                 raise BodyTimeout()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise BodyTooLarge(max_bytes)
                 complete = not message.get("more_body", False)
             return message
 
@@ -85,10 +91,14 @@ class RequestLimitsMiddleware:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _answer(send, 413, self.too_large)
+                await _answer(send, 413, self.answers[max_bytes])
         except BodyTimeout:
             if not started:
                 await _answer(send, 408, b'{"detail":"Request body not received in time"}', close=True)
+
+
+def _too_large(limit: int) -> bytes:
+    return f'{{"detail":"{too_large_message(limit)}"}}'.encode()
 
 
 async def _answer(send: Send, status: int, body: bytes, *, close: bool = False) -> None:

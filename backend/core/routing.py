@@ -1,6 +1,7 @@
 """The `/todos/todos` routing quirk, handled in one place.
 
-The API contract has both `GET /todos/{todo_id}` and `POST /todos/todos`. Left alone,
+The API contract has both `GET /todos/{todo_id}` and `POST /todos/todos` (and since the
+export and import, `GET /todos/export` and `POST /todos/import`). Left alone,
 Starlette would match `GET /todos/todos` to the first (a 422 for the id "todos") and, on
 a 405, take `Allow` from the first route whose path matches (naming GET instead of POST).
 So the id segment never matches the literal `todos`, and a 405's `Allow` comes from the
@@ -14,12 +15,13 @@ from starlette.requests import Request
 
 
 class TodoIdSegment(StringConvertor):
-    """`{todo_id:todo_id}`: any segment but the literal `todos`.
+    """`{todo_id:todo_id}`: any segment but the literal siblings `todos`, `export` and `import`
+    (so `GET /todos/import`, say, is a 405 naming POST, not a 422 for the id "import").
 
     Every other bad id still reaches FastAPI's validation and gets its 422.
     """
 
-    regex = r"(?!todos(?:/|$))[^/]+"
+    regex = r"(?!(?:todos|export|import)(?:/|$))[^/]+"
 
 
 def register_todo_id() -> None:

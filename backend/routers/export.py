@@ -1,25 +1,37 @@
-"""`GET /todos/export`: all of the caller's todos as a CSV, JSON or iCalendar download.
+"""Export and import: all of the caller's todos as a CSV, JSON or iCalendar download, and
+a CSV or JSON file of todos read back in (all of it, or nothing).
 
-Mounted before the todos router: its path would otherwise be taken by `/todos/{todo_id}`.
-The body streams as it is read (services/export.py), so the worker's memory stays flat
-however many todos there are.
+Mounted before the todos router: `/todos/export` would otherwise be taken by
+`/todos/{todo_id}`. The export streams as it is read (services/export.py), so the worker's
+memory stays flat however many todos there are; the import takes up to 10,000 todos or
+5 MiB (services/imports.py).
 """
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+import anyio
+from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from pydantic import BaseModel
 
-from backend.dependencies import CurrentUser, DbDep
-from backend.schemas.errors import AUTH_ERRORS, Responses
-from backend.schemas.todos import TodoRead
+from backend.core.errors import InvalidInput, UnsupportedMediaType
+from backend.core.templating import render
+from backend.core.urls import url_path
+from backend.database.session import Database
+from backend.dependencies import CurrentUser, DbDep, mark_page
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
+from backend.schemas.todos import TodoCreate, TodoRead
+from backend.services import imports as import_service
 from backend.services.export import owner_todos
 from backend.services.export_formats import csv_chunks, ics_chunks, json_chunks
+from backend.services.principal import Principal
 
 router = APIRouter(prefix="/todos", tags=["todos"])
+pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
+IMPORT_ROUTES = ("import_todos", "import_todos_submit")  # bodies up to import_service.MAX_BYTES
 
 
 class ExportFormat(StrEnum):
@@ -64,3 +76,73 @@ async def export_todos(
     filename = f"todos-{datetime.now(UTC):%Y-%m-%d}.{format.value}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)
+
+
+IMPORT_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/json": {"schema": {"type": "array", "items": TodoCreate.model_json_schema()}},
+        },
+    }
+}
+
+
+class ImportProblem(BaseModel):
+    """One problem of a refused file: the row (numbered from 1) and field, when it is one."""
+
+    type: str | None = None
+    loc: list[str | int]
+    msg: str
+    input: Any = None
+    row: int | None = None
+
+
+class ImportProblems(BaseModel):
+    detail: list[ImportProblem]
+
+
+REFUSED: Responses = {
+    422: {"model": ImportProblems, "description": "Nothing stored: the rows that are not valid todos (50 at most)"}
+}
+CREATED: Responses = {
+    201: {
+        "description": "Every todo of the file was stored",
+        "content": {"application/json": {"schema": {"type": "object", "properties": {"created": {"type": "integer"}}}}},
+    }
+}
+
+
+async def _store(db: Database, principal: Principal, media_type: str, body: bytes) -> int:
+    rows = await anyio.to_thread.run_sync(import_service.parse, media_type, body)
+    return await db.write(import_service.insert_all, principal=principal, rows=rows)
+
+
+@router.post(
+    "/import",
+    status_code=201,
+    openapi_extra=IMPORT_BODY,
+    responses=CREATED | AUTH_ERRORS | BODY_ERRORS | REFUSED | error_responses(403, 415, 429),
+)
+async def import_todos(request: Request, principal: CurrentUser, db: DbDep) -> JSONResponse:
+    """Store the todos of a CSV or JSON file in the export's format (Content-Type decides): all or none."""
+    media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
+    created = await _store(db, principal, media_type, await request.body())
+    return JSONResponse({"created": created}, status_code=201)
+
+
+@pages.post("/todo-page/import", name="import_todos_submit", response_model=None)
+async def import_todos_submit(
+    request: Request, principal: CurrentUser, db: DbDep, file: Annotated[UploadFile, File()]
+) -> Response:
+    """The list page's import form: the file's type comes from its name (.csv or .json)."""
+    name = (file.filename or "").lower()
+    media_type = "text/csv" if name.endswith(".csv") else "application/json" if name.endswith(".json") else ""
+    try:
+        created = await _store(db, principal, media_type, await file.read())
+    except (InvalidInput, UnsupportedMediaType) as exc:
+        problems = exc.errors if isinstance(exc, InvalidInput) else [{"msg": exc.message, "loc": []}]
+        context = {"problems": problems, "filename": file.filename or "", "status": exc.status_code}
+        return render(request, "import_problems.html", context, status_code=exc.status_code)
+    return RedirectResponse(url_path(request, "todo_page") + f"?imported={created}", status_code=303)

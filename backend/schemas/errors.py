@@ -20,6 +20,7 @@ _DESCRIPTIONS = {
     404: "Not found, or not yours",
     409: "Conflict with existing data",
     413: "Request body over 1 MiB",
+    415: "A body in a format this endpoint does not take",
     429: "Too many attempts; see Retry-After",
     503: "Database unavailable",
 }

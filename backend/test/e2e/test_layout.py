@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from .conftest import SCREENSHOTS, SessionFactory, User
 from .pages import LoginPage, RegisterPage, TodoFormPage, TodoListPage
@@ -122,6 +122,14 @@ def _account_errors(page: Page) -> None:
         page.get_by_role("button", name="Save phone number").click()
 
 
+def _import_problems(page: Page) -> None:
+    page.goto("/todo-page")
+    bad_file: FilePayload = {"name": "todos.json", "mimeType": "application/json", "buffer": b'[{"title": ""}]'}
+    page.get_by_label("Import todos from a CSV or JSON file").set_input_files(files=[bad_file])
+    with page.expect_navigation():
+        page.get_by_role("button", name="Import", exact=True).click()
+
+
 def _delete_dialog(page: Page) -> None:
     page.goto("/todo-page")
     todos = TodoListPage(page)
@@ -135,6 +143,7 @@ SCREENS = [
     Screen("register", "anonymous", _goto("/register-page")),
     Screen("register-errors", "anonymous", _register_errors),
     Screen("forgot-password", "anonymous", _goto("/forgot-password-page")),
+    Screen("import-problems", "reader", _import_problems),
     Screen("reset-password", "anonymous", _goto("/reset-password-page?token=from-the-mail")),
     Screen("reset-password-no-link", "anonymous", _goto("/reset-password-page")),
     Screen("todos", "reader", _goto("/todo-page")),
