@@ -29,7 +29,7 @@ FIELD_MESSAGES = {
 LABELS = {"new_password": "New password", "phone_number": "Phone number", "due_date": "Due date"}
 
 
-def _field(loc: Sequence[Any]) -> str:
+def _field(loc: Sequence[object]) -> str:
     names = [str(part) for part in loc if isinstance(part, str) and part not in ("body", "query", "path")]
     return names[-1] if names else ""
 
@@ -52,7 +52,7 @@ def plain_message(error: Mapping[str, Any]) -> str:
     return FIELD_MESSAGES.get(field, message)
 
 
-def _short_input(value: Any) -> Any:
+def _short_input(value: object) -> object:
     if isinstance(value, str):
         return value[:MAX_INPUT_CHARS]
     if value is None or isinstance(value, bool):

@@ -8,7 +8,6 @@ test/database/test_dates.py holds the two sides to the same text.
 """
 
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import String, literal
 from sqlalchemy.ext.compiler import compiles
@@ -48,39 +47,39 @@ def date_text(value: date | str | None) -> str | None:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def _fmt(compiler: SQLCompiler, pattern: str, kw: dict[str, Any]) -> str:
+def _fmt(compiler: SQLCompiler, pattern: str, kw: dict[str, object]) -> str:
     # A bound parameter, so no driver ever interprets the pattern's % signs.
     return str(compiler.process(literal(pattern, String()), **kw))
 
 
 @compiles(iso_utc, "sqlite")
-def _iso_utc_sqlite(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+def _iso_utc_sqlite(element: iso_utc, compiler: SQLCompiler, **kw: object) -> str:
     # Stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) by UTCDateTime.
     return f"replace({compiler.process(element.clauses, **kw)}, ' ', 'T') || 'Z'"
 
 
 @compiles(iso_utc, "postgresql")
-def _iso_utc_pg(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+def _iso_utc_pg(element: iso_utc, compiler: SQLCompiler, **kw: object) -> str:
     column = compiler.process(element.clauses, **kw)
     return f"to_char({column} AT TIME ZONE 'UTC', {_fmt(compiler, PG_UTC_FORMAT, kw)})"
 
 
 @compiles(iso_utc, "mysql")
-def _iso_utc_mysql(element: iso_utc, compiler: SQLCompiler, **kw: Any) -> str:
+def _iso_utc_mysql(element: iso_utc, compiler: SQLCompiler, **kw: object) -> str:
     return f"DATE_FORMAT({compiler.process(element.clauses, **kw)}, {_fmt(compiler, MYSQL_UTC_FORMAT, kw)})"
 
 
 @compiles(iso_date, "sqlite")
-def _iso_date_sqlite(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
+def _iso_date_sqlite(element: iso_date, compiler: SQLCompiler, **kw: object) -> str:
     # Stored as 'YYYY-MM-DD' text already.
     return str(compiler.process(element.clauses, **kw))
 
 
 @compiles(iso_date, "postgresql")
-def _iso_date_pg(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
+def _iso_date_pg(element: iso_date, compiler: SQLCompiler, **kw: object) -> str:
     return f"to_char({compiler.process(element.clauses, **kw)}, {_fmt(compiler, PG_DATE_FORMAT, kw)})"
 
 
 @compiles(iso_date, "mysql")
-def _iso_date_mysql(element: iso_date, compiler: SQLCompiler, **kw: Any) -> str:
+def _iso_date_mysql(element: iso_date, compiler: SQLCompiler, **kw: object) -> str:
     return f"DATE_FORMAT({compiler.process(element.clauses, **kw)}, {_fmt(compiler, MYSQL_DATE_FORMAT, kw)})"

@@ -10,12 +10,12 @@ memory stays flat however many todos there are; the import takes up to 10,000 to
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, JsonValue
 
 from backend.core.errors import InvalidInput, UnsupportedMediaType
 from backend.core.templating import render
@@ -95,7 +95,7 @@ class ImportProblem(BaseModel):
     type: str | None = None
     loc: list[str | int]
     msg: str
-    input: Any = None
+    input: JsonValue = None
     row: int | None = None
 
 

@@ -7,8 +7,8 @@ and `updated_at` are kept when present, so a round trip reproduces the todos.
 """
 
 import re
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
@@ -29,13 +29,13 @@ class ImportTimes(BaseModel):
     updated_at: AwareDatetime | None = None
 
 
-def from_csv(row: dict[str, str | None]) -> dict[str, Any]:
+def from_csv(row: dict[str, str | None]) -> dict[str, object]:
     """A CSV row's text as the JSON a `TodoCreate` takes; anything unreadable stays text."""
-    values: dict[str, Any] = {key: value for key, value in row.items() if key is not None}
-    complete = (values.get("complete") or "").strip().lower()
+    values: dict[str, object] = {key: value for key, value in row.items() if key is not None}
+    complete = (row.get("complete") or "").strip().lower()
     if complete in _CSV_TRUE | _CSV_FALSE:
         values["complete"] = complete in _CSV_TRUE
-    priority = (values.get("priority") or "").strip()
+    priority = (row.get("priority") or "").strip()
     if _CSV_INTEGER.fullmatch(priority):
         values["priority"] = int(priority)
     elif not priority:
@@ -46,7 +46,7 @@ def from_csv(row: dict[str, str | None]) -> dict[str, Any]:
     return values
 
 
-def split_row(values: dict[str, Any]) -> tuple[TodoCreate, datetime | None, datetime | None]:
+def split_row(values: Mapping[str, object]) -> tuple[TodoCreate, datetime | None, datetime | None]:
     """The todo and its times; pydantic's ValidationError for anything wrong."""
     fields = {key: value for key, value in values.items() if key not in EXPORT_ONLY and key not in TIMESTAMPS}
     times = ImportTimes.model_validate({key: values[key] for key in TIMESTAMPS if key in values})

@@ -9,7 +9,6 @@ must still hold.
 import csv
 import io
 from datetime import UTC
-from typing import Any
 
 import orjson
 from pydantic import ValidationError
@@ -27,7 +26,7 @@ MAX_TODOS = 10_000
 MAX_BYTES = 5 * 1024 * 1024
 MAX_PROBLEMS = 50
 MEDIA_TYPES = ("application/json", "text/csv")
-Values = dict[str, Any]
+Values = dict[str, object]
 
 
 def _refuse(message: str, loc: tuple[str | int, ...] = ("body",)) -> InvalidInput:
@@ -64,7 +63,7 @@ def check_rows(rows: list[Values]) -> list[Values]:
     if len(rows) > MAX_TODOS:
         raise _refuse(f"At most {MAX_TODOS:,} todos per import; this file has {len(rows):,}.")
     checked: list[Values] = []
-    problems: list[dict[str, Any]] = []
+    problems: list[dict[str, object]] = []
     for number, row in enumerate(rows, start=1):
         try:
             todo, created_at, updated_at = split_row(row)
