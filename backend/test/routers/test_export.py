@@ -84,7 +84,10 @@ def test_refusals(client: TestClient, user: Account) -> None:
     assert bad.status_code == 422 and "detail" in bad.json()
 
 
-def test_rows_are_read_in_batches_in_id_order(app: FastAPI, db_session: Session, user: Account) -> None:
+def test_rows_are_read_in_batches_in_id_order(
+    app: FastAPI, client: TestClient, db_session: Session, user: Account
+) -> None:
+    del client  # started, so that the app's lifespan disposes of its database at the end
     made = [make_todo(db_session, user.id, title=f"t{n}")["id"] for n in range(5)]
     assert [row["id"] for row in owner_todos(state_of(app).db, user.id, batch=2)] == made
 
