@@ -25,6 +25,7 @@ from backend.dependencies import CurrentUser, DbDep, mark_page
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
 from backend.schemas.todos import TodoCreate, TodoRead
 from backend.services import imports as import_service
+from backend.services import todos as todo_service
 from backend.services.export import owner_todos
 from backend.services.export_formats import csv_chunks, ics_chunks, json_chunks
 from backend.services.principal import Principal
@@ -65,14 +66,14 @@ async def export_todos(
     format: Annotated[ExportFormat, Query(description="csv, json or ics (iCalendar VTODOs)")] = ExportFormat.json,  # noqa: A002 (the query's name)
 ) -> StreamingResponse:
     """Download every todo: CSV with a header row, JSON as a list of TodoRead, or iCalendar."""
-    rows = owner_todos(db, principal.id)
+    batches = owner_todos(db, principal.id)
     chunks: Iterator[str] | Iterator[bytes]
     if format is ExportFormat.csv:
-        chunks = csv_chunks(rows)
+        chunks = csv_chunks(batches)
     elif format is ExportFormat.json:
-        chunks = json_chunks(rows)
+        chunks = json_chunks(batches)
     else:
-        chunks = ics_chunks(rows, request.url.hostname or "localhost")
+        chunks = ics_chunks(batches, request.url.hostname or "localhost")
     filename = f"todos-{datetime.now(UTC):%Y-%m-%d}.{format.value}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)
@@ -116,7 +117,7 @@ CREATED: Responses = {
 
 async def _store(db: Database, principal: Principal, media_type: str, body: bytes) -> int:
     rows = await anyio.to_thread.run_sync(import_service.parse, media_type, body)
-    return await db.write(import_service.insert_all, principal=principal, rows=rows)
+    return await db.write(todo_service.create_many, principal=principal, rows=rows)
 
 
 @router.post(
@@ -143,6 +144,6 @@ async def import_todos_submit(
         created = await _store(db, principal, media_type, await file.read())
     except (InvalidInput, UnsupportedMediaType) as exc:
         problems = exc.errors if isinstance(exc, InvalidInput) else [{"msg": exc.message, "loc": []}]
-        context = {"problems": problems, "filename": file.filename or "", "status": exc.status_code}
+        context = {"problems": problems, "filename": file.filename or ""}
         return render(request, "import_problems.html", context, status_code=exc.status_code)
     return RedirectResponse(url_path(request, "todo_page") + f"?imported={created}", status_code=303)

@@ -25,12 +25,13 @@ def _batch(session: Session, *, owner_id: int, after_id: int, limit: int) -> lis
     return [todo_row(row) for row in session.execute(statement)]
 
 
-def owner_todos(db: Database, owner_id: int, *, batch: int = BATCH) -> Iterator[TodoRow]:
-    """Every todo of `owner_id`, oldest first, fetched `batch` at a time as they are consumed."""
+def owner_todos(db: Database, owner_id: int, *, batch: int = BATCH) -> Iterator[list[TodoRow]]:
+    """Every todo of `owner_id`, oldest first, in lists of up to `batch`, read as they are consumed."""
     after_id = 0
     while True:
         rows = db.call(partial(_batch, owner_id=owner_id, after_id=after_id, limit=batch), write=False)
-        yield from rows
+        if rows:
+            yield rows
         if len(rows) < batch:
             return
         after_id = rows[-1]["id"]

@@ -5,14 +5,14 @@
 - iCalendar: one `VTODO` per todo (UID, SUMMARY, DESCRIPTION, DUE, PRIORITY, STATUS,
   CREATED, LAST-MODIFIED), built with the icalendar library.
 
-Each generator yields text a batch of rows at a time, so nothing holds the whole export.
+Each generator takes the rows in batches (services/export.py) and yields one piece of text
+per batch, so nothing holds the whole export.
 """
 
 import csv
 import io
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime
-from itertools import islice
 
 import orjson
 from icalendar import Todo as VTodo
@@ -21,25 +21,17 @@ from backend.schemas.todos import TodoRead
 from backend.services.todos import TodoRow
 
 CSV_FIELDS = tuple(TodoRead.model_fields)
-CHUNK_ROWS = 200
 # Our 1 (low) … 5 (high) on iCalendar's 1 (highest) … 9 (lowest) scale (RFC 5545 3.8.1.9).
 ICAL_PRIORITY = {5: 1, 4: 3, 3: 5, 2: 7, 1: 9}
 CALENDAR_HEAD = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//todo-app//export//EN\r\nCALSCALE:GREGORIAN\r\n"
 CALENDAR_TAIL = "END:VCALENDAR\r\n"
 
 
-def batched(rows: Iterable[TodoRow], size: int = CHUNK_ROWS) -> Iterator[list[TodoRow]]:
-    """`rows` in lists of `size` (itertools.batched arrives with Python 3.12)."""
-    it = iter(rows)
-    while chunk := list(islice(it, size)):
-        yield chunk
-
-
-def csv_chunks(rows: Iterable[TodoRow]) -> Iterator[str]:
+def csv_chunks(batches: Iterable[list[TodoRow]]) -> Iterator[str]:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
     writer.writeheader()
-    for chunk in batched(rows):
+    for chunk in batches:
         writer.writerows(chunk)
         yield buffer.getvalue()
         buffer.seek(0)
@@ -47,10 +39,10 @@ def csv_chunks(rows: Iterable[TodoRow]) -> Iterator[str]:
     yield buffer.getvalue()
 
 
-def json_chunks(rows: Iterable[TodoRow]) -> Iterator[bytes]:
+def json_chunks(batches: Iterable[list[TodoRow]]) -> Iterator[bytes]:
     yield b"["
     first = True
-    for chunk in batched(rows):
+    for chunk in batches:
         body = b",".join(orjson.dumps(row) for row in chunk)
         yield body if first else b"," + body
         first = False
@@ -74,8 +66,8 @@ def vtodo(row: TodoRow, domain: str) -> VTodo:
     return item
 
 
-def ics_chunks(rows: Iterable[TodoRow], domain: str) -> Iterator[str]:
+def ics_chunks(batches: Iterable[list[TodoRow]], domain: str) -> Iterator[str]:
     yield CALENDAR_HEAD
-    for chunk in batched(rows):
+    for chunk in batches:
         yield "".join(vtodo(row, domain).to_ical().decode() for row in chunk)
     yield CALENDAR_TAIL

@@ -88,7 +88,7 @@ _ONE = select(*TODO_COLUMNS).where(_TODO.id == bindparam("tid"), _TODO.owner_id 
 _INSERT = insert(_TABLE)
 _UPDATE = update(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
 _DELETE = delete(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
-_COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count + 1)
+_COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count + bindparam("added"))
 _COUNT_DOWN = update(_USERS).where(_USER.id == bindparam("uid")).values(todo_count=_USER.todo_count - 1)
 
 
@@ -191,16 +191,30 @@ def create(session: Session, *, principal: Principal, data: TodoCreate) -> TodoR
     """Insert a todo for the principal and keep their counter in step."""
     now = utcnow()
     values = {**data.model_dump(), "owner_id": principal.id, "created_at": now, "updated_at": now}
-    # Counter first: on InnoDB the insert's foreign-key check share-locks the owner's row,
-    # and upgrading that lock afterwards deadlocks two concurrent creates of one user.
-    # It is also the session check: no row matches once the session has ended.
-    if session.execute(_COUNT_UP, principal.guard()).rowcount == 0:  # type: ignore[attr-defined]
-        raise NotAuthenticated(SESSION_ENDED)
+    _count_up(session, principal, 1)
     result = session.execute(_INSERT, values)
     session.commit()
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
     stamp = utc_text(now)
     return _written_row(todo_id, principal.id, data, stamp, stamp)
+
+
+def create_many(session: Session, *, principal: Principal, rows: list[dict[str, object]]) -> int:
+    """Insert todos (TodoCreate fields and their times) for the principal in one transaction."""
+    if not rows:
+        return 0
+    _count_up(session, principal, len(rows))
+    session.execute(_INSERT, [{**row, "owner_id": principal.id} for row in rows])
+    session.commit()
+    return len(rows)
+
+
+def _count_up(session: Session, principal: Principal, added: int) -> None:
+    # Counter first: on InnoDB the insert's foreign-key check share-locks the owner's row,
+    # and upgrading that lock afterwards deadlocks two concurrent creates of one user.
+    # It is also the session check: no row matches once the session has ended.
+    if session.execute(_COUNT_UP, {**principal.guard(), "added": added}).rowcount == 0:  # type: ignore[attr-defined]
+        raise NotAuthenticated(SESSION_ENDED)
 
 
 def _guarded_write(session: Session, statement: Executable, principal: Principal, params: dict[str, object]) -> None:

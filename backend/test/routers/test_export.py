@@ -89,7 +89,9 @@ def test_rows_are_read_in_batches_in_id_order(
 ) -> None:
     del client  # started, so that the app's lifespan disposes of its database at the end
     made = [make_todo(db_session, user.id, title=f"t{n}")["id"] for n in range(5)]
-    assert [row["id"] for row in owner_todos(state_of(app).db, user.id, batch=2)] == made
+    batches = list(owner_todos(state_of(app).db, user.id, batch=2))
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    assert [row["id"] for batch in batches for row in batch] == made
 
 
 def test_the_list_page_links_to_each_format_for_the_browser_session(
