@@ -2,9 +2,10 @@
 
 from backend.models.base import Base
 from backend.models.form_draft import FormDraft
+from backend.models.idempotency_key import IdempotencyKey
 from backend.models.revoked_token import RevokedToken
 from backend.models.schedule import Schedule
 from backend.models.todo import Todo
 from backend.models.user import ROLE_ADMIN, ROLE_USER, User
 
-__all__ = ["ROLE_ADMIN", "ROLE_USER", "Base", "FormDraft", "RevokedToken", "Schedule", "Todo", "User"]
+__all__ = ["ROLE_ADMIN", "ROLE_USER", "Base", "FormDraft", "IdempotencyKey", "RevokedToken", "Schedule", "Todo", "User"]

@@ -1,12 +1,12 @@
 """The todos table."""
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.models.base import TABLE_ARGS, Base, TimestampMixin
+from backend.models.base import TABLE_ARGS, Base, TimestampMixin, UTCDateTime
 
 if TYPE_CHECKING:
     from backend.models.user import User
@@ -22,6 +22,8 @@ class Todo(TimestampMixin, Base):
         Index("ix_todos_owner_due", "owner_id", "due_date", "id"),
         Index("ix_todos_owner_title", "owner_id", "title", "id"),
         Index("ix_todos_owner_complete", "owner_id", "complete", "created_at"),
+        # The reminder sweep reads a range of remind_at (the last REMINDER_MAX_LATE_HOURS).
+        Index("ix_todos_remind_at", "remind_at"),
         TABLE_ARGS,
     )
 
@@ -32,5 +34,14 @@ class Todo(TimestampMixin, Base):
     priority: Mapped[int] = mapped_column(SmallInteger, default=3)
     complete: Mapped[bool] = mapped_column(Boolean, default=False)
     due_date: Mapped[date | None] = mapped_column(Date)
+    # Wall-clock time in the owner's time zone; only set together with due_date.
+    due_time: Mapped[time | None] = mapped_column(Time, default=None)
+    remind_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # The reminder's delivery (services/reminders.py): a job claims it by writing its
+    # message id and the moment, sends, then stamps reminder_sent_at. Setting a new
+    # remind_at clears all three.
+    reminder_claim: Mapped[str | None] = mapped_column(String(64), default=None)
+    reminder_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     owner: Mapped["User"] = relationship(back_populates="todos", lazy="raise")

@@ -16,6 +16,11 @@ def new_auth_key() -> str:
     return secrets.token_hex(16)
 
 
+def new_calendar_token() -> str:
+    """The secret part of a user's calendar feed URL (256 bits, URL-safe)."""
+    return secrets.token_urlsafe(32)
+
+
 ROLE_USER = "user"
 ROLE_ADMIN = "admin"
 
@@ -44,6 +49,10 @@ class User(TimestampMixin, Base):
     # Random per account and carried in its tokens, so a token names this account, not
     # merely an id (ids are never reused either: see TABLE_ARGS).
     auth_key: Mapped[str] = mapped_column(String(32), default=new_auth_key)
+    # IANA zone name ("Europe/Berlin"): "today", due times and reminders are read in it.
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    # GET /calendar/{calendar_token}.ics; rotating it makes the old URL 404.
+    calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_calendar_token)
     # Kept in step by the todo service so an unfiltered listing never counts rows.
     todo_count: Mapped[int] = mapped_column(Integer, default=0)
 

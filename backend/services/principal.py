@@ -29,6 +29,7 @@ class PrincipalRow(NamedTuple):
     username: str
     role: str
     todo_count: int
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ class Principal:
     username: str
     role: str
     todo_count: int
+    timezone: str
     token: TokenClaims
     via_cookie: bool = False
 
@@ -82,14 +84,14 @@ def actor_row() -> ColumnElement[bool]:
 
 # One statement checks the user exists, is active, the token's version and account key
 # match (no password change, not another account under a reused id) and it is not revoked.
-_LOAD = select(_USER.id, _USER.username, _USER.role, _USER.todo_count).where(*_valid_conditions())
+_LOAD = select(_USER.id, _USER.username, _USER.role, _USER.todo_count, _USER.timezone).where(*_valid_conditions())
 
 
 def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | None:
     """The principal's row when the token is still good, else None."""
     params = {"actor_id": token.user_id, "actor_ver": token.version, "actor_acc": token.account_key}
     row = session.execute(_LOAD, {**params, "actor_jti": token.jti}).first()
-    return None if row is None else PrincipalRow(row[0], row[1], row[2], row[3])
+    return None if row is None else PrincipalRow(row[0], row[1], row[2], row[3], row[4])
 
 
 def ensure_valid(session: Session, *, principal: Principal) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import CursorResult, Engine, MetaData, Table, create_engine, fun
 from backend.models import Base
 from backend.test.conftest import DatabaseFactory, alembic_config
 
-TABLES = {"users", "todos", "revoked_tokens", "form_drafts", "schedules"}
+TABLES = {"users", "todos", "revoked_tokens", "form_drafts", "schedules", "idempotency_keys"}
 
 
 @pytest.fixture
@@ -171,6 +171,34 @@ class TestUpgradeFromTheFirstRevision:
         assert len(set(keys)) == 3 and all(len(key) == 32 for key in keys)
         assert drift(engine) == []
 
+    def test_every_account_gets_a_zone_and_its_own_calendar_feed(self, empty_database: tuple[str, Engine]) -> None:
+        url, engine = empty_database
+        config = alembic_config(url)
+        command.upgrade(config, "0003")
+        with engine.begin() as conn:
+            users, todos = (Table(name, MetaData(), autoload_with=conn) for name in ("users", "todos"))
+            for n in range(3):
+                conn.execute(users.insert().values({**_user_row(n), "auth_key": str(n) * 32}))
+            first = conn.execute(select(func.min(users.c.id))).scalar_one()
+            conn.execute(todos.insert().values(_todo_row(first)))
+
+        command.upgrade(config, "head")
+
+        with engine.connect() as conn:
+            users, todos = (Table(name, MetaData(), autoload_with=conn) for name in ("users", "todos"))
+            rows = conn.execute(select(users.c.timezone, users.c.calendar_token, users.c.auth_key)).all()
+            todo = conn.execute(select(todos)).one()
+        assert [row.timezone for row in rows] == ["UTC"] * 3
+        assert len({row.calendar_token for row in rows}) == 3 and all(len(row.calendar_token) >= 40 for row in rows)
+        assert sorted(row.auth_key for row in rows) == ["0" * 32, "1" * 32, "2" * 32]
+        assert (todo.title, todo.due_time, todo.remind_at, todo.reminder_sent_at) == (
+            f"Todo of {first}",
+            None,
+            None,
+            None,
+        )
+        assert drift(engine) == []
+
     def test_a_deleted_newest_rows_ids_are_not_reused(self, empty_database: tuple[str, Engine]) -> None:
         url, engine = empty_database
         config = alembic_config(url)
@@ -187,7 +215,9 @@ class TestUpgradeFromTheFirstRevision:
             todo_id = inserted_id(conn.execute(todos.insert().values(_todo_row(newest))))
             conn.execute(todos.delete().where(todos.c.id == todo_id))
             conn.execute(users.delete().where(users.c.id == newest))
-            new_user = inserted_id(conn.execute(users.insert().values({**_user_row(9), "auth_key": "a" * 32})))
+            new_user = inserted_id(
+                conn.execute(users.insert().values({**_user_row(9), "auth_key": "a" * 32, "calendar_token": "c" * 43}))
+            )
             new_todo = inserted_id(conn.execute(todos.insert().values(_todo_row(new_user))))
 
         assert new_user > newest

@@ -232,10 +232,12 @@ class TestSchedulers:
         def all_fires() -> list[tuple[str, str]]:
             return [fire for s in schedulers for fire in fires(s)]
 
+        # Which scheduler wins a slot is a race: wait until each has won at least one.
         wait_until(
-            lambda: sum(name == "reminder_sweep" and at > both_up for name, at in all_fires()) >= 8,
+            lambda: sum(name == "reminder_sweep" and at > both_up for name, at in all_fires()) >= 8
+            and all(fires(s) for s in schedulers),
             timeout=WAIT,
-            what="eight sweeps (2 s) with both schedulers up",
+            what="eight sweeps (2 s) with both schedulers up, each firing some",
         )
         for s in schedulers:
             s.stop()
@@ -249,7 +251,6 @@ class TestSchedulers:
 
         assert len(set(fired)) == len(fired), "a slot was fired twice"
         assert per_schedule["nightly_cleanup"] >= 2
-        assert all(fires(s) for s in schedulers), "both schedulers took part"
         with engine.connect() as conn:
             versions = dict(conn.execute(select(Schedule.name, Schedule.version)).all())
         assert versions == dict(per_schedule)

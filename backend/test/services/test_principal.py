@@ -23,7 +23,7 @@ class TestLoadPrincipal:
 
         row = load_principal(db_session, token=claims_of(user))
 
-        assert row == PrincipalRow(user.id, user.username, "admin", 1)
+        assert row == PrincipalRow(user.id, user.username, "admin", 1, "UTC")
 
     def test_inactive_user_has_no_principal(self, db_session: Session) -> None:
         user = make_user(db_session, is_active=False)

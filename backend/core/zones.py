@@ -1,0 +1,43 @@
+"""Time zones: a user's IANA zone name, checked, and what "now" and "today" are there."""
+
+from datetime import UTC, date, datetime, time
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+DEFAULT_ZONE = "UTC"
+MAX_ZONE_CHARS = 64
+
+
+@lru_cache(maxsize=1)
+def zone_names() -> frozenset[str]:
+    """Every IANA name this machine's tz database knows ("Europe/Berlin", "UTC", …)."""
+    return frozenset(available_timezones())
+
+
+def is_zone(name: str) -> bool:
+    """True for a known IANA zone name (exact spelling, as browsers report them)."""
+    return len(name) <= MAX_ZONE_CHARS and name in zone_names()
+
+
+@lru_cache(maxsize=512)
+def zone(name: str) -> ZoneInfo:
+    """The zone called `name`; UTC for a name that is not (or no longer) known."""
+    try:
+        return ZoneInfo(name) if is_zone(name) else ZoneInfo(DEFAULT_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(DEFAULT_ZONE)
+
+
+def today_in(name: str, *, now: datetime | None = None) -> date:
+    """The calendar date in zone `name` at `now` (default: this moment)."""
+    return (now or datetime.now(UTC)).astimezone(zone(name)).date()
+
+
+def to_utc(day: date, at: time, name: str) -> datetime:
+    """The UTC moment of wall-clock `day` `at` in zone `name` (the earlier one when clocks go back)."""
+    return datetime.combine(day, at, tzinfo=zone(name)).astimezone(UTC)
+
+
+def local(moment: datetime, name: str) -> datetime:
+    """`moment` as wall-clock time in zone `name`."""
+    return moment.astimezone(zone(name))
