@@ -234,8 +234,10 @@ class TestSchedulers:
 
         # Which scheduler wins a slot is a race: wait until each has won at least one.
         wait_until(
-            lambda: sum(name == "reminder_sweep" and at > both_up for name, at in all_fires()) >= 8
-            and all(fires(s) for s in schedulers),
+            lambda: (
+                sum(name == "reminder_sweep" and at > both_up for name, at in all_fires()) >= 8
+                and all(fires(s) for s in schedulers)
+            ),
             timeout=WAIT,
             what="eight sweeps (2 s) with both schedulers up, each firing some",
         )
