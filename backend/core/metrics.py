@@ -39,6 +39,13 @@ class Metrics:
             registry=self.registry,
             multiprocess_mode="livesum",
         )
+        # Read from the database at each scrape (any process's view is the same).
+        self.oldest_reminder = Gauge(
+            "reminders_oldest_due_seconds",
+            "How long the oldest due reminder not yet sent has been due (0: none waiting)",
+            registry=self.registry,
+            multiprocess_mode="mostrecent",
+        )
 
         # Labelled children by (method, route, status): `.labels()` validates and locks on
         # every call, and this runs once per request.

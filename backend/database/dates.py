@@ -7,7 +7,7 @@ rows the app has just written are put in the same form in Python (`utc_text`, `d
 test/database/test_dates.py holds the two sides to the same text.
 """
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import String, literal
 from sqlalchemy.ext.compiler import compiles
@@ -45,6 +45,11 @@ def utc_text(value: datetime | str) -> str:
 def date_text(value: date | str | None) -> str | None:
     """A date in `iso_date`'s text; text and None pass through."""
     return value.isoformat() if isinstance(value, date) else value
+
+
+def time_text(value: time | None) -> str | None:
+    """A wall-clock time as `HH:MM` (how due times are written and read); None stays None."""
+    return None if value is None else value.strftime("%H:%M")
 
 
 def _fmt(compiler: SQLCompiler, pattern: str, kw: dict[str, object]) -> str:

@@ -13,6 +13,7 @@ worker killed mid-job). Nothing here is global: dramatiq's own global broker is 
 touched; each `JobQueue` declares its actors on the broker it owns.
 """
 
+import dataclasses
 import functools
 import logging
 from collections.abc import Callable, Iterable
@@ -65,6 +66,13 @@ class JobContext:
     mailer: Mailer
     clock: Callable[[], datetime] = utcnow
     tracing: Tracing | None = None  # each run is a span, a child of what enqueued it
+    queue: "JobQueue | None" = None  # set by `JobQueue.register`: the queue the job runs from
+
+    def enqueue(self, job: "Job[P]", /, *args: P.args, **kwargs: P.kwargs) -> str | None:
+        """Send another job from within a job (a sweep fanning out); a broker that is down is logged, not raised."""
+        if self.queue is None:
+            raise RuntimeError("this context belongs to no queue")
+        return self.queue.enqueue_or_log(job, *args, **kwargs)
 
 
 Job = Callable[Concatenate[JobContext, P], object]
@@ -100,6 +108,8 @@ class JobQueue:
 
     def register(self, jobs: Iterable[Job[...]], context: JobContext | None, *, max_retries: int) -> None:
         """Declare each job as an actor; `context` is what they run with (None where jobs only get sent)."""
+        if context is not None:
+            context = dataclasses.replace(context, queue=self)
         for job in jobs:
             name = job.__name__
             if name in self.broker.actors:

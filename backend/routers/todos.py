@@ -1,6 +1,6 @@
 """Todos: the JSON API and the todo pages, both on `services.todos`."""
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
+from backend.core.errors import InvalidInput
 from backend.core.http import json_response
 from backend.core.redirects import safe_next, with_query
 from backend.core.routing import register_todo_id
@@ -21,6 +22,7 @@ from backend.routers.drafts import forget_draft, restore_draft
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
 from backend.schemas.forms import TodoForm, ToggleForm
 from backend.schemas.paging import pagination
+from backend.schemas.todo_form import REMIND_CHOICES, body_from_form, form_values, reminder_field, reminder_label
 from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
 from backend.services.principal import Principal
@@ -139,41 +141,66 @@ async def todo_page(
 
 
 def _render_form(
-    request: Request, todo: TodoRow | None, values: Mapping[str, object], errors: dict[str, list[str]]
+    request: Request,
+    todo: TodoRow | None,
+    values: Mapping[str, object],
+    errors: dict[str, list[str]],
+    zone: str,
 ) -> HTMLResponse:
-    status = 422 if errors else 200
-    return render(request, "todo_form.html", {"todo": todo, "values": values, "errors": errors}, status_code=status)
+    context = {
+        "todo": todo,
+        "values": values,
+        "errors": errors,
+        "zone": zone,
+        "remind_choices": REMIND_CHOICES,
+        "keep_label": reminder_label(str(values.get("remind_keep") or ""), zone),
+    }
+    return render(request, "todo_form.html", context, status_code=422 if errors else 200)
 
 
-async def _form_page(request: Request, todo: TodoRow | None, values: Mapping[str, object]) -> HTMLResponse:
+async def _form_page(request: Request, todo: TodoRow | None, values: Mapping[str, object], zone: str) -> HTMLResponse:
     """The add or edit form, showing what was typed before a session ended, if anything."""
     draft = await restore_draft(request)
-    response = _render_form(request, todo, TodoForm.model_validate(draft).model_dump() if draft else values, {})
+    response = _render_form(request, todo, TodoForm.model_validate(draft).model_dump() if draft else values, {}, zone)
     if draft is not None:
         forget_draft(response)
     return response
+
+
+def _form_errors(errors: Iterable[Mapping[str, Any]], form: TodoForm) -> dict[str, list[str]]:
+    """Validation errors by form field; those about `remind_at` go to the reminder choice."""
+    shown = field_errors(errors)
+    if "remind_at" in shown:
+        shown.setdefault(reminder_field(form.remind), []).extend(shown.pop("remind_at"))
+    return shown
 
 
 async def _save_form(
     request: Request, form: TodoForm, todo: TodoRow | None, principal: Principal, db: Database
 ) -> Response:
     """Add (`todo` None) or replace a todo from the form; errors are shown on the form."""
-    values = form.model_dump()
+    values, zone = form.model_dump(), principal.timezone
+    body, errors = body_from_form(form, zone)
     try:
-        data = TodoCreate.model_validate(values) if todo is None else TodoUpdate.model_validate(values)
+        data = TodoCreate.model_validate(body) if todo is None else TodoUpdate.model_validate(body)
     except ValidationError as exc:
-        return _render_form(request, todo, values, field_errors(exc.errors()))
-    if todo is None:
-        await db.write(todo_service.create, principal=principal, data=data)
-    else:
-        await db.write(todo_service.replace, principal=principal, todo=todo, data=data)
+        errors = _form_errors(exc.errors(), form) | errors
+    if errors:
+        return _render_form(request, todo, values, errors, zone)
+    try:
+        if todo is None:
+            await db.write(todo_service.create, principal=principal, data=data)
+        else:
+            await db.write(todo_service.replace, principal=principal, todo=todo, data=data)
+    except InvalidInput as exc:
+        return _render_form(request, todo, values, _form_errors(exc.errors, form), zone)
     return redirect_to(request, "todo_page")
 
 
 @pages.get("/add-todo-page", response_class=HTMLResponse, name="add_todo_page")
-async def add_todo_page(request: Request, _user: CurrentUser) -> HTMLResponse:
+async def add_todo_page(request: Request, principal: CurrentUser) -> HTMLResponse:
     """The new-todo form."""
-    return await _form_page(request, None, {"priority": 3})
+    return await _form_page(request, None, {"priority": 3}, principal.timezone)
 
 
 @pages.post("/add-todo-page", name="add_todo_submit", response_model=None)
@@ -183,9 +210,9 @@ async def add_todo_submit(request: Request, principal: CurrentUser, db: DbDep, f
 
 
 @pages.get("/edit-todo-page/{todo_id}", response_class=HTMLResponse, name="edit_todo_page")
-async def edit_todo_page(request: Request, todo: OwnedTodo) -> HTMLResponse:
+async def edit_todo_page(request: Request, todo: OwnedTodo, principal: CurrentUser) -> HTMLResponse:
     """The edit form for one of the caller's todos."""
-    return await _form_page(request, todo, todo)
+    return await _form_page(request, todo, form_values(todo), principal.timezone)
 
 
 @pages.post("/edit-todo-page/{todo_id}", name="edit_todo_submit", response_model=None)

@@ -54,16 +54,6 @@ class FormModel(BaseModel):
         return fields
 
 
-class TodoForm(FormModel):
-    """The add and edit todo forms, as `TodoCreate` takes them."""
-
-    title: str = ""
-    description: str = ""
-    priority: Annotated[int | str, BeforeValidator(_priority)] = 3
-    complete: Annotated[bool, BeforeValidator(_ticked)] = False
-    due_date: Annotated[str | None, BeforeValidator(_text_or_none)] = None
-
-
 class LoginForm(FormModel):
     """The login form; `next` is where to go after signing in."""
 
@@ -120,3 +110,18 @@ class ResetPasswordForm(FormModel):
 
     token: str = ""
     new_password: str = ""
+
+
+class TodoForm(FormModel):
+    """The add and edit todo forms, as `TodoCreate` takes them (the reminder: `reminder_choice`)."""
+
+    title: str = ""
+    description: str = ""
+    priority: Annotated[int | str, BeforeValidator(_priority)] = 3
+    complete: Annotated[bool, BeforeValidator(_ticked)] = False
+    due_date: Annotated[str | None, BeforeValidator(_text_or_none)] = None
+    due_time: Annotated[str | None, BeforeValidator(_text_or_none)] = None
+    # "" (none), "keep" (the todo's current one, in remind_keep), a preset, or "custom".
+    remind: str = ""
+    remind_custom: str = ""
+    remind_keep: str = ""

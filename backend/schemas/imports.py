@@ -1,7 +1,7 @@
 """One row of an import: what `GET /todos/export` writes, read back as a `TodoCreate`.
 
 A JSON row is validated as it is; a CSV row is text, so its fields are turned into the
-JSON types first ("True" → true, "3" → 3, "" → null for the date). The export's `id` and
+JSON types first ("True" → true, "3" → 3, "" → null for the dates and times). The export's `id` and
 `owner_id` are left out (the importer owns what it imports, under new ids); `created_at`
 and `updated_at` are kept when present, so a round trip reproduces the todos.
 """
@@ -40,7 +40,7 @@ def from_csv(row: dict[str, str | None]) -> dict[str, object]:
         values["priority"] = int(priority)
     elif not priority:
         values.pop("priority", None)
-    for key in ("due_date", *TIMESTAMPS):
+    for key in ("due_date", "due_time", "remind_at", *TIMESTAMPS):
         if not values.get(key):
             values.pop(key, None)
     return values

@@ -1,10 +1,22 @@
 """Request, query and response models for todos."""
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    Strict,
+    StringConstraints,
+    ValidationInfo,
+    WithJsonSchema,
+    field_validator,
+)
 
 from backend.schemas.base import NO_NUL, InputModel
 
@@ -16,6 +28,12 @@ Title = Annotated[
 ]
 Priority = Annotated[int, Field(ge=1, le=5, description="1 (low) to 5 (high)", examples=[3])]
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# RFC 3339: a date, "T" (or a space), a time and an offset; no bare numbers or naive times.
+RFC_3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([Zz]|[+-]\d{2}:\d{2})$")
+# What the OpenAPI document says of each: exactly what the validators accept.
+HH_MM_SCHEMA = {"type": "string", "pattern": HH_MM.pattern, "examples": ["09:30"]}
+RFC_3339_SCHEMA = {"type": "string", "format": "date-time", "pattern": RFC_3339.pattern}
 
 
 def _iso_date_text(value: object) -> object:
@@ -35,9 +53,40 @@ def _json_integer(value: object) -> object:
     raise ValueError("Input should be an integer")
 
 
+def _hh_mm_text(value: object) -> object:
+    if value is None or isinstance(value, time) or (isinstance(value, str) and HH_MM.match(value)):
+        return value
+    raise ValueError("Use a time in the form HH:MM (24-hour)")
+
+
+def _rfc_3339_text(value: object) -> object:
+    if value is None or isinstance(value, datetime) or (isinstance(value, str) and RFC_3339.match(value)):
+        return value
+    raise ValueError("Use a date and time with its offset, such as 2026-12-24T09:00:00Z")
+
+
+def _as_utc(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC)
+
+
 # JSON bodies get exactly the types the schema names: no "3" for 3, no 1 for true.
 BodyPriority = Annotated[Priority, BeforeValidator(_json_integer)]
 DueDate = Annotated[date | None, BeforeValidator(_iso_date_text), Field(examples=["2026-12-24"])]
+DueTime = Annotated[
+    time | None,
+    BeforeValidator(_hh_mm_text),
+    WithJsonSchema({"anyOf": [HH_MM_SCHEMA, {"type": "null"}]}),
+    Field(description="`HH:MM` in the owner's time zone; only with a `due_date`", examples=["09:30"]),
+]
+RemindAt = Annotated[
+    AwareDatetime | None,
+    BeforeValidator(_rfc_3339_text),
+    AfterValidator(_as_utc),
+    WithJsonSchema({"anyOf": [RFC_3339_SCHEMA, {"type": "null"}]}),
+    Field(
+        description="RFC 3339 with an offset; stored in UTC; in the future when set", examples=["2026-12-24T08:30:00Z"]
+    ),
+]
 
 
 class TodoCreate(InputModel):
@@ -52,6 +101,8 @@ class TodoCreate(InputModel):
                     "priority": 3,
                     "complete": False,
                     "due_date": "2026-12-24",
+                    "due_time": "09:30",
+                    "remind_at": "2026-12-24T08:30:00Z",
                 }
             ]
         },
@@ -62,6 +113,16 @@ class TodoCreate(InputModel):
     priority: BodyPriority = 3
     complete: Annotated[bool, Strict()] = False
     due_date: DueDate = None
+    due_time: DueTime = None
+    remind_at: RemindAt = None
+
+    @field_validator("due_time")
+    @classmethod
+    def _time_needs_date(cls, value: time | None, info: ValidationInfo) -> time | None:
+        # due_date is declared first, so it has been read (or refused: then it is absent).
+        if value is not None and info.data.get("due_date") is None:
+            raise ValueError("A due time needs a due date")
+        return value
 
 
 class TodoUpdate(TodoCreate):
@@ -80,6 +141,8 @@ class TodoRead(BaseModel):
     priority: int
     complete: bool
     due_date: date | None
+    due_time: str | None = Field(description="`HH:MM` in the owner's time zone")
+    remind_at: datetime | None
     created_at: datetime
     updated_at: datetime
 

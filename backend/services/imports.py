@@ -69,8 +69,16 @@ def check_rows(rows: list[Values]) -> list[Values]:
                 problems.append({**error, "loc": ["body", number, *error["loc"]], "row": number})
             continue
         created = (created_at or now).astimezone(UTC)
+        # A reminder time already past is kept as it was, but marked sent: it is not sent now.
+        past = todo.remind_at is not None and todo.remind_at <= now
+        updated = (updated_at or created).astimezone(UTC)
         checked.append(
-            {**todo.model_dump(), "created_at": created, "updated_at": (updated_at or created).astimezone(UTC)}
+            {
+                **todo.model_dump(),
+                "created_at": created,
+                "updated_at": updated,
+                "reminder_sent_at": now if past else None,
+            }
         )
     if problems:
         raise InvalidInput(problems[:MAX_PROBLEMS])

@@ -5,7 +5,7 @@ Core statement: the list endpoint is the hottest path in the app and ORM objects
 rows cost more than the query itself.
 """
 
-from datetime import date
+from datetime import date, datetime, time
 from functools import cache
 from typing import Any, TypedDict, cast
 
@@ -13,8 +13,8 @@ from sqlalchemy import Row, Select, String, Table, bindparam, delete, func, inse
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from backend.core.errors import NotAuthenticated, NotFound
-from backend.database.dates import date_text, iso_date, iso_utc, utc_text
+from backend.core.errors import InvalidInput, NotAuthenticated, NotFound
+from backend.database.dates import date_text, iso_date, iso_utc, time_text, utc_text
 from backend.models import Todo, User
 from backend.models.base import utcnow
 from backend.schemas.todos import SortKey, TodoCreate, TodoQuery
@@ -35,6 +35,8 @@ class TodoRow(TypedDict):
     priority: int
     complete: bool
     due_date: str | None
+    due_time: str | None
+    remind_at: str | None
     created_at: str
     updated_at: str
 
@@ -66,11 +68,13 @@ TODO_COLUMNS = (
     _TODO.priority,
     _TODO.complete,
     iso_date(_TODO.due_date).label("due_date"),
+    _TODO.due_time,
+    iso_utc(_TODO.remind_at).label("remind_at"),
     iso_utc(_TODO.created_at).label("created_at"),
     iso_utc(_TODO.updated_at).label("updated_at"),
 )
 # What the database hands back for TODO_COLUMNS.
-TodoColumns = Row[int, int, str, str, int, bool, str | None, str, str]
+TodoColumns = Row[int, int, str, str, int, bool, str | None, time | None, str | None, str, str]
 _SORTS: dict[str, tuple[Any, ...]] = {
     "created_at": (_TODO.created_at.asc(), _TODO.id.asc()),
     "-created_at": (_TODO.created_at.desc(), _TODO.id.desc()),
@@ -89,6 +93,9 @@ _INSERT = insert(_TABLE)
 _UPDATE = update(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
 _DELETE = delete(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
 _COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count + bindparam("added"))
+# A new or changed remind_at starts its delivery afresh (services/reminders.py).
+_FRESH_REMINDER = {"reminder_claim": None, "reminder_claimed_at": None, "reminder_sent_at": None}
+REMIND_IN_PAST = "The reminder time has passed; choose a time in the future"
 _COUNT_DOWN = update(_USERS).where(_USER.id == bindparam("uid")).values(todo_count=_USER.todo_count - 1)
 
 
@@ -102,8 +109,10 @@ def todo_row(row: TodoColumns) -> TodoRow:
         "priority": row[4],
         "complete": row[5],
         "due_date": row[6],
-        "created_at": row[7],
-        "updated_at": row[8],
+        "due_time": time_text(row[7]),
+        "remind_at": row[8],
+        "created_at": row[9],
+        "updated_at": row[10],
     }
 
 
@@ -117,6 +126,8 @@ def _written_row(todo_id: int, owner_id: int, data: TodoCreate, created_at: str,
         "priority": data.priority,
         "complete": data.complete,
         "due_date": date_text(data.due_date),
+        "due_time": time_text(data.due_time),
+        "remind_at": None if data.remind_at is None else utc_text(data.remind_at),
         "created_at": created_at,
         "updated_at": updated_at,
     }
@@ -190,6 +201,7 @@ def get_for_owner(session: Session, *, todo_id: int, owner_id: int) -> TodoRow:
 def create(session: Session, *, principal: Principal, data: TodoCreate) -> TodoRow:
     """Insert a todo for the principal and keep their counter in step."""
     now = utcnow()
+    check_reminder(data.remind_at, now=now)
     values = {**data.model_dump(), "owner_id": principal.id, "created_at": now, "updated_at": now}
     _count_up(session, principal, 1)
     result = session.execute(_INSERT, values)
@@ -207,6 +219,12 @@ def create_many(session: Session, *, principal: Principal, rows: list[dict[str, 
     session.execute(_INSERT, [{**row, "owner_id": principal.id} for row in rows])
     session.commit()
     return len(rows)
+
+
+def check_reminder(remind_at: datetime | None, *, now: datetime) -> None:
+    """A reminder being set must lie ahead (InvalidInput on `remind_at` otherwise)."""
+    if remind_at is not None and remind_at <= now:
+        raise InvalidInput([{"type": "value_error", "loc": ["body", "remind_at"], "msg": REMIND_IN_PAST}])
 
 
 def _count_up(session: Session, principal: Principal, added: int) -> None:
@@ -230,9 +248,17 @@ def _update(session: Session, principal: Principal, todo: TodoRow, values: dict[
 
 
 def replace(session: Session, *, principal: Principal, todo: TodoRow, data: TodoCreate) -> TodoRow:
-    """Replace every editable field of a todo the principal owns."""
+    """Replace every editable field of a todo the principal owns.
+
+    A remind_at sent back unchanged (even one in the past) keeps its delivery state; a
+    changed one must be in the future and is delivered afresh."""
     now = utcnow()
-    _update(session, principal, todo, {**data.model_dump(), "updated_at": now})
+    values: dict[str, object] = {**data.model_dump(), "updated_at": now}
+    remind_at = None if data.remind_at is None else utc_text(data.remind_at)
+    if remind_at != todo["remind_at"]:
+        check_reminder(data.remind_at, now=now)
+        values.update(_FRESH_REMINDER)
+    _update(session, principal, todo, values)
     return _written_row(todo["id"], todo["owner_id"], data, todo["created_at"], utc_text(now))
 
 
@@ -287,5 +313,7 @@ def for_display(rows: list[TodoRow], today: date) -> list[DisplayTodoRow]:
     for row in rows:
         due = None if row["due_date"] is None else date.fromisoformat(row["due_date"])
         label = "" if due is None else "today" if due == today else due.strftime("%d %b %Y")
+        if label and row["due_time"]:
+            label = f"{label} {row['due_time']}"
         shown.append({**row, "overdue": is_overdue(row, today), "due_label": label})
     return shown

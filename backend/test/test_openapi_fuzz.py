@@ -10,7 +10,9 @@ Two business rules cannot be written in JSON Schema, so for those operations the
 input: the password policy (a 10,000-word list, similarity to the username) answers 422,
 a wrong current password for `PUT /user/password` or a reset token that was never
 issued for `POST /auth/password-reset/confirm` answers 400, and a CSV body without a
-header row (any text is a schema-valid CSV body) answers 422 for `POST /todos/import`.
+header row (any text is a schema-valid CSV body) answers 422 for `POST /todos/import`. A
+todo's `due_time` needs a `due_date` and a `remind_at` being set must lie ahead: 422 for
+creating and replacing a todo.
 """
 
 from typing import Any
@@ -46,6 +48,14 @@ def fuzz_config(**extra: Any) -> schemathesis.Config:
             "operations": [
                 {
                     "include-path": "/user/register",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
+                },
+                {
+                    "include-path": "/todos/todos",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
+                },
+                {
+                    "include-path": "/todos/todo/{todo_id}",
                     "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
                 },
                 {

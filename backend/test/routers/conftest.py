@@ -20,6 +20,8 @@ TODO_FIELDS = {
     "priority",
     "complete",
     "due_date",
+    "due_time",
+    "remind_at",
     "created_at",
     "updated_at",
 }

@@ -31,6 +31,8 @@ def due_row(todo_id: int, due_date: str | None, *, complete: bool = False) -> To
         "priority": 3,
         "complete": complete,
         "due_date": due_date,
+        "due_time": None,
+        "remind_at": None,
         "created_at": stamp,
         "updated_at": stamp,
     }
