@@ -11,14 +11,21 @@ import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.database.session import Database
 from backend.jobs.background import Background
 from backend.jobs.queue import JobContext
+from backend.jobs.registry import default_schedules
 from backend.jobs.schedules import ScheduleSpec
+from backend.main import create_app
+from backend.models import Todo
+from backend.models.base import utcnow
 from backend.services.mail import Outbox
 from backend.test.conftest import build_settings
+from backend.test.factories import make_todo, make_user, state_of
 from backend.test.jobs.helpers import lines, record
 from backend.test.live import wait_until
 
@@ -93,3 +100,25 @@ class TestWithABroker:
         assert not background.queue.embedded
         assert background.scheduler is None and not background.queue.worker_alive()
         background.stop()
+
+
+def test_the_app_alone_sends_due_reminders(settings: Settings, db_session: Session) -> None:
+    """`./backend/scripts/start.sh` with no broker: the app's own scheduler and worker threads mail them."""
+    owner = make_user(db_session, email="embedded@example.com")
+    todo = make_todo(db_session, owner.id, title="Feed the cat")
+    db_session.execute(update(Todo).where(Todo.id == todo["id"]).values(remind_at=utcnow() - timedelta(seconds=1)))
+    db_session.commit()
+    app = create_app(settings)
+    background = state_of(app).background
+    background.schedules = default_schedules(settings, sweep_every=timedelta(seconds=0.2))
+    background.tick_seconds = 0.05
+    outbox = background.mailer
+    assert isinstance(outbox, Outbox)
+
+    with TestClient(app):
+        wait_until(lambda: outbox.to("embedded@example.com"), timeout=10, what="the reminder mail")
+
+    assert [email.subject for email in outbox.messages] == ["Reminder: Feed the cat"]
+    db_session.expire_all()
+    assert db_session.execute(select(Todo.reminder_sent_at).where(Todo.id == todo["id"])).scalar_one() is not None
+    db_session.commit()

@@ -114,12 +114,14 @@ def processes(broker: LiveBroker, settings: Settings, tmp_path: Path) -> Iterato
 
     with ExitStack() as stack:
 
-        def start(kind: str, *args: str, wait: bool = True) -> LiveServer:
+        def start(kind: str, *args: str, wait: bool = True, extra_env: dict[str, str] | None = None) -> LiveServer:
             count[kind] += 1
             name = f"{kind}-{count[kind]}"
             command = [sys.executable, "-m", f"backend.{kind}", "--queue", broker.queue]
             command += ["--health-host", "127.0.0.1", "--health-port", PORT, *args]
-            server = LiveServer(name, command, env=env, log_path=tmp_path / f"{name}.log", startup_timeout=30)
+            server = LiveServer(
+                name, command, env={**env, **(extra_env or {})}, log_path=tmp_path / f"{name}.log", startup_timeout=30
+            )
             server.start(wait=wait)  # not waiting: the caller starts several, then waits for each
             return stack.enter_context(server)
 
