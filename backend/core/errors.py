@@ -54,6 +54,12 @@ class Conflict(AppError):
     status_code = 409
 
 
+class PreconditionFailed(AppError):
+    """An If-Match that no longer names the current version: nothing was written."""
+
+    status_code = 412
+
+
 class BadRequest(AppError):
     status_code = 400
 

@@ -1,4 +1,4 @@
-"""Fast JSON answers with validators: ETag / If-None-Match for cacheable reads."""
+"""Fast JSON answers with validators: ETag / If-None-Match for cacheable reads, If-Match for writes."""
 
 import hashlib
 from typing import Any
@@ -26,18 +26,28 @@ def json_response(
     body = dump_json(payload)
     headers = dict(headers or {})
     if etag:
-        digest = hashlib.blake2b(body, digest_size=16)
-        for value in headers.values():
-            digest.update(value.encode())
-        tag = f'W/"{digest.hexdigest()}"'
+        tag = _tag(body, headers.values())
         headers["ETag"] = tag
         headers["Cache-Control"] = "no-store"  # private data; If-None-Match still gets 304
-        if _matches(request.headers.get("if-none-match"), tag):
+        if matches(request.headers.get("if-none-match"), tag):
             return Response(status_code=304, headers=headers)
     return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
-def _matches(header: str | None, tag: str) -> bool:
+def _tag(body: bytes, header_values: Any = ()) -> str:
+    digest = hashlib.blake2b(body, digest_size=16)
+    for value in header_values:
+        digest.update(value.encode())
+    return f'W/"{digest.hexdigest()}"'
+
+
+def etag_of(payload: Any) -> str:
+    """The ETag `json_response(…, etag=True)` gives `payload` (with no extra headers)."""
+    return _tag(dump_json(payload))
+
+
+def matches(header: str | None, tag: str) -> bool:
+    """True when an If-Match / If-None-Match header names `tag` (or is `*`); W/ is ignored."""
     if not header:
         return False
     if header.strip() == "*":

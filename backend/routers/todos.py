@@ -4,13 +4,13 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 
-from backend.core.errors import InvalidInput
-from backend.core.http import json_response
+from backend.core.errors import InvalidInput, PreconditionFailed
+from backend.core.http import etag_of, json_response, matches
 from backend.core.redirects import safe_next, with_query
 from backend.core.routing import register_todo_id
 from backend.core.templating import render
@@ -23,10 +23,10 @@ from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_re
 from backend.schemas.forms import TodoForm, ToggleForm
 from backend.schemas.paging import pagination
 from backend.schemas.todo_form import REMIND_CHOICES, body_from_form, form_values, reminder_field, reminder_label
-from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
+from backend.schemas.todos import TodoCreate, TodoPatch, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
 from backend.services.principal import Principal
-from backend.services.todos import TodoRow
+from backend.services.todos import CHANGED_ELSEWHERE, TodoRow
 
 register_todo_id()  # before any route uses {todo_id:todo_id}
 router = APIRouter(prefix="/todos", tags=["todos"])
@@ -81,13 +81,48 @@ async def create_todo(request: Request, data: TodoCreate, principal: CurrentUser
     return json_response(request, todo, status_code=201, headers={"Location": f"/todos/{todo['id']}"})
 
 
-@router.put("/todo/{todo_id}", response_model=TodoRead, responses=WRITE_ERRORS | error_responses(404))
-async def update_todo(
-    request: Request, data: TodoUpdate, todo: OwnedTodo, principal: CurrentUser, db: DbDep
+IfMatch = Annotated[
+    str | None,
+    Header(description="The todo's `ETag` as last read: the write happens only if it is still that version (else 412)"),
+]
+VERSIONED_WRITE: Responses = {
+    200: {"headers": {"ETag": LIST_HEADERS["ETag"]}},
+    **WRITE_ERRORS,
+    **error_responses(404, 412),
+}
+
+
+async def _replace(
+    request: Request, todo: TodoRow, data: TodoUpdate, if_match: str | None, principal: Principal, db: Database
 ) -> Response:
-    """Replace every editable field of one of the caller's todos."""
-    updated = await db.write(todo_service.replace, principal=principal, todo=todo, data=data)
-    return json_response(request, updated)
+    if if_match is not None and not matches(if_match, etag_of(todo)):
+        raise PreconditionFailed(CHANGED_ELSEWHERE)
+    updated = await db.write(
+        todo_service.replace, principal=principal, todo=todo, data=data, if_unchanged=if_match is not None
+    )
+    return json_response(request, updated, etag=True)
+
+
+@router.put("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE)
+async def update_todo(
+    request: Request, data: TodoUpdate, todo: OwnedTodo, principal: CurrentUser, db: DbDep, if_match: IfMatch = None
+) -> Response:
+    """Replace every editable field of one of the caller's todos (only that version of it, with If-Match)."""
+    return await _replace(request, todo, data, if_match, principal, db)
+
+
+@router.patch("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE)
+async def patch_todo(
+    request: Request, data: TodoPatch, todo: OwnedTodo, principal: CurrentUser, db: DbDep, if_match: IfMatch = None
+) -> Response:
+    """Change only the fields given (`{"complete": true}`, say); answers with the whole todo."""
+    merged = {field: todo[field] for field in TodoUpdate.model_fields} | data.model_dump(exclude_unset=True)  # type: ignore[literal-required]
+    try:
+        replacement = TodoUpdate.model_validate(merged)
+    except ValidationError as exc:
+        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from None
+    return await _replace(request, todo, replacement, if_match, principal, db)
 
 
 @router.delete("/todo/{todo_id}", status_code=204, responses=AUTH_ERRORS | error_responses(403, 404))

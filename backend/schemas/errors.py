@@ -19,6 +19,7 @@ _DESCRIPTIONS = {
     403: "Not allowed (role, or CSRF token missing on a cookie-authenticated write)",
     404: "Not found, or not yours",
     409: "Conflict with existing data",
+    412: "If-Match names a version that is no longer the current one; nothing was written",
     413: "Request body over 1 MiB",
     415: "A body in a format this endpoint does not take",
     429: "Too many attempts; see Retry-After",

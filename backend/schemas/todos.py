@@ -129,6 +129,20 @@ class TodoUpdate(TodoCreate):
     """PUT replaces every editable field; omitted ones take their defaults."""
 
 
+class TodoPatch(InputModel):
+    """PATCH changes only the fields it names (null clears an optional one)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"complete": True}, {"due_date": None}]})
+
+    title: Title | None = None
+    description: str | None = Field(default=None, max_length=2000, pattern=NO_NUL)
+    priority: BodyPriority | None = None
+    complete: Annotated[bool, Strict()] | None = None
+    due_date: DueDate = None
+    due_time: DueTime = None
+    remind_at: RemindAt = None
+
+
 class TodoRead(BaseModel):
     """A todo as the API shows it."""
 

@@ -13,7 +13,7 @@ from sqlalchemy import Row, Select, String, Table, bindparam, delete, func, inse
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
-from backend.core.errors import InvalidInput, NotAuthenticated, NotFound
+from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PreconditionFailed
 from backend.database.dates import date_text, iso_date, iso_utc, time_text, utc_text
 from backend.models import Todo, User
 from backend.models.base import utcnow
@@ -91,6 +91,9 @@ _ONE = select(*TODO_COLUMNS).where(_TODO.id == bindparam("tid"), _TODO.owner_id 
 # changes nothing when the todo went away or the session ended meanwhile.
 _INSERT = insert(_TABLE)
 _UPDATE = update(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
+# The same, only while the todo is still the version the client saw (If-Match).
+_UPDATE_SEEN = _UPDATE.where(_TODO.updated_at == bindparam("seen_at"))
+CHANGED_ELSEWHERE = "This todo was changed elsewhere"
 _DELETE = delete(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
 _COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count + bindparam("added"))
 # A new or changed remind_at starts its delivery afresh (services/reminders.py).
@@ -242,23 +245,37 @@ def _guarded_write(session: Session, statement: Executable, principal: Principal
         raise NotFound("Todo not found")
 
 
-def _update(session: Session, principal: Principal, todo: TodoRow, values: dict[str, object]) -> None:
-    _guarded_write(session, _UPDATE, principal, {"tid": todo["id"], "uid": principal.id, **values})
+def _update(
+    session: Session, principal: Principal, todo: TodoRow, values: dict[str, object], *, if_unchanged: bool = False
+) -> None:
+    params = {"tid": todo["id"], "uid": principal.id, **values}
+    if not if_unchanged:
+        _guarded_write(session, _UPDATE, principal, params)
+    else:
+        seen_at = datetime.fromisoformat(todo["updated_at"])
+        if session.execute(_UPDATE_SEEN, {**params, **principal.guard(), "seen_at": seen_at}).rowcount == 0:  # type: ignore[attr-defined]
+            ensure_valid(session, principal=principal)
+            get_for_owner(session, todo_id=todo["id"], owner_id=principal.id)  # gone: 404
+            raise PreconditionFailed(CHANGED_ELSEWHERE)
     session.commit()
 
 
-def replace(session: Session, *, principal: Principal, todo: TodoRow, data: TodoCreate) -> TodoRow:
+def replace(
+    session: Session, *, principal: Principal, todo: TodoRow, data: TodoCreate, if_unchanged: bool = False
+) -> TodoRow:
     """Replace every editable field of a todo the principal owns.
 
     A remind_at sent back unchanged (even one in the past) keeps its delivery state; a
-    changed one must be in the future and is delivered afresh."""
+    changed one must be in the future and is delivered afresh. With `if_unchanged` the
+    write happens only while the todo is still the version `todo` was read as
+    (PreconditionFailed otherwise): the check and the write are one statement."""
     now = utcnow()
     values: dict[str, object] = {**data.model_dump(), "updated_at": now}
     remind_at = None if data.remind_at is None else utc_text(data.remind_at)
     if remind_at != todo["remind_at"]:
         check_reminder(data.remind_at, now=now)
         values.update(_FRESH_REMINDER)
-    _update(session, principal, todo, values)
+    _update(session, principal, todo, values, if_unchanged=if_unchanged)
     return _written_row(todo["id"], todo["owner_id"], data, todo["created_at"], utc_text(now))
 
 

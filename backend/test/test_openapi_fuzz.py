@@ -12,7 +12,8 @@ a wrong current password for `PUT /user/password` or a reset token that was neve
 issued for `POST /auth/password-reset/confirm` answers 400, and a CSV body without a
 header row (any text is a schema-valid CSV body) answers 422 for `POST /todos/import`. A
 todo's `due_time` needs a `due_date` and a `remind_at` being set must lie ahead: 422 for
-creating and replacing a todo.
+creating and replacing a todo. An `If-Match` that is not the todo's current ETag (any
+made-up string is schema-valid) answers 412 for `PUT` and `PATCH /todos/todo/{todo_id}`.
 """
 
 from typing import Any
@@ -56,7 +57,7 @@ def fuzz_config(**extra: Any) -> schemathesis.Config:
                 },
                 {
                     "include-path": "/todos/todo/{todo_id}",
-                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "412", "422"]}},
                 },
                 {
                     "include-path": "/todos/import",

@@ -81,8 +81,8 @@ export async function request(method, path, body) {
 }
 
 export const api = {
-  getTodo: (id) => request("GET", `/todos/${encodeURIComponent(id)}`),
-  replaceTodo: (id, todo) => request("PUT", `/todos/todo/${encodeURIComponent(id)}`, todo),
+  /** Change only the fields given; answers with the whole todo. */
+  patchTodo: (id, fields) => request("PATCH", `/todos/todo/${encodeURIComponent(id)}`, fields),
   deleteTodo: (id) => request("DELETE", `/todos/todo/${encodeURIComponent(id)}`),
   /** For paths the server rendered into a data-api-path attribute. */
   delete: (path) => request("DELETE", path),

@@ -43,14 +43,7 @@ async function toggle(item, checkbox) {
   busy.add(id);
   item.setAttribute("aria-busy", "true");
   try {
-    const todo = await api.getTodo(id);
-    const saved = await api.replaceTodo(id, {
-      title: todo.title,
-      description: todo.description,
-      priority: todo.priority,
-      complete: wanted,
-      due_date: todo.due_date,
-    });
+    const saved = await api.patchTodo(id, { complete: wanted });
     showComplete(item, saved.complete);
     announce(saved.complete ? `Marked “${saved.title}” as done.` : `Reopened “${saved.title}”.`);
   } catch (error) {
