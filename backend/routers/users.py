@@ -1,4 +1,4 @@
-"""Accounts: sign-up, the current user, password and phone number, the account page."""
+"""Accounts: sign-up, the current user, password, phone number and time zone, the account page."""
 
 from typing import Annotated
 
@@ -11,17 +11,19 @@ from backend.core.sessions import clear_session_cookie
 from backend.core.templating import render
 from backend.core.urls import url_path
 from backend.core.validation import field_errors
+from backend.core.zones import MAX_ZONE_CHARS, ZONE_MESSAGE, listed_zones
 from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, mark_page
 from backend.models import User
 from backend.routers.drafts import forget_draft, restore_draft
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
-from backend.schemas.forms import PasswordForm, PhoneForm
+from backend.schemas.forms import PasswordForm, PhoneForm, TimezoneForm
 from backend.schemas.users import (
     PHONE_INPUT_PATTERN,
     PHONE_MESSAGE,
     PasswordChange,
     UserCreate,
     UserRead,
+    check_zone,
     normalize_phone,
 )
 from backend.services import auth as auth_service
@@ -37,6 +39,18 @@ PhoneNumber = Annotated[
     Path(
         description="7–15 digits with an optional `+`; spaces, dots, dashes and brackets are removed",
         examples=["+15551234567"],
+    ),
+]
+# Taken with the `path` converter, so a name whose `/` arrives encoded (`Europe%2FBerlin`,
+# which the server decodes before routing) matches as well as one sent with a plain `/`.
+TimeZone = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_ZONE_CHARS),
+    AfterValidator(check_zone),
+    Path(
+        description="An IANA time zone name, exactly as spelt in the tz database; encode its `/` as `%2F` "
+        "(a plain `/` works too)",
+        examples=["Europe/Berlin"],
     ),
 ]
 COOKIE_WRITE_ERRORS = AUTH_ERRORS | error_responses(403, 429)
@@ -85,6 +99,13 @@ async def set_phone_number(phone_number: PhoneNumber, principal: CurrentUser, db
     return Response(status_code=204)
 
 
+@router.put("/timezone/{timezone:path}", status_code=204, responses=COOKIE_WRITE_ERRORS)
+async def set_timezone(timezone: TimeZone, principal: CurrentUser, db: DbDep) -> Response:
+    """Set the signed-in user's time zone: pages show "today", "Overdue" and due times in it."""
+    await db.write(user_service.set_timezone, principal=principal, timezone=timezone)
+    return Response(status_code=204)
+
+
 # --- pages ------------------------------------------------------------------------------
 
 
@@ -99,7 +120,13 @@ async def _account(
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
     user = await db.read(user_service.get_by_id, user_id=principal.id)
-    context = {"user": user, "errors": errors or {}, "notice": notice, "values": values or {}}
+    context = {
+        "user": user,
+        "errors": errors or {},
+        "notice": notice,
+        "values": values or {},
+        "zones": listed_zones(),
+    }
     return render(request, "account.html", context, status_code=status)
 
 
@@ -150,3 +177,20 @@ async def account_phone_submit(
         return await _account(request, principal, db, errors=errors, status=422, values={"phone_number": phone})
     await db.write(user_service.set_phone_number, principal=principal, phone_number=normalized)
     return await _account(request, principal, db, notice="Phone number saved.")
+
+
+@pages.post("/account-page/timezone", name="account_timezone_submit", response_model=None)
+async def account_timezone_submit(
+    request: Request,
+    principal: CurrentUser,
+    db: DbDep,
+    form: Annotated[TimezoneForm, Form(default_factory=TimezoneForm)],
+) -> Response:
+    """Set the time zone from the form (the page's script may have filled in the browser's)."""
+    try:
+        timezone = check_zone(form.timezone)
+    except ValueError:
+        errors = {"timezone": [ZONE_MESSAGE]}
+        return await _account(request, principal, db, errors=errors, status=422, values={"timezone": form.timezone})
+    await db.write(user_service.set_timezone, principal=principal, timezone=timezone)
+    return await _account(request, principal, db, notice="Time zone saved.")

@@ -131,6 +131,11 @@ def set_phone_number(session: Session, *, principal: Principal, phone_number: st
     _update_own_row(session, principal, phone_number=phone_number)
 
 
+def set_timezone(session: Session, *, principal: Principal, timezone: str) -> None:
+    """Replace the user's time zone (an IANA name the caller has checked)."""
+    _update_own_row(session, principal, timezone=timezone)
+
+
 def revoke_token(session: Session, *, user_id: int, session_id: str, expires_at: datetime) -> None:
     """Record a logged-out token until it would have expired; purge expired records."""
     session.execute(delete(RevokedToken).where(RevokedToken.expires_at < utcnow()))
