@@ -128,6 +128,16 @@ class TokenResponse(BaseModel):
     expires_in: int
 
 
+class CalendarFeed(BaseModel):
+    """Where calendar apps subscribe to the user's open dated todos."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"url": "https://todo.example.com/calendar/Qm9vayBkZW50aXN0.ics"}]}
+    )
+
+    url: str = Field(description="The feed's secret address: anyone who has it can read the feed")
+
+
 class UserQuery(BaseModel):
     """Paging and search for the admin user listing."""
 

@@ -1,6 +1,8 @@
 // The account page, enhanced: offers the browser's time zone when it differs from the
-// saved one, and copies the calendar address. Without this script the time zone is typed
-// (or picked from the list) and the address selected by hand.
+// saved one, copies the calendar address, and asks before replacing it. Without this
+// script the time zone is typed (or picked from the list), the address is selected by
+// hand, and the form's hint is the warning.
+import { confirmWith, supportsDialog } from "./ui.js";
 
 function browserZone() {
   try {
@@ -46,5 +48,24 @@ function enableCopy() {
   button.hidden = false;
 }
 
+function confirmNewAddress() {
+  const form = document.querySelector("form[data-confirm-calendar]");
+  const dialog = document.getElementById("confirm-dialog");
+  if (!form || !supportsDialog(dialog)) {
+    return;
+  }
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const confirmed = await confirmWith(dialog, {
+      title: "Get a new calendar address?",
+      text: "The old address stops working: calendars subscribed to it stop updating until you subscribe to the new one.",
+    });
+    if (confirmed) {
+      form.submit();
+    }
+  });
+}
+
 suggestZone();
 enableCopy();
+confirmNewAddress();
