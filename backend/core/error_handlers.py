@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from backend.core.errors import AppError, InvalidInput
 from backend.core.routing import allowed_methods
+from backend.core.secret_paths import shown_path
 from backend.core.templating import render_error_page
 from backend.core.urls import url_path
 from backend.core.validation import public_errors
@@ -71,7 +72,7 @@ async def _validation_error(request: Request, exc: Exception) -> Response:
 
 async def server_error_response(request: Request, exc: Exception) -> Response:
     """The one catch-all boundary: log the traceback here, tell the client nothing more."""
-    logger.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    logger.error("unhandled error", exc_info=exc, extra={"path": shown_path(request.url.path)})
     if is_page_request(request):
         return _page_error(request, 500, "Something went wrong on our side.", None)
     return JSONResponse({"detail": "Internal server error"}, status_code=500)

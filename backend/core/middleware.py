@@ -5,12 +5,14 @@ import re
 import time
 import uuid
 
+from opentelemetry.trace import get_current_span
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.error_handlers import server_error_response
 from backend.core.logs import request_id_var
 from backend.core.metrics import Metrics
+from backend.core.secret_paths import has_secret, shown_path
 
 _REQUEST_ID_OK = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 access_logger = logging.getLogger("backend.access")
@@ -37,6 +39,11 @@ class RequestContextMiddleware:
                 request_id = candidate if _REQUEST_ID_OK.match(candidate) else None
                 break
         request_id = request_id or uuid.uuid4().hex
+        path = scope["path"]
+        if has_secret(path):
+            # The request span (started outside, by FastAPI) recorded the real path.
+            path = shown_path(path)
+            get_current_span().set_attribute("url.path", path)
         token = request_id_var.set(request_id)
         state = scope.setdefault("state", {})
         state["request_id"] = request_id
@@ -67,7 +74,7 @@ class RequestContextMiddleware:
             duration = time.perf_counter() - start
             route = scope.get("route")
             template = getattr(route, "path_format", None) or (
-                "/static" if scope["path"].startswith("/static/") else "unmatched"
+                "/static" if path.startswith("/static/") else "unmatched"
             )
             if self.metrics:
                 self.metrics.in_flight.dec()
@@ -78,7 +85,7 @@ class RequestContextMiddleware:
                 extra={
                     "method": scope["method"],
                     "route": template,
-                    "path": scope["path"],
+                    "path": path,
                     "status": status,
                     "duration_ms": round(duration * 1000, 3),
                     "user_id": state.get("user_id"),

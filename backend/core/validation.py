@@ -9,6 +9,8 @@ is echoed back longer than MAX_INPUT_CHARS.
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from backend.core.zones import ZONE_MESSAGE
+
 MAX_ERRORS = 50
 MAX_INPUT_CHARS = 200
 
@@ -25,8 +27,14 @@ FIELD_MESSAGES = {
     "complete": "Complete must be true or false.",
     "password": "Password must be 8–256 characters.",
     "new_password": "New password must be 8–256 characters.",
+    "timezone": ZONE_MESSAGE,
 }
-LABELS = {"new_password": "New password", "phone_number": "Phone number", "due_date": "Due date"}
+LABELS = {
+    "new_password": "New password",
+    "phone_number": "Phone number",
+    "due_date": "Due date",
+    "timezone": "Time zone",
+}
 
 
 def _field(loc: Sequence[object]) -> str:

@@ -6,12 +6,38 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DEFAULT_ZONE = "UTC"
 MAX_ZONE_CHARS = 64
+ZONE_MESSAGE = "Time zone must be a name from the time zone list, such as Europe/Berlin or UTC."
+# Files of the tz database that are not places: the machine's own zone and a placeholder.
+_NOT_ZONES = frozenset({"localtime", "Factory", "posixrules"})
+# The regions of canonical "Area/Location" names, which a list offered to people shows
+# (older aliases such as "US/Pacific" or "Etc/GMT+5" stay valid when typed).
+_AREAS = tuple(
+    f"{area}/"
+    for area in (
+        "Africa",
+        "America",
+        "Antarctica",
+        "Arctic",
+        "Asia",
+        "Atlantic",
+        "Australia",
+        "Europe",
+        "Indian",
+        "Pacific",
+    )
+)
 
 
 @lru_cache(maxsize=1)
 def zone_names() -> frozenset[str]:
     """Every IANA name this machine's tz database knows ("Europe/Berlin", "UTC", …)."""
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - _NOT_ZONES
+
+
+@lru_cache(maxsize=1)
+def listed_zones() -> tuple[str, ...]:
+    """The zone names a chooser offers, sorted: UTC and every "Area/Location" name."""
+    return ("UTC", *sorted(name for name in zone_names() if name.startswith(_AREAS)))
 
 
 def is_zone(name: str) -> bool:

@@ -1,7 +1,6 @@
 """Todos: the JSON API and the todo pages, both on `services.todos`."""
 
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
@@ -16,6 +15,7 @@ from backend.core.routing import register_todo_id
 from backend.core.templating import render
 from backend.core.urls import redirect_to, url_path
 from backend.core.validation import field_errors
+from backend.core.zones import today_in
 from backend.database.session import Database
 from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_page
 from backend.routers.drafts import forget_draft, restore_draft
@@ -135,10 +135,6 @@ async def delete_todo(todo_id: TodoId, principal: CurrentUser, db: DbDep) -> Res
 # --- pages ------------------------------------------------------------------------------
 
 
-def _today() -> date:
-    return datetime.now(UTC).date()
-
-
 async def _list_query(request: Request) -> TodoQuery:
     """The list's filter form sends empty fields for "All" / "Any": they mean "not set"."""
     params = {key: value for key, value in request.query_params.items() if value != ""}
@@ -164,8 +160,10 @@ async def todo_page(
         for key in ("prev_offset", "next_offset")
         if paging[key] is not None
     }
+    today = today_in(principal.timezone)  # "today" and "Overdue" are the user's own
     context = {
-        "todos": todo_service.for_display(rows, _today()),
+        "todos": todo_service.for_display(rows, today),
+        "today": today.isoformat(),
         "query": query,
         "paging": paging,
         "links": links,

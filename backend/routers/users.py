@@ -1,27 +1,34 @@
-"""Accounts: sign-up, the current user, password and phone number, the account page."""
+"""Accounts: sign-up, the current user, password, phone number, time zone and calendar
+address, the account page."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import AfterValidator, StringConstraints, ValidationError
+from starlette.convertors import PathConvertor, register_url_convertor
 
 from backend.core.errors import AppError, InvalidInput
 from backend.core.sessions import clear_session_cookie
+from backend.core.state import app_state
 from backend.core.templating import render
 from backend.core.urls import url_path
 from backend.core.validation import field_errors
-from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, mark_page
+from backend.core.zones import MAX_ZONE_CHARS, ZONE_MESSAGE, listed_zones
+from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, SettingsDep, mark_page
 from backend.models import User
+from backend.routers.calendar import feed_url
 from backend.routers.drafts import forget_draft, restore_draft
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
-from backend.schemas.forms import PasswordForm, PhoneForm
+from backend.schemas.forms import PasswordForm, PhoneForm, TimezoneForm
 from backend.schemas.users import (
     PHONE_INPUT_PATTERN,
     PHONE_MESSAGE,
+    CalendarFeed,
     PasswordChange,
     UserCreate,
     UserRead,
+    check_zone,
     normalize_phone,
 )
 from backend.services import auth as auth_service
@@ -39,7 +46,30 @@ PhoneNumber = Annotated[
         examples=["+15551234567"],
     ),
 ]
+
+
+class ZonePath(PathConvertor):
+    """`{timezone:zone}`: the rest of the path, `/` included, so a name whose `/` arrives
+    encoded (`Europe%2FBerlin`, which the server decodes before routing) matches as well as
+    one sent with a plain `/`. Unlike `path`, it also takes control characters, so every
+    name that is not a zone gets the 422 that says so, never a 404."""
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("zone", ZonePath())
+TimeZone = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_ZONE_CHARS),
+    AfterValidator(check_zone),
+    Path(
+        description="An IANA time zone name, exactly as spelt in the tz database; encode its `/` as `%2F` "
+        "(a plain `/` works too)",
+        examples=["Europe/Berlin"],
+    ),
+]
 COOKIE_WRITE_ERRORS = AUTH_ERRORS | error_responses(403, 429)
+NOTICES = {"calendar": "Your calendar address was changed. The old one no longer works."}
 
 
 async def count_signup(auth: AuthDep, ip: ClientIP) -> None:
@@ -85,6 +115,31 @@ async def set_phone_number(phone_number: PhoneNumber, principal: CurrentUser, db
     return Response(status_code=204)
 
 
+@router.put("/timezone/{timezone:zone}", status_code=204, responses=COOKIE_WRITE_ERRORS)
+async def set_timezone(timezone: TimeZone, principal: CurrentUser, db: DbDep) -> Response:
+    """Set the signed-in user's time zone: pages show "today", "Overdue" and due times in it."""
+    await db.write(user_service.set_timezone, principal=principal, timezone=timezone)
+    return Response(status_code=204)
+
+
+@router.get("/calendar", response_model=CalendarFeed, responses=AUTH_ERRORS)
+async def read_calendar_feed(
+    request: Request, principal: CurrentUser, db: DbDep, settings: SettingsDep
+) -> CalendarFeed:
+    """The address of the caller's calendar feed (`GET /calendar/{feed_token}.ics`)."""
+    token = await db.read(user_service.calendar_token, principal=principal)
+    return CalendarFeed(url=feed_url(request, settings, token))
+
+
+@router.post("/calendar/rotate", response_model=CalendarFeed, responses=COOKIE_WRITE_ERRORS)
+async def rotate_calendar_feed(
+    request: Request, principal: CurrentUser, db: DbDep, settings: SettingsDep
+) -> CalendarFeed:
+    """Give the calendar feed a new address; the old one answers 404 from now on."""
+    token = await db.write(user_service.rotate_calendar_token, principal=principal)
+    return CalendarFeed(url=feed_url(request, settings, token))
+
+
 # --- pages ------------------------------------------------------------------------------
 
 
@@ -99,15 +154,24 @@ async def _account(
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
     user = await db.read(user_service.get_by_id, user_id=principal.id)
-    context = {"user": user, "errors": errors or {}, "notice": notice, "values": values or {}}
+    context = {
+        "user": user,
+        "calendar_url": feed_url(request, app_state(request).settings, user.calendar_token),
+        "errors": errors or {},
+        "notice": notice,
+        "values": values or {},
+        "zones": listed_zones(),
+    }
     return render(request, "account.html", context, status_code=status)
 
 
 @pages.get("/account-page", response_class=HTMLResponse, name="account_page")
 async def account_page(request: Request, principal: CurrentUser, db: DbDep) -> HTMLResponse:
-    """Change password or phone number (with what was typed before a session ended)."""
+    """Password, phone number, time zone and calendar address (with what was typed before a
+    session ended, and the notice of a change that redirected here)."""
     draft = await restore_draft(request)
-    response = await _account(request, principal, db, values=draft)
+    notice = NOTICES.get(request.query_params.get("changed", ""))
+    response = await _account(request, principal, db, values=draft, notice=notice)
     if draft is not None:
         forget_draft(response)
     return response
@@ -150,3 +214,28 @@ async def account_phone_submit(
         return await _account(request, principal, db, errors=errors, status=422, values={"phone_number": phone})
     await db.write(user_service.set_phone_number, principal=principal, phone_number=normalized)
     return await _account(request, principal, db, notice="Phone number saved.")
+
+
+@pages.post("/account-page/timezone", name="account_timezone_submit", response_model=None)
+async def account_timezone_submit(
+    request: Request,
+    principal: CurrentUser,
+    db: DbDep,
+    form: Annotated[TimezoneForm, Form(default_factory=TimezoneForm)],
+) -> Response:
+    """Set the time zone from the form (the page's script may have filled in the browser's)."""
+    try:
+        timezone = check_zone(form.timezone)
+    except ValueError:
+        errors = {"timezone": [ZONE_MESSAGE]}
+        return await _account(request, principal, db, errors=errors, status=422, values={"timezone": form.timezone})
+    await db.write(user_service.set_timezone, principal=principal, timezone=timezone)
+    return await _account(request, principal, db, notice="Time zone saved.")
+
+
+@pages.post("/account-page/calendar", name="account_calendar_submit", response_model=None)
+async def account_calendar_submit(request: Request, principal: CurrentUser, db: DbDep) -> Response:
+    """Give the calendar feed a new address from the form; the old one stops working."""
+    await db.write(user_service.rotate_calendar_token, principal=principal)
+    # Redirected, so reloading the page shows the notice without changing the address again.
+    return RedirectResponse(url_path(request, "account_page") + "?changed=calendar", status_code=303)

@@ -93,6 +93,12 @@ class PhoneForm(FormModel):
     phone_number: Stripped = ""
 
 
+class TimezoneForm(FormModel):
+    """The account page's time zone form: an IANA name such as Europe/Berlin."""
+
+    timezone: Stripped = ""
+
+
 class ToggleForm(FormModel):
     """The list's done / not done button; `return_to` is the list page it came from."""
 

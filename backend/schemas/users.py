@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from backend.core.zones import ZONE_MESSAGE, is_zone
 from backend.schemas.base import NO_NUL, InputModel
 
 USERNAME_PATTERN = r"^[A-Za-z0-9_.-]{3,32}$"
@@ -23,6 +24,13 @@ def normalize_phone(value: str) -> str:
     if not re.fullmatch(PHONE_PATTERN, compact):
         raise ValueError(PHONE_MESSAGE)
     return compact
+
+
+def check_zone(value: str) -> str:
+    """An IANA zone name, spelt exactly ("Europe/Berlin"), or ValueError."""
+    if not is_zone(value):
+        raise ValueError(ZONE_MESSAGE)
+    return value
 
 
 Username = Annotated[
@@ -93,6 +101,7 @@ class UserRead(BaseModel):
     phone_number: str | None
     role: Literal["user", "admin"]
     is_active: bool
+    timezone: str = Field(description='IANA time zone name; "today" and due times are read in it')
     created_at: datetime
 
 
@@ -117,6 +126,16 @@ class TokenResponse(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"
     expires_in: int
+
+
+class CalendarFeed(BaseModel):
+    """Where calendar apps subscribe to the user's open dated todos."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"url": "https://todo.example.com/calendar/Qm9vayBkZW50aXN0.ics"}]}
+    )
+
+    url: str = Field(description="The feed's secret address: anyone who has it can read the feed")
 
 
 class UserQuery(BaseModel):

@@ -12,11 +12,12 @@ per batch, so nothing holds the whole export.
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 import orjson
 from icalendar import Todo as VTodo
 
+from backend.core.zones import zone
 from backend.schemas.todos import TodoRead
 from backend.services.todos import TodoRow
 
@@ -49,8 +50,12 @@ def json_chunks(batches: Iterable[list[TodoRow]]) -> Iterator[bytes]:
     yield b"]"
 
 
-def vtodo(row: TodoRow, domain: str) -> VTodo:
-    """One todo as an iCalendar VTODO; its UID stays the same across exports."""
+def vtodo(row: TodoRow, domain: str, *, due_time: time | None = None, zone_name: str = "UTC") -> VTodo:
+    """One todo as an iCalendar VTODO; its UID stays the same across exports.
+
+    DUE is a DATE (all day) without `due_time`, else a DATE-TIME in zone `zone_name`
+    (with its TZID; UTC is written with a `Z`).
+    """
     item = VTodo()
     item.add("uid", f"todo-{row['id']}@{domain}")
     item.add("dtstamp", datetime.fromisoformat(row["updated_at"]))
@@ -60,7 +65,8 @@ def vtodo(row: TodoRow, domain: str) -> VTodo:
     if row["description"]:
         item.add("description", row["description"])
     if row["due_date"]:
-        item.add("due", date.fromisoformat(row["due_date"]))
+        day = date.fromisoformat(row["due_date"])
+        item.add("due", day if due_time is None else datetime.combine(day, due_time, tzinfo=zone(zone_name)))
     item.add("priority", ICAL_PRIORITY[row["priority"]])
     item.add("status", "COMPLETED" if row["complete"] else "NEEDS-ACTION")
     return item

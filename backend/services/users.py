@@ -11,6 +11,7 @@ from backend.core.errors import Conflict, NotAuthenticated, NotFound
 from backend.core.security import normalize_login
 from backend.models import ROLE_ADMIN, ROLE_USER, RevokedToken, User
 from backend.models.base import utcnow
+from backend.models.user import new_calendar_token
 from backend.schemas.users import UserCreate
 from backend.services.principal import SESSION_ENDED, Principal, actor_row, lock_admins
 
@@ -129,6 +130,26 @@ def reset_password(session: Session, *, user_id: int, version: int, account_key:
 def set_phone_number(session: Session, *, principal: Principal, phone_number: str | None) -> None:
     """Replace the user's phone number."""
     _update_own_row(session, principal, phone_number=phone_number)
+
+
+def set_timezone(session: Session, *, principal: Principal, timezone: str) -> None:
+    """Replace the user's time zone (an IANA name the caller has checked)."""
+    _update_own_row(session, principal, timezone=timezone)
+
+
+def calendar_token(session: Session, *, principal: Principal) -> str:
+    """The secret of the user's calendar feed address, while their session holds."""
+    token = session.execute(select(User.calendar_token).where(actor_row()), principal.guard()).scalar_one_or_none()
+    if token is None:
+        raise NotAuthenticated(SESSION_ENDED)
+    return token
+
+
+def rotate_calendar_token(session: Session, *, principal: Principal) -> str:
+    """Give the user a new calendar feed secret (the old address stops working); returns it."""
+    token = new_calendar_token()
+    _update_own_row(session, principal, calendar_token=token)
+    return token
 
 
 def revoke_token(session: Session, *, user_id: int, session_id: str, expires_at: datetime) -> None:

@@ -68,6 +68,11 @@ def fuzz_config(**extra: Any) -> schemathesis.Config:
                     "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400", "422"]}},
                 },
                 {
+                    # Any text is a schema-valid zone name; only the tz database's names are zones.
+                    "include-path": "/user/timezone/{timezone}",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
+                },
+                {
                     "include-path": "/user/password",
                     "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400", "422"]}},
                 },
@@ -214,6 +219,10 @@ class TestOpenAPIDocument:
             ("GET", "/user/"),
             ("PUT", "/user/password"),
             ("PUT", "/user/phonenumber/{phone_number}"),
+            ("PUT", "/user/timezone/{timezone}"),
+            ("GET", "/user/calendar"),
+            ("POST", "/user/calendar/rotate"),
+            ("GET", "/calendar/{feed_token}.ics"),
             ("GET", "/todos/"),
             ("GET", "/todos/{todo_id}"),
             ("POST", "/todos/todos"),

@@ -8,6 +8,7 @@ not a statement of the request and is not counted.
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi import FastAPI
@@ -104,6 +105,23 @@ class TestStatementsPerRequest:
 
         assert_few(users)
         assert_few(all_todos)
+
+    def test_account_calendar_and_time_zone(self, client: TestClient, user: Account, recorder: Recorder) -> None:
+        address = recorder.count(lambda: client.get("/user/calendar", headers=user.headers), 200)
+        rotate = recorder.count(lambda: client.post("/user/calendar/rotate", headers=user.headers), 200)
+        zone = recorder.count(lambda: client.put("/user/timezone/Europe%2FBerlin", headers=user.headers), 204)
+
+        for statements in (address, rotate, zone):
+            assert_few(statements)
+
+    def test_calendar_feed_is_one_statement(
+        self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]
+    ) -> None:
+        path = urlsplit(client.get("/user/calendar", headers=user.headers).json()["url"]).path
+        hit = recorder.count(lambda: client.get(path), 200)
+        miss = recorder.count(lambda: client.get("/calendar/unknown.ics"), 404)
+
+        assert len(hit) == len(miss) == 1
 
     def test_recorder_sees_statements(self, client: TestClient, user: Account, recorder: Recorder) -> None:
         statements = recorder.count(lambda: client.get("/todos/", headers=user.headers), 200)

@@ -29,7 +29,18 @@ MiB = 1024 * 1024
 
 MakeTodo = Callable[..., TodoRow]
 
-USER_FIELDS = {"id", "username", "email", "first_name", "last_name", "phone_number", "role", "is_active", "created_at"}
+USER_FIELDS = {
+    "id",
+    "username",
+    "email",
+    "first_name",
+    "last_name",
+    "phone_number",
+    "role",
+    "is_active",
+    "timezone",
+    "created_at",
+}
 
 
 @pytest.fixture

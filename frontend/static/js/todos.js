@@ -8,9 +8,9 @@ const list = document.getElementById("todo-list");
 const dialog = document.getElementById("confirm-dialog");
 const busy = new Set();
 
-/** The server decides "overdue" with the UTC date; so do we. */
-function todayUtc() {
-  return new Date().toISOString().slice(0, 10);
+/** "Overdue" is decided with the user's own date, which the server put on the list. */
+function today() {
+  return list.dataset.today || new Date().toISOString().slice(0, 10);
 }
 
 function fail(error, what) {
@@ -24,7 +24,7 @@ function fail(error, what) {
 
 function showComplete(item, complete) {
   const due = item.dataset.due || "";
-  const overdue = !complete && due !== "" && due < todayUtc();
+  const overdue = !complete && due !== "" && due < today();
   item.classList.toggle("is-complete", complete);
   item.classList.toggle("is-overdue", overdue);
   const overdueBadge = item.querySelector(".badge-overdue");

@@ -1,4 +1,4 @@
-"""The account page: phone number and password."""
+"""The account page: phone number, time zone, calendar address and password."""
 
 from __future__ import annotations
 
@@ -26,3 +26,19 @@ class AccountPage(BasePage):
 
     def errors_for(self, field_id: str) -> Locator:
         return self.page.locator(f"#{field_id}-error")
+
+    @property
+    def zone_field(self) -> Locator:
+        return self.page.get_by_role("combobox", name="Time zone")
+
+    @property
+    def zone_suggestion(self) -> Locator:
+        return self.page.locator("#zone-suggestion")
+
+    def save_zone(self) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Save time zone").click()
+
+    @property
+    def calendar_address(self) -> Locator:
+        return self.page.get_by_role("textbox", name="Calendar address")
