@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, Form, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
-from backend.core.http import json_response
+from backend.core.http import dump_json, json_response
 from backend.core.redirects import safe_next, with_query
 from backend.core.routing import register_todo_id
 from backend.core.templating import render
@@ -18,11 +19,14 @@ from backend.core.validation import field_errors
 from backend.database.session import Database
 from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_page
 from backend.routers.drafts import forget_draft, restore_draft
-from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
+from backend.routers.idempotent import answer_once, answer_response
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Problems, Responses, error_responses
 from backend.schemas.forms import TodoForm, ToggleForm
+from backend.schemas.idempotency import IN_PROGRESS, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
 from backend.schemas.paging import pagination
 from backend.schemas.todos import TodoCreate, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
+from backend.services.idempotency import Answer, Keep
 from backend.services.principal import Principal
 from backend.services.todos import TodoRow
 
@@ -36,8 +40,9 @@ LIST_HEADERS: dict[str, Any] = {
     "ETag": {"description": "Validator for If-None-Match", "schema": {"type": "string"}},
 }
 CREATED: Responses = {
-    201: {"headers": {"Location": {"description": "URL of the new todo", "schema": {"type": "string"}}}}
+    201: {"headers": {"Location": {"description": "URL of the new todo", "schema": {"type": "string"}}, **REPLAYED}}
 }
+INVALID_TODO = f"Not a valid todo (every problem listed), {KEY_REUSED}"
 TodoFormData = Annotated[TodoForm, Form(default_factory=TodoForm)]
 NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag given in If-None-Match"}}
 
@@ -67,16 +72,35 @@ async def read_todo(request: Request, todo: OwnedTodo) -> Response:
     return json_response(request, todo, etag=True)
 
 
+def _created(todo: TodoRow) -> Answer:
+    return Answer(201, dump_json(todo), f"/todos/{todo['id']}")
+
+
 @router.post(
     "/todos",
     status_code=201,
     response_model=TodoRead,
-    responses=CREATED | WRITE_ERRORS,
+    responses=CREATED | WRITE_ERRORS | IN_PROGRESS | {422: {"model": Problems, "description": INVALID_TODO}},
 )
-async def create_todo(request: Request, data: TodoCreate, principal: CurrentUser, db: DbDep) -> Response:
-    """Create a todo for the caller."""
-    todo = await db.write(todo_service.create, principal=principal, data=data)
-    return json_response(request, todo, status_code=201, headers={"Location": f"/todos/{todo['id']}"})
+async def create_todo(
+    request: Request,
+    data: TodoCreate,
+    principal: CurrentUser,
+    db: DbDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Create a todo for the caller; with an Idempotency-Key, at most once per key."""
+    if idempotency_key is None:
+        return answer_response(_created(await db.write(todo_service.create, principal=principal, data=data)))
+
+    async def create(keep: Keep) -> Answer:
+        def store_answer(session: Session, todo: TodoRow) -> None:
+            keep(session, _created(todo))
+
+        todo = await db.write(todo_service.create, principal=principal, data=data, before_commit=store_answer)
+        return _created(todo)
+
+    return await answer_once(request, principal, idempotency_key, create)
 
 
 @router.put("/todo/{todo_id}", response_model=TodoRead, responses=WRITE_ERRORS | error_responses(404))
