@@ -9,8 +9,10 @@ Two business rules cannot be written in JSON Schema, so for those operations the
 `positive_data_acceptance` check is told which refusals are legitimate for schema-valid
 input: the password policy (a 10,000-word list, similarity to the username) answers 422,
 a wrong current password for `PUT /user/password` or a reset token that was never
-issued for `POST /auth/password-reset/confirm` answers 400, and a CSV body without a
-header row (any text is a schema-valid CSV body) answers 422 for `POST /todos/import`.
+issued for `POST /auth/password-reset/confirm` answers 400, a CSV body without a
+header row (any text is a schema-valid CSV body) answers 422 for `POST /todos/import`,
+and an Idempotency-Key the fuzzer sends again with another body answers 422 for
+`POST /todos/todos` and `POST /todos/import`.
 """
 
 from typing import Any
@@ -25,7 +27,7 @@ from schemathesis.python import asgi
 from sqlalchemy import delete, update
 
 from backend.main import create_app
-from backend.models import RevokedToken, Todo, User
+from backend.models import IdempotencyKey, RevokedToken, Todo, User
 from backend.test.conftest import build_settings
 from backend.test.factories import Account, bearer, state_of
 
@@ -46,6 +48,10 @@ def fuzz_config(**extra: Any) -> schemathesis.Config:
             "operations": [
                 {
                     "include-path": "/user/register",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
+                },
+                {
+                    "include-path": "/todos/todos",
                     "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
                 },
                 {
@@ -169,6 +175,7 @@ def reset_to_admin(app: FastAPI, admin_id: int) -> None:
     """Remove everything but the admin's account (and so un-revoke its token)."""
     with state_of(app).db.engine.begin() as conn:
         conn.execute(delete(Todo))
+        conn.execute(delete(IdempotencyKey))
         conn.execute(delete(RevokedToken))
         conn.execute(delete(User).where(User.id != admin_id))
         conn.execute(update(User).values(todo_count=0))
