@@ -20,6 +20,8 @@ class IdempotencyKey(Base):
     # None while the first request is still in flight.
     status_code: Mapped[int | None] = mapped_column(Integer, default=None)
     response_body: Mapped[str | None] = mapped_column(Text, default=None)
+    # The answer's Location header, when it had one (a created todo's URL).
+    location: Mapped[str | None] = mapped_column(String(255), default=None)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # Purged by the nightly clean-up after IDEMPOTENCY_HOURS.
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -14,20 +14,25 @@ from typing import Annotated
 
 import anyio
 from fastapi import APIRouter, Depends, File, Query, Request, UploadFile
-from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from pydantic import BaseModel, JsonValue
+from sqlalchemy.orm import Session
 
 from backend.core.errors import InvalidInput, UnsupportedMediaType
+from backend.core.http import dump_json
 from backend.core.templating import render
 from backend.core.urls import url_path
 from backend.database.session import Database
 from backend.dependencies import CurrentUser, DbDep, mark_page
+from backend.routers.idempotent import answer_once, answer_response
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
+from backend.schemas.idempotency import IN_PROGRESS, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
 from backend.schemas.todos import TodoCreate, TodoRead
 from backend.services import imports as import_service
 from backend.services import todos as todo_service
 from backend.services.export import owner_todos
 from backend.services.export_formats import csv_chunks, ics_chunks, json_chunks
+from backend.services.idempotency import Answer, Keep
 from backend.services.principal import Principal
 
 router = APIRouter(prefix="/todos", tags=["todos"])
@@ -105,32 +110,57 @@ class ImportProblems(BaseModel):
 
 
 REFUSED: Responses = {
-    422: {"model": ImportProblems, "description": "Nothing stored: the rows that are not valid todos (50 at most)"}
+    422: {
+        "model": ImportProblems,
+        "description": f"Nothing stored: the rows that are not valid todos (50 at most), {KEY_REUSED}",
+    }
 }
 CREATED: Responses = {
     201: {
         "description": "Every todo of the file was stored",
+        "headers": REPLAYED,
         "content": {"application/json": {"schema": {"type": "object", "properties": {"created": {"type": "integer"}}}}},
     }
 }
 
 
-async def _store(db: Database, principal: Principal, media_type: str, body: bytes) -> int:
+async def _store(db: Database, principal: Principal, media_type: str, body: bytes, keep: Keep | None = None) -> int:
     rows = await anyio.to_thread.run_sync(import_service.parse, media_type, body)
-    return await db.write(todo_service.create_many, principal=principal, rows=rows)
+    if keep is None:
+        return await db.write(todo_service.create_many, principal=principal, rows=rows)
+
+    def store_answer(session: Session, created: int) -> None:
+        keep(session, _imported(created))
+
+    return await db.write(todo_service.create_many, principal=principal, rows=rows, before_commit=store_answer)
+
+
+def _imported(created: int) -> Answer:
+    return Answer(201, dump_json({"created": created}))
 
 
 @router.post(
     "/import",
     status_code=201,
     openapi_extra=IMPORT_BODY,
-    responses=CREATED | AUTH_ERRORS | BODY_ERRORS | REFUSED | error_responses(403, 415, 429),
+    responses=CREATED | AUTH_ERRORS | BODY_ERRORS | REFUSED | IN_PROGRESS | error_responses(403, 415, 429),
 )
-async def import_todos(request: Request, principal: CurrentUser, db: DbDep) -> JSONResponse:
-    """Store the todos of a CSV or JSON file in the export's format (Content-Type decides): all or none."""
+async def import_todos(
+    request: Request, principal: CurrentUser, db: DbDep, idempotency_key: IdempotencyKeyHeader = None
+) -> Response:
+    """Store the todos of a CSV or JSON file in the export's format (Content-Type decides): all or none.
+
+    With an Idempotency-Key, at most once per key (the Content-Type is part of the request).
+    """
     media_type = request.headers.get("content-type", "").partition(";")[0].strip().lower()
-    created = await _store(db, principal, media_type, await request.body())
-    return JSONResponse({"created": created}, status_code=201)
+    body = await request.body()
+    if idempotency_key is None:
+        return answer_response(_imported(await _store(db, principal, media_type, body)))
+
+    async def store(keep: Keep) -> Answer:
+        return _imported(await _store(db, principal, media_type, body, keep))
+
+    return await answer_once(request, principal, idempotency_key, store, media_type=media_type)
 
 
 @pages.post("/todo-page/import", name="import_todos_submit", response_model=None)

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Depends, Form, Header, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
+from sqlalchemy.orm import Session
 
 from backend.core.errors import InvalidInput, PreconditionFailed
-from backend.core.http import etag_of, json_response, matches
+from backend.core.http import dump_json, etag_of, json_response, matches
 from backend.core.redirects import safe_next, with_query
 from backend.core.routing import register_todo_id
 from backend.core.templating import render
@@ -19,12 +20,15 @@ from backend.core.zones import today_in
 from backend.database.session import Database
 from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId, mark_page
 from backend.routers.drafts import forget_draft, restore_draft
-from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
+from backend.routers.idempotent import answer_once, answer_response
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Problems, Responses, error_responses
 from backend.schemas.forms import TodoForm, ToggleForm
+from backend.schemas.idempotency import IN_PROGRESS, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
 from backend.schemas.paging import pagination
 from backend.schemas.todo_form import REMIND_CHOICES, body_from_form, form_values, reminder_field, reminder_label
 from backend.schemas.todos import TodoCreate, TodoPatch, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
+from backend.services.idempotency import Answer, Keep
 from backend.services.principal import Principal
 from backend.services.todos import CHANGED_ELSEWHERE, TodoRow
 
@@ -38,8 +42,9 @@ LIST_HEADERS: dict[str, Any] = {
     "ETag": {"description": "Validator for If-None-Match", "schema": {"type": "string"}},
 }
 CREATED: Responses = {
-    201: {"headers": {"Location": {"description": "URL of the new todo", "schema": {"type": "string"}}}}
+    201: {"headers": {"Location": {"description": "URL of the new todo", "schema": {"type": "string"}}, **REPLAYED}}
 }
+INVALID_TODO = f"Not a valid todo (every problem listed), {KEY_REUSED}"
 TodoFormData = Annotated[TodoForm, Form(default_factory=TodoForm)]
 NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag given in If-None-Match"}}
 
@@ -69,16 +74,35 @@ async def read_todo(request: Request, todo: OwnedTodo) -> Response:
     return json_response(request, todo, etag=True)
 
 
+def _created(todo: TodoRow) -> Answer:
+    return Answer(201, dump_json(todo), f"/todos/{todo['id']}")
+
+
 @router.post(
     "/todos",
     status_code=201,
     response_model=TodoRead,
-    responses=CREATED | WRITE_ERRORS,
+    responses=CREATED | WRITE_ERRORS | IN_PROGRESS | {422: {"model": Problems, "description": INVALID_TODO}},
 )
-async def create_todo(request: Request, data: TodoCreate, principal: CurrentUser, db: DbDep) -> Response:
-    """Create a todo for the caller."""
-    todo = await db.write(todo_service.create, principal=principal, data=data)
-    return json_response(request, todo, status_code=201, headers={"Location": f"/todos/{todo['id']}"})
+async def create_todo(
+    request: Request,
+    data: TodoCreate,
+    principal: CurrentUser,
+    db: DbDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> Response:
+    """Create a todo for the caller; with an Idempotency-Key, at most once per key."""
+    if idempotency_key is None:
+        return answer_response(_created(await db.write(todo_service.create, principal=principal, data=data)))
+
+    async def create(keep: Keep) -> Answer:
+        def store_answer(session: Session, todo: TodoRow) -> None:
+            keep(session, _created(todo))
+
+        todo = await db.write(todo_service.create, principal=principal, data=data, before_commit=store_answer)
+        return _created(todo)
+
+    return await answer_once(request, principal, idempotency_key, create)
 
 
 IfMatch = Annotated[

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, JsonValue
 
 
 class ErrorDetail(BaseModel):
@@ -11,6 +11,21 @@ class ErrorDetail(BaseModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"detail": "Todo not found"}]})
 
     detail: str
+
+
+class Problem(BaseModel):
+    """One problem of a refused request, as FastAPI's validation errors show it."""
+
+    type: str | None = None
+    loc: list[str | int]
+    msg: str
+    input: JsonValue = None
+
+
+class Problems(BaseModel):
+    """FastAPI's 422 shape: `{"detail": [problem, …]}`."""
+
+    detail: list[Problem]
 
 
 _DESCRIPTIONS = {

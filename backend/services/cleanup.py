@@ -6,12 +6,14 @@ expiry column), then deletes those keys, re-checking the condition, and commits:
 transaction holds its locks for long, and a batch that took more than `SLOW_BATCH_SECONDS`
 halves the next one's size, so none comes near a second.
 
-Kinds whose tables do not exist yet (issue 10): idempotency keys (older than
-IDEMPOTENCY_HOURS), password-reset tokens (expired), trash (older than TRASH_DAYS). Each
-becomes one more `Purge` in `purges()` once its model lands, e.g.
+Kinds whose tables do not exist yet (issue 10): password-reset tokens (expired), trash
+(older than TRASH_DAYS). Each becomes one more `Purge` in `purges()` once its model lands, e.g.
 
-    Purge("idempotency_keys", IdempotencyKey.__table__, IdempotencyKey.id,
-          lambda now, s: IdempotencyKey.created_at < now - timedelta(hours=s.IDEMPOTENCY_HOURS))
+    Purge("trash", Todo.__table__, Todo.id,
+          lambda now, s: Todo.deleted_at < now - timedelta(days=s.TRASH_DAYS))
+
+Idempotency keys carry their own expiry (IDEMPOTENCY_HOURS after their first use), so
+they purge like revoked tokens and drafts.
 """
 
 import logging
@@ -27,7 +29,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backend.core.config import Settings
 from backend.database.session import Database
-from backend.models import FormDraft, RevokedToken
+from backend.models import FormDraft, IdempotencyKey, RevokedToken
 
 logger = logging.getLogger("backend.cleanup")
 BATCH_SIZE = 1000
@@ -59,6 +61,12 @@ def purges() -> tuple[Purge, ...]:
             "revoked_tokens", cast(Table, RevokedToken.__table__), RevokedToken.jti, _expired(RevokedToken.expires_at)
         ),
         Purge("form_drafts", cast(Table, FormDraft.__table__), FormDraft.key, _expired(FormDraft.expires_at)),
+        Purge(
+            "idempotency_keys",
+            cast(Table, IdempotencyKey.__table__),
+            IdempotencyKey.id,
+            _expired(IdempotencyKey.expires_at),
+        ),
     )
 
 

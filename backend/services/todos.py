@@ -5,6 +5,7 @@ Core statement: the list endpoint is the hottest path in the app and ORM objects
 rows cost more than the query itself.
 """
 
+from collections.abc import Callable
 from datetime import date, datetime, time
 from functools import cache
 from typing import Any, TypedDict, cast
@@ -201,25 +202,47 @@ def get_for_owner(session: Session, *, todo_id: int, owner_id: int) -> TodoRow:
     return todo_row(row)
 
 
-def create(session: Session, *, principal: Principal, data: TodoCreate) -> TodoRow:
-    """Insert a todo for the principal and keep their counter in step."""
+def create(
+    session: Session,
+    *,
+    principal: Principal,
+    data: TodoCreate,
+    before_commit: Callable[[Session, TodoRow], None] | None = None,
+) -> TodoRow:
+    """Insert a todo for the principal and keep their counter in step.
+
+    `before_commit` writes in the same transaction (an idempotency key's stored answer).
+    """
     now = utcnow()
     check_reminder(data.remind_at, now=now)
     values = {**data.model_dump(), "owner_id": principal.id, "created_at": now, "updated_at": now}
     _count_up(session, principal, 1)
     result = session.execute(_INSERT, values)
-    session.commit()
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
     stamp = utc_text(now)
-    return _written_row(todo_id, principal.id, data, stamp, stamp)
+    todo = _written_row(todo_id, principal.id, data, stamp, stamp)
+    if before_commit is not None:
+        before_commit(session, todo)
+    session.commit()
+    return todo
 
 
-def create_many(session: Session, *, principal: Principal, rows: list[dict[str, object]]) -> int:
-    """Insert todos (TodoCreate fields and their times) for the principal in one transaction."""
-    if not rows:
-        return 0
-    _count_up(session, principal, len(rows))
-    session.execute(_INSERT, [{**row, "owner_id": principal.id} for row in rows])
+def create_many(
+    session: Session,
+    *,
+    principal: Principal,
+    rows: list[dict[str, object]],
+    before_commit: Callable[[Session, int], None] | None = None,
+) -> int:
+    """Insert todos (TodoCreate fields and their times) for the principal in one transaction.
+
+    `before_commit` gets how many were inserted and writes in the same transaction.
+    """
+    if rows:
+        _count_up(session, principal, len(rows))
+        session.execute(_INSERT, [{**row, "owner_id": principal.id} for row in rows])
+    if before_commit is not None:
+        before_commit(session, len(rows))
     session.commit()
     return len(rows)
 

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 from backend.core.config import RATE_LIMIT_FIELDS, Settings
 from backend.database.session import SQLITE_BEGIN, build_engine
 from backend.main import create_app
-from backend.models import FormDraft, RevokedToken, Schedule, Todo, User
+from backend.models import FormDraft, IdempotencyKey, RevokedToken, Schedule, Todo, User
 from backend.test.factories import Account, Pages, make_account
 from backend.test.mail_sink import sink  # noqa: F401 (a fixture for every test module)
 
@@ -176,7 +176,7 @@ def _delete_all_rows(request: pytest.FixtureRequest) -> Iterator[None]:
     engine: Engine = request.getfixturevalue("engine")
     yield
     with engine.begin() as conn:
-        for model in (Todo, RevokedToken, FormDraft, Schedule, User):
+        for model in (Todo, IdempotencyKey, RevokedToken, FormDraft, Schedule, User):
             conn.execute(delete(model))
 
 

@@ -9,11 +9,13 @@ Two business rules cannot be written in JSON Schema, so for those operations the
 `positive_data_acceptance` check is told which refusals are legitimate for schema-valid
 input: the password policy (a 10,000-word list, similarity to the username) answers 422,
 a wrong current password for `PUT /user/password` or a reset token that was never
-issued for `POST /auth/password-reset/confirm` answers 400, and a CSV body without a
-header row (any text is a schema-valid CSV body) answers 422 for `POST /todos/import`. A
-todo's `due_time` needs a `due_date` and a `remind_at` being set must lie ahead: 422 for
-creating and replacing a todo. An `If-Match` that is not the todo's current ETag (any
-made-up string is schema-valid) answers 412 for `PUT` and `PATCH /todos/todo/{todo_id}`.
+issued for `POST /auth/password-reset/confirm` answers 400, a CSV body without a
+header row (any text is a schema-valid CSV body) answers 422 for `POST /todos/import`,
+and an Idempotency-Key the fuzzer sends again with another body answers 422 for
+`POST /todos/todos` and `POST /todos/import`. A todo's `due_time` needs a `due_date` and
+a `remind_at` being set must lie ahead: 422 for creating and replacing a todo. An
+`If-Match` that is not the todo's current ETag (any made-up string is schema-valid)
+answers 412 for `PUT` and `PATCH /todos/todo/{todo_id}`.
 """
 
 from typing import Any
@@ -28,7 +30,7 @@ from schemathesis.python import asgi
 from sqlalchemy import delete, update
 
 from backend.main import create_app
-from backend.models import RevokedToken, Todo, User
+from backend.models import IdempotencyKey, RevokedToken, Todo, User
 from backend.test.conftest import build_settings
 from backend.test.factories import Account, bearer, state_of
 
@@ -185,6 +187,7 @@ def reset_to_admin(app: FastAPI, admin_id: int) -> None:
     """Remove everything but the admin's account (and so un-revoke its token)."""
     with state_of(app).db.engine.begin() as conn:
         conn.execute(delete(Todo))
+        conn.execute(delete(IdempotencyKey))
         conn.execute(delete(RevokedToken))
         conn.execute(delete(User).where(User.id != admin_id))
         conn.execute(update(User).values(todo_count=0))

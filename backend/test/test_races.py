@@ -4,6 +4,8 @@
   that are not 429, with counters in memory and in Redis.
 - Two admins deleting each other at the same moment leave one admin.
 - A cookie form whose body arrives after its session was logged out changes nothing.
+- 64 simultaneous creates with one Idempotency-Key create exactly one todo; the others
+  get its answer replayed or a 409, also when half of them send another body.
 """
 
 import socket
@@ -11,6 +13,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from typing import Any
 
 import httpx
@@ -21,7 +24,7 @@ from sqlalchemy.orm import Session
 from backend.core.config import Settings
 from backend.models import ROLE_ADMIN, User
 from backend.test.conftest import AccountFactory, live_env
-from backend.test.factories import Account, count_todos, use_session
+from backend.test.factories import Account, count_todos, todo_payload, use_session
 from backend.test.live import HOST, LiveServer
 
 LOGIN_LIMIT = 10
@@ -107,3 +110,43 @@ class TestFormBodyAfterLogout:
         assert answer.startswith(b"HTTP/1.1 303 ")
         assert b"/login-page" in answer
         assert count_todos(db_session, user.id) == 0
+
+
+class TestIdempotentCreatesUnderLoad:
+    def keyed_creates(self, server: LiveServer, account: Account, bodies: list[dict[str, Any]]) -> list[httpx.Response]:
+        """Every body POSTed under one new key at once, each on a connection opened beforehand
+        (so the requests arrive together instead of one connect apart)."""
+        headers = {**account.headers, "Idempotency-Key": f"race-{uuid.uuid4()}"}
+        with ExitStack() as stack:
+            clients = [stack.enter_context(httpx.Client(base_url=server.url, timeout=30)) for _ in bodies]
+            for client in clients:
+                assert client.get("/health/live").status_code == 200
+
+            def create(n: int) -> httpx.Response:
+                return clients[n].post("/todos/todos", json=bodies[n], headers=headers)
+
+            return all_at_once(len(bodies), create)
+
+    def test_64_identical_requests_create_exactly_one_todo(
+        self, server: LiveServer, user: Account, db_session: Session
+    ) -> None:
+        responses = self.keyed_creates(server, user, [todo_payload(title="Exactly once")] * 64)
+
+        statuses = [r.status_code for r in responses]
+        created = [r for r in responses if r.status_code == 201]
+        assert set(statuses) <= {201, 409}, server.tail()
+        assert [r.headers.get("Idempotent-Replayed") for r in created].count(None) == 1
+        assert {r.content for r in created} == {created[0].content}
+        assert {r.headers["Location"] for r in created} == {f"/todos/{created[0].json()['id']}"}
+        assert count_todos(db_session, user.id) == 1
+
+    def test_two_bodies_racing_for_one_key_create_one_todo(
+        self, server: LiveServer, user: Account, db_session: Session
+    ) -> None:
+        bodies = [todo_payload(title="First"), todo_payload(title="Second")] * 32
+
+        responses = self.keyed_creates(server, user, bodies)
+
+        assert {r.status_code for r in responses} <= {201, 409, 422}, server.tail()
+        assert [r.status_code == 201 and "Idempotent-Replayed" not in r.headers for r in responses].count(True) == 1
+        assert count_todos(db_session, user.id) == 1

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from backend.test.factories import Account, make_todo, on_request_path, state_of, todo_payload
 
 MAX_STATEMENTS = 3
+KEYED_EXTRA = 2  # statements an Idempotency-Key adds to a create (services/idempotency.py)
 TRANSACTION_CONTROL = re.compile(r"^\s*(BEGIN|COMMIT|ROLLBACK|SAVEPOINT|RELEASE)\b", re.IGNORECASE)
 
 
@@ -84,6 +85,17 @@ class TestStatementsPerRequest:
         statements = recorder.count(lambda: client.post("/todos/todos", json=todo_payload(), headers=user.headers), 201)
 
         assert_few(statements)
+
+    def test_create_with_an_idempotency_key(self, client: TestClient, user: Account, recorder: Recorder) -> None:
+        payload, headers = todo_payload(), {**user.headers, "Idempotency-Key": "k"}
+        plain = recorder.count(lambda: client.post("/todos/todos", json=todo_payload(), headers=user.headers), 201)
+
+        first = recorder.count(lambda: client.post("/todos/todos", json=payload, headers=headers), 201)
+        replay = recorder.count(lambda: client.post("/todos/todos", json=payload, headers=headers), 201)
+
+        # The claim's INSERT and the answer's UPDATE; a replay: the refused INSERT and one SELECT.
+        assert len(first) == len(plain) + KEYED_EXTRA, "\n".join(first)
+        assert_few(replay)
 
     def test_update(self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]) -> None:
         statements = recorder.count(

@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("request_hash", sa.String(length=64), nullable=False),
         sa.Column("status_code", sa.Integer(), nullable=True),
         sa.Column("response_body", sa.Text(), nullable=True),
+        sa.Column("location", sa.String(length=255), nullable=True),
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("expires_at", UTCDateTime(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -12,7 +12,7 @@ from backend.core.config import Settings
 from backend.database.session import Database
 from backend.jobs.queue import JobContext
 from backend.jobs.registry import nightly_cleanup
-from backend.models import FormDraft, RevokedToken
+from backend.models import FormDraft, IdempotencyKey, RevokedToken
 from backend.services import cleanup
 from backend.services.mail import Outbox
 from backend.test.factories import make_user
@@ -21,6 +21,7 @@ from backend.test.jobs.helpers import captured
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
 DRAFTS = cast(Table, FormDraft.__table__)
 REVOKED = cast(Table, RevokedToken.__table__)
+KEYS = cast(Table, IdempotencyKey.__table__)
 
 
 def add_drafts(engine: Engine, count: int, expires_at: datetime) -> None:
@@ -36,6 +37,23 @@ def add_revoked(engine: Engine, user_id: int, count: int, expires_at: datetime) 
     rows = [{"jti": str(uuid.uuid4()), "user_id": user_id, "expires_at": expires_at} for _ in range(count)]
     with engine.begin() as conn:
         conn.execute(insert(REVOKED), rows)
+
+
+def add_keys(engine: Engine, user_id: int, count: int, expires_at: datetime) -> None:
+    rows = [
+        {
+            "user_id": user_id,
+            "key": uuid.uuid4().hex,
+            "request_hash": "0" * 64,
+            "status_code": 201,
+            "response_body": "{}",
+            "created_at": expires_at - timedelta(hours=24),
+            "expires_at": expires_at,
+        }
+        for _ in range(count)
+    ]
+    with engine.begin() as conn:
+        conn.execute(insert(KEYS), rows)
 
 
 def count(engine: Engine, table: Table) -> int:
@@ -54,9 +72,21 @@ class TestRun:
         with captured("backend.cleanup") as log:
             removed = cleanup.run(Database(engine, settings), now=NOW, settings=settings, batch_size=3)
 
-        assert removed == {"revoked_tokens": 5, "form_drafts": 7}
+        assert removed == {"revoked_tokens": 5, "form_drafts": 7, "idempotency_keys": 0}
         assert (count(engine, DRAFTS), count(engine, REVOKED)) == (2, 3)
         assert log.records[-1].__dict__["removed"] == removed
+
+    def test_expired_idempotency_keys_go_and_live_ones_stay(
+        self, engine: Engine, settings: Settings, db_session: Session
+    ) -> None:
+        user = make_user(db_session)
+        add_keys(engine, user.id, 4, NOW - timedelta(minutes=1))
+        add_keys(engine, user.id, 2, NOW + timedelta(hours=1))
+
+        removed = cleanup.run(Database(engine, settings), now=NOW, settings=settings, batch_size=3)
+
+        assert removed["idempotency_keys"] == 4
+        assert count(engine, KEYS) == 2
 
     def test_a_second_run_finds_nothing(self, engine: Engine, settings: Settings) -> None:
         add_drafts(engine, 4, NOW - timedelta(days=2))
@@ -65,7 +95,7 @@ class TestRun:
 
         again = cleanup.run(database, now=NOW, settings=settings)
 
-        assert again == {"revoked_tokens": 0, "form_drafts": 0}
+        assert again == {"revoked_tokens": 0, "form_drafts": 0, "idempotency_keys": 0}
 
     def test_a_new_kind_is_one_more_purge(self, engine: Engine, settings: Settings) -> None:
         add_drafts(engine, 2, NOW - timedelta(days=2))
