@@ -78,7 +78,7 @@ async def export_todos(
     elif format is ExportFormat.json:
         chunks = json_chunks(batches)
     else:
-        chunks = ics_chunks(batches, request.url.hostname or "localhost")
+        chunks = ics_chunks(batches, request.url.hostname or "localhost", principal.timezone)
     filename = f"todos-{datetime.now(UTC):%Y-%m-%d}.{format.value}"
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return StreamingResponse(chunks, media_type=MEDIA_TYPES[format], headers=headers)

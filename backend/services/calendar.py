@@ -7,7 +7,6 @@ and subscribes to the feed sees one todo, not two.
 """
 
 from dataclasses import dataclass
-from datetime import time
 from typing import cast
 
 from icalendar import Calendar
@@ -27,7 +26,7 @@ _USERS = cast(Table, User.__table__)
 _TODO, _USER = _TODOS.c, _USERS.c
 _OPEN_DATED = and_(_TODO.owner_id == _USER.id, _TODO.complete.is_(False), _TODO.due_date.is_not(None))
 _FEED = (
-    select(*TODO_COLUMNS, _TODO.due_time, _USER.username, _USER.timezone)
+    select(*TODO_COLUMNS, _USER.username, _USER.timezone)
     .select_from(_USERS.outerjoin(_TODOS, _OPEN_DATED))
     .where(_USER.calendar_token == bindparam("token"), _USER.is_active.is_(True))
     .order_by(_TODO.due_date, _TODO.id)
@@ -36,11 +35,11 @@ _FEED = (
 
 @dataclass(frozen=True, slots=True)
 class Feed:
-    """Whose feed it is, their zone, and their open dated todos with their due times."""
+    """Whose feed it is, their zone, and their open dated todos."""
 
     username: str
     timezone: str
-    todos: list[tuple[TodoRow, time | None]]
+    todos: list[TodoRow]
 
 
 def find_feed(session: Session, *, token: str) -> Feed:
@@ -49,7 +48,7 @@ def find_feed(session: Session, *, token: str) -> Feed:
     if not rows:
         raise NotFound(NOT_FOUND)
     first = rows[0]
-    todos = [(todo_row(cast(TodoColumns, row)), row.due_time) for row in rows if row.id is not None]
+    todos = [todo_row(cast(TodoColumns, row)) for row in rows if row.id is not None]
     return Feed(username=first.username, timezone=first.timezone, todos=todos)
 
 
@@ -61,8 +60,8 @@ def feed_calendar(feed: Feed, domain: str) -> bytes:
     calendar.add("calscale", "GREGORIAN")
     calendar.add("x-wr-calname", f"Todos of {feed.username}")
     calendar.add("x-wr-timezone", feed.timezone)
-    for row, due_time in feed.todos:
-        calendar.add_component(vtodo(row, domain, due_time=due_time, zone_name=feed.timezone))
+    for row in feed.todos:
+        calendar.add_component(vtodo(row, domain, zone_name=feed.timezone))
     calendar.add_missing_timezones()
     text: bytes = calendar.to_ical()
     return text

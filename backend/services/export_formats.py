@@ -12,9 +12,10 @@ per batch, so nothing holds the whole export.
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime, time
+from datetime import UTC, date, datetime, time
 
 import orjson
+from icalendar import Alarm
 from icalendar import Todo as VTodo
 
 from backend.core.zones import zone
@@ -50,11 +51,13 @@ def json_chunks(batches: Iterable[list[TodoRow]]) -> Iterator[bytes]:
     yield b"]"
 
 
-def vtodo(row: TodoRow, domain: str, *, due_time: time | None = None, zone_name: str = "UTC") -> VTodo:
+def vtodo(row: TodoRow, domain: str, *, zone_name: str = "UTC", with_tzid: bool = True) -> VTodo:
     """One todo as an iCalendar VTODO; its UID stays the same across exports.
 
-    DUE is a DATE (all day) without `due_time`, else a DATE-TIME in zone `zone_name`
-    (with its TZID; UTC is written with a `Z`).
+    DUE is a DATE (all day) without a due time, else a DATE-TIME: the wall-clock time in
+    zone `zone_name` with its TZID (the caller adds the VTIMEZONE), or, `with_tzid` false,
+    that moment in UTC (`Z`; for a stream that cannot add VTIMEZONEs afterwards). A
+    reminder is a VALARM at its moment (UTC).
     """
     item = VTodo()
     item.add("uid", f"todo-{row['id']}@{domain}")
@@ -66,14 +69,24 @@ def vtodo(row: TodoRow, domain: str, *, due_time: time | None = None, zone_name:
         item.add("description", row["description"])
     if row["due_date"]:
         day = date.fromisoformat(row["due_date"])
-        item.add("due", day if due_time is None else datetime.combine(day, due_time, tzinfo=zone(zone_name)))
+        if row["due_time"] is None:
+            item.add("due", day)
+        else:
+            due = datetime.combine(day, time.fromisoformat(row["due_time"]), tzinfo=zone(zone_name))
+            item.add("due", due if with_tzid else due.astimezone(UTC))
     item.add("priority", ICAL_PRIORITY[row["priority"]])
     item.add("status", "COMPLETED" if row["complete"] else "NEEDS-ACTION")
+    if row["remind_at"]:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("description", row["title"])
+        alarm.add("trigger", datetime.fromisoformat(row["remind_at"]))
+        item.add_component(alarm)
     return item
 
 
-def ics_chunks(batches: Iterable[list[TodoRow]], domain: str) -> Iterator[str]:
+def ics_chunks(batches: Iterable[list[TodoRow]], domain: str, zone_name: str) -> Iterator[str]:
     yield CALENDAR_HEAD
     for chunk in batches:
-        yield "".join(vtodo(row, domain).to_ical().decode() for row in chunk)
+        yield "".join(vtodo(row, domain, zone_name=zone_name, with_tzid=False).to_ical().decode() for row in chunk)
     yield CALENDAR_TAIL

@@ -2,15 +2,17 @@
 
 import csv
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from icalendar import Calendar
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
+from backend.models import User
 from backend.services.export import owner_todos
 from backend.services.export_formats import CSV_FIELDS
 from backend.test.factories import Account, make_todo, state_of, use_session
@@ -104,3 +106,26 @@ def test_the_list_page_links_to_each_format_for_the_browser_session(
     download = client.get("/todos/export?format=csv")  # the session cookie is enough for a GET
     assert download.status_code == 200
     assert len(download.text.strip().splitlines()) == 1 + len(todos)
+
+
+def test_ics_gives_a_due_time_as_its_moment_in_utc_and_a_reminder_as_an_alarm(
+    client: TestClient, user: Account, db_session: Session
+) -> None:
+    db_session.execute(update(User).where(User.id == user.id).values(timezone="Europe/Berlin"))
+    db_session.commit()
+    make_todo(
+        db_session,
+        user.id,
+        title="Dentist",
+        due_date=date(2099, 1, 10),
+        due_time="10:30",
+        remind_at="2099-01-10T08:30:00Z",
+    )
+
+    response = client.get(EXPORT, params={"format": "ics"}, headers=user.headers)
+
+    (item,) = Calendar.from_ical(response.text).walk("VTODO")
+    assert item.decoded("DUE") == datetime(2099, 1, 10, 9, 30, tzinfo=UTC)  # 10:30 in Berlin
+    (alarm,) = item.walk("VALARM")
+    assert alarm.decoded("TRIGGER") == datetime(2099, 1, 10, 8, 30, tzinfo=UTC)
+    assert str(alarm["ACTION"]) == "DISPLAY"
