@@ -24,6 +24,9 @@ class Todo(TimestampMixin, Base):
         Index("ix_todos_owner_complete", "owner_id", "complete", "created_at"),
         # The reminder sweep reads a range of remind_at (the last REMINDER_MAX_LATE_HOURS).
         Index("ix_todos_remind_at", "remind_at"),
+        # The trash: one owner's newest first, and the purge of everything past TRASH_DAYS.
+        Index("ix_todos_owner_deleted", "owner_id", "deleted_at", "id"),
+        Index("ix_todos_deleted_at", "deleted_at"),
         TABLE_ARGS,
     )
 
@@ -43,5 +46,8 @@ class Todo(TimestampMixin, Base):
     reminder_claim: Mapped[str | None] = mapped_column(String(64), default=None)
     reminder_claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+    # Set when the owner deletes it: in the trash (invisible everywhere else) until
+    # restored or purged TRASH_DAYS later. Admin deletes remove the row at once.
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
 
     owner: Mapped["User"] = relationship(back_populates="todos", lazy="raise")

@@ -13,6 +13,7 @@ from backend.core.errors import InvalidInput, PreconditionFailed
 from backend.core.http import dump_json, etag_of, json_response, matches
 from backend.core.redirects import safe_next, with_query
 from backend.core.routing import register_todo_id
+from backend.core.state import app_state
 from backend.core.templating import render
 from backend.core.urls import redirect_to, url_path
 from backend.core.validation import field_errors
@@ -28,6 +29,7 @@ from backend.schemas.paging import pagination
 from backend.schemas.todo_form import REMIND_CHOICES, body_from_form, form_values, reminder_field, reminder_label
 from backend.schemas.todos import TodoCreate, TodoPatch, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
+from backend.services import trash as trash_service
 from backend.services.idempotency import Answer, Keep
 from backend.services.principal import Principal
 from backend.services.todos import CHANGED_ELSEWHERE, TodoRow
@@ -185,7 +187,12 @@ async def todo_page(
         if paging[key] is not None
     }
     today = today_in(principal.timezone)  # "today" and "Overdue" are the user's own
+    deleted = request.query_params.get("deleted", "")
+    title = None
+    if deleted.isascii() and deleted.isdigit() and len(deleted) < 19:
+        title = await db.read(trash_service.trashed_title, owner_id=principal.id, todo_id=int(deleted))
     context = {
+        "undo": None if title is None else {"id": int(deleted), "title": title},
         "todos": todo_service.for_display(rows, today),
         "today": today.isoformat(),
         "query": query,
@@ -296,11 +303,11 @@ async def toggle_todo_submit(
 @pages.get("/delete-todo-page/{todo_id}", response_class=HTMLResponse, name="delete_todo_page")
 async def delete_todo_page(request: Request, todo: OwnedTodo) -> HTMLResponse:
     """Ask before deleting (the no-JavaScript path; scripts use a dialog)."""
-    return render(request, "confirm_delete.html", {"todo": todo})
+    return render(request, "confirm_delete.html", {"todo": todo, "trash_days": app_state(request).settings.TRASH_DAYS})
 
 
 @pages.post("/delete-todo-page/{todo_id}", name="delete_todo_submit")
 async def delete_todo_submit(request: Request, todo: OwnedTodo, principal: CurrentUser, db: DbDep) -> RedirectResponse:
-    """Delete after confirmation."""
+    """Delete (to the trash) after confirmation; the list then offers Undo."""
     await db.write(todo_service.delete_for_owner, principal=principal, todo_id=todo["id"])
-    return redirect_to(request, "todo_page")
+    return RedirectResponse(with_query(url_path(request, "todo_page"), {"deleted": todo["id"]}), status_code=303)

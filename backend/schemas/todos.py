@@ -161,6 +161,19 @@ class TodoRead(BaseModel):
     updated_at: datetime
 
 
+class TrashedTodoRead(TodoRead):
+    """A todo in the trash, with when it was deleted."""
+
+    deleted_at: datetime
+
+
+class TrashQuery(BaseModel):
+    """Paging for the trash, as for `GET /todos/`."""
+
+    limit: int = Field(default=50, ge=1, le=100)
+    offset: int = Field(default=0, ge=0, le=1_000_000_000)
+
+
 class AdminTodoRead(TodoRead):
     """A todo with its owner's username, for the admin listing."""
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from backend.core.errors import NotFound
 from backend.models import Todo, User
 from backend.services.export_formats import vtodo
-from backend.services.todos import TODO_COLUMNS, TodoColumns, TodoRow, todo_row
+from backend.services.todos import LIVE, TODO_COLUMNS, TodoColumns, TodoRow, todo_row
 
 NOT_FOUND = "Not Found"
 MAX_TOKEN_CHARS = 64
@@ -24,7 +24,7 @@ PRODID = "-//todo-app//calendar feed//EN"
 _TODOS = cast(Table, Todo.__table__)
 _USERS = cast(Table, User.__table__)
 _TODO, _USER = _TODOS.c, _USERS.c
-_OPEN_DATED = and_(_TODO.owner_id == _USER.id, _TODO.complete.is_(False), _TODO.due_date.is_not(None))
+_OPEN_DATED = and_(_TODO.owner_id == _USER.id, LIVE, _TODO.complete.is_(False), _TODO.due_date.is_not(None))
 _FEED = (
     select(*TODO_COLUMNS, _USER.username, _USER.timezone)
     .select_from(_USERS.outerjoin(_TODOS, _OPEN_DATED))

@@ -6,21 +6,17 @@ expiry column), then deletes those keys, re-checking the condition, and commits:
 transaction holds its locks for long, and a batch that took more than `SLOW_BATCH_SECONDS`
 halves the next one's size, so none comes near a second.
 
-Kinds whose tables do not exist yet (issue 10): password-reset tokens (expired), trash
-(older than TRASH_DAYS). Each becomes one more `Purge` in `purges()` once its model lands, e.g.
-
-    Purge("trash", Todo.__table__, Todo.id,
-          lambda now, s: Todo.deleted_at < now - timedelta(days=s.TRASH_DAYS))
-
 Idempotency keys carry their own expiry (IDEMPOTENCY_HOURS after their first use), so
-they purge like revoked tokens and drafts.
+they purge like revoked tokens and drafts; the trash holds deleted todos for TRASH_DAYS.
+Password-reset tokens need no purge: they are signed and stateless (core/reset_tokens.py),
+there is no row to delete.
 """
 
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, cast
 
@@ -29,7 +25,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from backend.core.config import Settings
 from backend.database.session import Database
-from backend.models import FormDraft, IdempotencyKey, RevokedToken
+from backend.models import FormDraft, IdempotencyKey, RevokedToken, Todo
 
 logger = logging.getLogger("backend.cleanup")
 BATCH_SIZE = 1000
@@ -66,6 +62,12 @@ def purges() -> tuple[Purge, ...]:
             cast(Table, IdempotencyKey.__table__),
             IdempotencyKey.id,
             _expired(IdempotencyKey.expires_at),
+        ),
+        Purge(
+            "trash",
+            cast(Table, Todo.__table__),
+            Todo.id,
+            lambda now, settings: Todo.deleted_at < now - timedelta(days=settings.TRASH_DAYS),
         ),
     )
 

@@ -13,14 +13,14 @@ from sqlalchemy.orm import Session
 
 from backend.database.session import Database
 from backend.models import Todo
-from backend.services.todos import TODO_COLUMNS, TodoRow, todo_row
+from backend.services.todos import LIVE, TODO_COLUMNS, TodoRow, todo_row
 
 BATCH = 1000
 
 
 def _batch(session: Session, *, owner_id: int, after_id: int, limit: int) -> list[TodoRow]:
     statement = (
-        select(*TODO_COLUMNS).where(Todo.owner_id == owner_id, Todo.id > after_id).order_by(Todo.id).limit(limit)
+        select(*TODO_COLUMNS).where(Todo.owner_id == owner_id, LIVE, Todo.id > after_id).order_by(Todo.id).limit(limit)
     )
     return [todo_row(row) for row in session.execute(statement)]
 

@@ -50,12 +50,13 @@ class Reminder:
 
 
 def _due(now: datetime, max_late: timedelta) -> list[ColumnElement[bool]]:
-    """Open todos whose unsent reminder time lies in (now - max_late, now]."""
+    """Open todos (not in the trash) whose unsent reminder time lies in (now - max_late, now]."""
     return [
         _TODO.remind_at <= now,
         _TODO.remind_at > now - max_late,
         _TODO.reminder_sent_at.is_(None),
         _TODO.complete.is_(False),
+        _TODO.deleted_at.is_(None),
     ]
 
 
@@ -86,6 +87,7 @@ def _held(todo_id: int, token: str) -> ColumnElement[bool]:
         _TODO.reminder_claim == token,
         _TODO.reminder_sent_at.is_(None),
         _TODO.complete.is_(False),
+        _TODO.deleted_at.is_(None),
     )
 
 

@@ -86,16 +86,23 @@ _SORTS: dict[str, tuple[Any, ...]] = {
     "-due_date": (_TODO.due_date.is_(None), _TODO.due_date.desc(), _TODO.id.desc()),
     "title": (_TODO.title.asc(), _TODO.id.asc()),
 }
-_ONE = select(*TODO_COLUMNS).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"))
+# A todo in the trash (deleted_at set) is invisible to every read and write but the trash's.
+LIVE = _TODO.deleted_at.is_(None)
+_ONE = select(*TODO_COLUMNS).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), LIVE)
 # Writes, built once too; the SET columns come from the parameters given at execution.
 # Each carries the owner and the actor's still-valid session in its WHERE clause, so it
 # changes nothing when the todo went away or the session ended meanwhile.
 _INSERT = insert(_TABLE)
-_UPDATE = update(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
+_UPDATE = update(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), LIVE, still_valid())
 # The same, only while the todo is still the version the client saw (If-Match).
 _UPDATE_SEEN = _UPDATE.where(_TODO.updated_at == bindparam("seen_at"))
 CHANGED_ELSEWHERE = "This todo was changed elsewhere"
-_DELETE = delete(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), still_valid())
+# Deleting moves a todo to the trash (services/trash.py restores it, the nightly clean-up purges it).
+_TRASH = (
+    update(_TABLE)
+    .where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), LIVE, still_valid())
+    .values(deleted_at=bindparam("trashed_at"))
+)
 _COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count + bindparam("added"))
 # A new or changed remind_at starts its delivery afresh (services/reminders.py).
 _FRESH_REMINDER = {"reminder_claim": None, "reminder_claimed_at": None, "reminder_sent_at": None}
@@ -150,7 +157,7 @@ def _list_statements(sort: SortKey, complete: bool, priority: bool, search: bool
     Every value is a bound parameter, so a statement object is reused for every request
     with that shape and SQLAlchemy never rebuilds or re-keys it.
     """
-    conditions = [_TODO.owner_id == bindparam("uid")]
+    conditions = [_TODO.owner_id == bindparam("uid"), LIVE]
     if complete:
         conditions.append(_TODO.complete == bindparam("complete"))
     if priority:
@@ -216,7 +223,7 @@ def create(
     now = utcnow()
     check_reminder(data.remind_at, now=now)
     values = {**data.model_dump(), "owner_id": principal.id, "created_at": now, "updated_at": now}
-    _count_up(session, principal, 1)
+    count_up(session, principal, 1)
     result = session.execute(_INSERT, values)
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
     stamp = utc_text(now)
@@ -239,7 +246,7 @@ def create_many(
     `before_commit` gets how many were inserted and writes in the same transaction.
     """
     if rows:
-        _count_up(session, principal, len(rows))
+        count_up(session, principal, len(rows))
         session.execute(_INSERT, [{**row, "owner_id": principal.id} for row in rows])
     if before_commit is not None:
         before_commit(session, len(rows))
@@ -253,7 +260,7 @@ def check_reminder(remind_at: datetime | None, *, now: datetime) -> None:
         raise InvalidInput([{"type": "value_error", "loc": ["body", "remind_at"], "msg": REMIND_IN_PAST}])
 
 
-def _count_up(session: Session, principal: Principal, added: int) -> None:
+def count_up(session: Session, principal: Principal, added: int) -> None:
     # Counter first: on InnoDB the insert's foreign-key check share-locks the owner's row,
     # and upgrading that lock afterwards deadlocks two concurrent creates of one user.
     # It is also the session check: no row matches once the session has ended.
@@ -310,26 +317,27 @@ def set_complete(session: Session, *, principal: Principal, todo: TodoRow, compl
 
 
 def delete_for_owner(session: Session, *, principal: Principal, todo_id: int) -> None:
-    """Delete one of the principal's todos; someone else's is NotFound."""
-    _guarded_write(session, _DELETE, principal, {"tid": todo_id, "uid": principal.id})
+    """Move one of the principal's todos to the trash; someone else's is NotFound."""
+    _guarded_write(session, _TRASH, principal, {"tid": todo_id, "uid": principal.id, "trashed_at": utcnow()})
     session.execute(_COUNT_DOWN, {"uid": principal.id})
     session.commit()
 
 
 def delete_any(session: Session, *, principal: Principal, todo_id: int) -> None:
-    """Admin: delete any todo (the admin is re-checked, and locked in, first)."""
+    """Admin: delete any todo for good, from the trash too (the admin is re-checked, and locked in, first)."""
     lock_admins(session, principal=principal)
-    owner_id = session.execute(select(_TODO.owner_id).where(_TODO.id == todo_id)).scalar_one_or_none()
-    if owner_id is None:
+    found = session.execute(select(_TODO.owner_id, _TODO.deleted_at).where(_TODO.id == todo_id)).first()
+    if found is None:
         raise NotFound("Todo not found")
     session.execute(delete(_TABLE).where(_TODO.id == todo_id))
-    session.execute(_COUNT_DOWN, {"uid": owner_id})
+    if found.deleted_at is None:  # a trashed todo was already taken off the count
+        session.execute(_COUNT_DOWN, {"uid": found.owner_id})
     session.commit()
 
 
 def list_all(session: Session, *, owner: str | None, limit: int, offset: int) -> tuple[list[AdminTodoRow], int]:
     """Admin: a page of every user's todos with their owner's username, newest first."""
-    conditions = [_USER.username_key == owner.lower()] if owner else []
+    conditions = [LIVE, *([_USER.username_key == owner.lower()] if owner else [])]
     base = (
         select(*TODO_COLUMNS, _USER.username.label("owner")).join(_USERS, _USER.id == _TODO.owner_id).where(*conditions)
     )

@@ -120,8 +120,9 @@ def make_todo(session: Session, owner_id: int, **over: Any) -> TodoRow:
 
 
 def count_todos(session: Session, owner_id: int | None = None) -> int:
-    """Rows in `todos` (for one owner), read fresh from the database."""
-    stmt = select(Todo.id) if owner_id is None else select(Todo.id).where(Todo.owner_id == owner_id)
+    """Todos not in the trash (of one owner), read fresh from the database."""
+    live = select(Todo.id).where(Todo.deleted_at.is_(None))
+    stmt = live if owner_id is None else live.where(Todo.owner_id == owner_id)
     session.expire_all()
     return len(session.execute(stmt).all())
 

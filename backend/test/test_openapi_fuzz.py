@@ -154,12 +154,18 @@ def test_stateful_workflows_conform(app: FastAPI, admin_session: AdminSession) -
     the same todo under an unrelated path, and schemathesis' `ensure_resource_availability`
     only recognises deletions whose path shares the resource's prefix, so a correct 404 for
     `DELETE /todos/todo/{id}` after the admin deleted that todo is reported as "created
-    resource not found" (a false positive).
+    resource not found" (a false positive). `POST /todos/todo/{todo_id}/restore` is left out
+    for the same reason: schemathesis links it to a freshly created todo, which is not in
+    the trash, and reads the correct 404 as "created resource not found". It is fuzzed above.
     """
     # The workflows never log out, so one login serves the whole run.
     config = fuzz_config(headers=bearer(admin_session.token))
     loaded = schemathesis.openapi.from_asgi("/openapi.json", app, config=config)
-    workflow = loaded.exclude(path="/admin/todo/{todo_id}", method="DELETE").as_state_machine()
+    workflow = (
+        loaded.exclude(path="/admin/todo/{todo_id}", method="DELETE")
+        .exclude(path="/todos/todo/{todo_id}/restore", method="POST")
+        .as_state_machine()
+    )
 
     class Workflow(workflow):  # type: ignore[valid-type,misc]
         def get_call_kwargs(self, case: OperationCase) -> dict[str, Any]:

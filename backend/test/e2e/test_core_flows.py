@@ -109,7 +109,7 @@ def test_core_flow_with_javascript(open_page: SessionFactory, server: Server) ->
     todos.open()
     todos.mark_document()
     dialog = todos.open_delete_dialog("Write the quarterly report")
-    expect(dialog).to_contain_text("“Write the quarterly report” will be deleted")
+    expect(dialog).to_contain_text("“Write the quarterly report” will go to the trash")
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     expect(todos.item("Write the quarterly report")).to_have_count(1)
@@ -119,6 +119,15 @@ def test_core_flow_with_javascript(open_page: SessionFactory, server: Server) ->
     expect(todos.item("Write the quarterly report")).to_have_count(0)
     expect(todos.summary).to_contain_text("Showing 1–2 of 2 todos")
     assert todos.same_document()
+    # Undo brings it back (the trash keeps it); then it goes again
+    undo = page.locator("#undo-notice")
+    expect(undo).to_contain_text("Deleted “Write the quarterly report”.")
+    with page.expect_navigation():
+        undo.get_by_role("button", name="Undo").click()
+    expect(todos.item("Write the quarterly report")).to_have_count(1)
+    expect(undo).to_be_hidden()
+    todos.open_delete_dialog("Write the quarterly report").get_by_role("button", name="Delete").click()
+    expect(todos.item("Write the quarterly report")).to_have_count(0)
     page.reload()
     expect(todos.titles).to_have_text(["Call the plumber about the leak", "Buy milk"])
 
@@ -177,7 +186,16 @@ def test_core_flow_without_javascript(open_page: SessionFactory, server: Server)
     todos.delete_link("Call the plumber").click()
     with page.expect_navigation():
         page.get_by_role("button", name="Delete").click()
+    expect(page).to_have_url(re.compile(r"/todo-page\?deleted=\d+$"))
+    expect(todos.titles).to_have_text(["Write the quarterly report", "Buy oat milk"])
+    expect(page.locator("#undo-notice")).to_contain_text("Deleted “Call the plumber")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Undo").click()
     expect(page).to_have_url(AT_LIST)
+    expect(todos.item("Call the plumber")).to_have_count(1)
+    todos.delete_link("Call the plumber").click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Delete").click()
     expect(todos.titles).to_have_text(["Write the quarterly report", "Buy oat milk"])
 
     # log out, and back in

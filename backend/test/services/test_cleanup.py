@@ -5,17 +5,17 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Engine, Table, func, insert, select
+from sqlalchemy import Engine, Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.database.session import Database
 from backend.jobs.queue import JobContext
 from backend.jobs.registry import nightly_cleanup
-from backend.models import FormDraft, IdempotencyKey, RevokedToken
+from backend.models import FormDraft, IdempotencyKey, RevokedToken, Todo
 from backend.services import cleanup
 from backend.services.mail import Outbox
-from backend.test.factories import make_user
+from backend.test.factories import make_todo, make_user
 from backend.test.jobs.helpers import captured
 
 NOW = datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
@@ -72,9 +72,30 @@ class TestRun:
         with captured("backend.cleanup") as log:
             removed = cleanup.run(Database(engine, settings), now=NOW, settings=settings, batch_size=3)
 
-        assert removed == {"revoked_tokens": 5, "form_drafts": 7, "idempotency_keys": 0}
+        assert removed == {"revoked_tokens": 5, "form_drafts": 7, "idempotency_keys": 0, "trash": 0}
         assert (count(engine, DRAFTS), count(engine, REVOKED)) == (2, 3)
         assert log.records[-1].__dict__["removed"] == removed
+
+    def test_trash_older_than_trash_days_goes_and_the_rest_stays(
+        self, engine: Engine, settings: Settings, db_session: Session
+    ) -> None:
+        owner = make_user(db_session).id
+        ids = [make_todo(db_session, owner, title=f"t{n}")["id"] for n in range(5)]
+        deleted = {
+            ids[0]: NOW - timedelta(days=settings.TRASH_DAYS, seconds=1),  # past its retention
+            ids[1]: NOW - timedelta(days=settings.TRASH_DAYS + 9),
+            ids[2]: NOW - timedelta(days=settings.TRASH_DAYS - 1),  # still restorable
+        }
+        for todo_id, at in deleted.items():
+            db_session.execute(update(Todo).where(Todo.id == todo_id).values(deleted_at=at))
+        db_session.commit()
+
+        removed = cleanup.run(Database(engine, settings), now=NOW, settings=settings, batch_size=1)
+
+        assert removed["trash"] == 2
+        with engine.connect() as conn:
+            left = set(conn.execute(select(Todo.id).where(Todo.owner_id == owner)).scalars())
+        assert left == {ids[2], ids[3], ids[4]}
 
     def test_expired_idempotency_keys_go_and_live_ones_stay(
         self, engine: Engine, settings: Settings, db_session: Session
@@ -95,7 +116,7 @@ class TestRun:
 
         again = cleanup.run(database, now=NOW, settings=settings)
 
-        assert again == {"revoked_tokens": 0, "form_drafts": 0, "idempotency_keys": 0}
+        assert again == {"revoked_tokens": 0, "form_drafts": 0, "idempotency_keys": 0, "trash": 0}
 
     def test_a_new_kind_is_one_more_purge(self, engine: Engine, settings: Settings) -> None:
         add_drafts(engine, 2, NOW - timedelta(days=2))

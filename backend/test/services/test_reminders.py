@@ -39,6 +39,8 @@ class TestClaim:
         exactly_now = due_todo(db_session, owner, NOW)
         due_todo(db_session, owner, NOW + timedelta(seconds=1))  # not yet
         due_todo(db_session, owner, NOW - timedelta(minutes=1), complete=True)
+        trashed = due_todo(db_session, owner, NOW - timedelta(minutes=1))
+        remind(db_session, trashed, NOW - timedelta(minutes=1), deleted_at=NOW)
         too_late = due_todo(db_session, owner, NOW - LATE - timedelta(seconds=1))
         already = due_todo(db_session, owner, NOW - timedelta(minutes=2))
         remind(db_session, already, NOW - timedelta(minutes=2), reminder_sent_at=NOW - timedelta(minutes=1))

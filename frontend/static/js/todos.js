@@ -103,7 +103,7 @@ async function remove(item, link) {
   const title = item.dataset.title;
   const confirmed = await confirmWith(dialog, {
     title: "Delete this todo?",
-    text: `“${title}” will be deleted. This cannot be undone.`,
+    text: `“${title}” will go to the trash. You can undo this.`,
   });
   if (!confirmed) {
     link.focus();
@@ -118,8 +118,22 @@ async function remove(item, link) {
       return;
     }
   }
+  const restorePath = item.dataset.restore;
   removeItem(item);
+  offerUndo(title, restorePath);
   announce(`Deleted “${title}”.`);
+}
+
+// The same notice the page shows after a delete without JavaScript: its form posts the
+// restore and comes back to this list.
+function offerUndo(title, restorePath) {
+  const notice = document.getElementById("undo-notice");
+  if (!notice || !restorePath) {
+    return;
+  }
+  document.getElementById("undo-text").textContent = `Deleted “${title}”.`;
+  document.getElementById("undo-form").setAttribute("action", restorePath);
+  notice.hidden = false;
 }
 
 function enhance() {
