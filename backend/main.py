@@ -35,7 +35,8 @@ from backend.core.tokens import TokenReader
 from backend.core.tracing import build_tracing, install_tracing, shutdown_tracing
 from backend.database.session import Database, build_engine
 from backend.jobs.background import Background
-from backend.routers import admin, auth, calendar, export, health, password_reset, todos, trash, users
+from backend.realtime.runtime import Realtime
+from backend.routers import admin, auth, calendar, export, health, password_reset, todos, trash, users, ws
 from backend.routers.drafts import session_expired_page
 from backend.routers.metrics import metrics_endpoint
 from backend.schemas.errors import error_responses
@@ -80,6 +81,8 @@ def describe_body_limit(app: FastAPI, max_bytes: int) -> None:
 def build_state(settings: Settings, templates: Jinja2Templates) -> AppState:
     """The database, auth, throttle, metrics and tracing objects one app holds."""
     db = Database(build_engine(settings), settings)
+    realtime = Realtime(settings)
+    db.publisher = realtime.hub.publish  # committed changes go out to the open sockets
     throttle = Throttle(settings)
     metrics = Metrics() if settings.METRICS_ENABLED else None
     tracing = build_tracing(settings)
@@ -94,6 +97,7 @@ def build_state(settings: Settings, templates: Jinja2Templates) -> AppState:
         tracing=tracing,
         paths=RoutePaths(),
         background=Background(settings, db, registry=metrics.registry if metrics else None, tracing=tracing),
+        realtime=realtime,
     )
 
 
@@ -110,7 +114,9 @@ def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager
         skip_unused_record_fields()
         warn_if_uvloop()
         state.background.start()  # embedded: job threads and the scheduler; with BROKER_URL: nothing
+        await state.realtime.start(state.db)
         yield
+        await state.realtime.stop()
         await anyio.to_thread.run_sync(state.background.stop)
         shutdown_tracing(state.tracing)
         state.db.dispose()
@@ -125,7 +131,7 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     """Every router, the docs page, /metrics when enabled and the static files."""
     # JSON routes first, the busiest first: routing tries routes in order.
     # export before todos: `/todos/{todo_id}` would take `/todos/export`.
-    for module in (export, trash, todos, users, auth, password_reset, admin, health, calendar):
+    for module in (export, trash, todos, users, auth, password_reset, admin, health, calendar, ws):
         app.include_router(module.router)
     for module in (todos, trash, export, auth, password_reset, users, admin):
         app.include_router(module.pages)

@@ -85,9 +85,19 @@ class Settings(BaseSettings):
     SMTP_USERNAME: str | None = None
     SMTP_PASSWORD: SecretStr | None = None
     SMTP_STARTTLS: bool = True
+    # Real time (GET /ws): pings, sockets per user, and the origins (besides the app's own)
+    # whose pages may open a socket with the session cookie: comma-separated.
+    WS_PING_SECONDS: float = Field(default=20.0, gt=0)
+    WS_MAX_PER_USER: int = Field(default=20, ge=1)
+    ALLOWED_ORIGINS: str = ""
     # Traces (OTLP over HTTP); off unless the endpoint is set.
     OTEL_EXPORTER_OTLP_ENDPOINT: str | None = None
     OTEL_SERVICE_NAME: str = "todo-app"
+
+    @property
+    def allowed_origins(self) -> frozenset[str]:
+        """ALLOWED_ORIGINS as a set of `scheme://host[:port]`, without trailing slashes."""
+        return frozenset(origin.strip().rstrip("/") for origin in self.ALLOWED_ORIGINS.split(",") if origin.strip())
 
     @field_validator(*RATE_LIMIT_FIELDS)
     @classmethod

@@ -13,6 +13,7 @@ from backend.core.tokens import TokenReader
 from backend.core.tracing_context import Tracing
 from backend.database.session import Database
 from backend.jobs.background import Background
+from backend.realtime.runtime import Realtime
 from backend.services.auth import AuthContext
 
 
@@ -30,6 +31,7 @@ class AppState:
     tracing: Tracing | None
     paths: RoutePaths
     background: Background  # mailer, job queue, embedded scheduler
+    realtime: Realtime  # open sockets and the fan-out of changes to them
 
 
 def app_state(conn: HTTPConnection) -> AppState:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.config import Settings
 from backend.core.errors import DatabaseBusy
+from backend.database.outbox import Publisher, bind_publisher
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -101,10 +102,14 @@ class Database:
         self._sqlite_reader: Session | None = None
         self.busy_timeout_ms = settings.SQLITE_BUSY_TIMEOUT_MS
         self.busy_timeout = settings.SQLITE_BUSY_TIMEOUT_MS / 1000
+        # Where committed change events go (realtime/events.py): the app's hub, a worker's
+        # Redis relay, or nowhere (None: scripts, tests that do not listen).
+        self.publisher: Publisher | None = None
 
     def session(self, *, write: bool = False) -> Session:
         """A new pooled session; for writes on SQLite its transaction starts with BEGIN IMMEDIATE."""
         session = self.session_factory()
+        bind_publisher(session, self.publisher)
         if write and self.is_sqlite:
             session.connection(execution_options={SQLITE_BEGIN: "IMMEDIATE"})
         return session
@@ -184,6 +189,7 @@ class Database:
         pause = BUSY_FIRST_PAUSE
         while True:
             with Session(bind=self._sqlite_connection(True), expire_on_commit=False, autoflush=False) as session:
+                bind_publisher(session, self.publisher)
                 try:
                     session.connection()  # BEGIN IMMEDIATE: the write lock, or "database is locked"
                 except (OperationalError, sqlite3.OperationalError) as exc:

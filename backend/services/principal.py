@@ -114,3 +114,25 @@ def lock_admins(session: Session, *, principal: Principal) -> None:
     ensure_valid(session, principal=principal)
     if principal.id not in admin_ids:
         raise PermissionDenied("Admin privileges required")
+
+
+def valid_sessions(session: Session, *, tokens: list[TokenClaims]) -> set[str]:
+    """Of these tokens, the ids (jti) of those still good: two statements for any number
+    (the open WebSockets' sessions, checked every few seconds)."""
+    if not tokens:
+        return set()
+    users = {
+        row.id: row
+        for row in session.execute(
+            select(_USER.id, _USER.token_version, _USER.auth_key).where(
+                _USER.id.in_({token.user_id for token in tokens}), _USER.is_active.is_(True)
+            )
+        )
+    }
+    revoked = set(session.scalars(select(_REVOKED.jti).where(_REVOKED.jti.in_([token.jti for token in tokens]))))
+    good = set()
+    for token in tokens:
+        user = users.get(token.user_id)
+        if user is not None and (user.token_version, user.auth_key) == (token.version, token.account_key):
+            good.add(token.jti)
+    return good - revoked

@@ -16,8 +16,10 @@ from sqlalchemy.sql import Executable
 
 from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PreconditionFailed
 from backend.database.dates import date_text, iso_date, iso_utc, time_text, utc_text
+from backend.database.outbox import record
 from backend.models import Todo, User
 from backend.models.base import utcnow
+from backend.realtime.events import deleted_event, todo_event
 from backend.schemas.todos import SortKey, TodoCreate, TodoQuery
 from backend.services.principal import SESSION_ENDED, Principal, actor_row, ensure_valid, lock_admins, still_valid
 
@@ -104,6 +106,9 @@ _TRASH = (
     .values(deleted_at=bindparam("trashed_at"))
 )
 _COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count + bindparam("added"))
+_NEWEST = (
+    select(*TODO_COLUMNS).where(_TODO.owner_id == bindparam("uid")).order_by(_TODO.id.desc()).limit(bindparam("limit"))
+)
 # A new or changed remind_at starts its delivery afresh (services/reminders.py).
 _FRESH_REMINDER = {"reminder_claim": None, "reminder_claimed_at": None, "reminder_sent_at": None}
 REMIND_IN_PAST = "The reminder time has passed; choose a time in the future"
@@ -230,6 +235,7 @@ def create(
     todo = _written_row(todo_id, principal.id, data, stamp, stamp)
     if before_commit is not None:
         before_commit(session, todo)
+    record(session, todo_event("todo.created", todo))
     session.commit()
     return todo
 
@@ -248,6 +254,9 @@ def create_many(
     if rows:
         count_up(session, principal, len(rows))
         session.execute(_INSERT, [{**row, "owner_id": principal.id} for row in rows])
+        # The newest rows of this owner are the ones just inserted (ids only grow).
+        created = session.execute(_NEWEST, {"uid": principal.id, "limit": len(rows)}).all()
+        record(session, *(todo_event("todo.created", todo_row(row)) for row in reversed(created)))
     if before_commit is not None:
         before_commit(session, len(rows))
     session.commit()
@@ -276,7 +285,13 @@ def _guarded_write(session: Session, statement: Executable, principal: Principal
 
 
 def _update(
-    session: Session, principal: Principal, todo: TodoRow, values: dict[str, object], *, if_unchanged: bool = False
+    session: Session,
+    principal: Principal,
+    todo: TodoRow,
+    values: dict[str, object],
+    *,
+    announce: TodoRow,
+    if_unchanged: bool = False,
 ) -> None:
     params = {"tid": todo["id"], "uid": principal.id, **values}
     if not if_unchanged:
@@ -287,6 +302,7 @@ def _update(
             ensure_valid(session, principal=principal)
             get_for_owner(session, todo_id=todo["id"], owner_id=principal.id)  # gone: 404
             raise PreconditionFailed(CHANGED_ELSEWHERE)
+    record(session, todo_event("todo.updated", announce))
     session.commit()
 
 
@@ -305,21 +321,24 @@ def replace(
     if remind_at != todo["remind_at"]:
         check_reminder(data.remind_at, now=now)
         values.update(_FRESH_REMINDER)
-    _update(session, principal, todo, values, if_unchanged=if_unchanged)
-    return _written_row(todo["id"], todo["owner_id"], data, todo["created_at"], utc_text(now))
+    written = _written_row(todo["id"], todo["owner_id"], data, todo["created_at"], utc_text(now))
+    _update(session, principal, todo, values, if_unchanged=if_unchanged, announce=written)
+    return written
 
 
 def set_complete(session: Session, *, principal: Principal, todo: TodoRow, complete: bool) -> TodoRow:
     """Mark a todo done or not done."""
     now = utcnow()
-    _update(session, principal, todo, {"complete": complete, "updated_at": now})
-    return {**todo, "complete": complete, "updated_at": utc_text(now)}
+    written: TodoRow = {**todo, "complete": complete, "updated_at": utc_text(now)}
+    _update(session, principal, todo, {"complete": complete, "updated_at": now}, announce=written)
+    return written
 
 
 def delete_for_owner(session: Session, *, principal: Principal, todo_id: int) -> None:
     """Move one of the principal's todos to the trash; someone else's is NotFound."""
     _guarded_write(session, _TRASH, principal, {"tid": todo_id, "uid": principal.id, "trashed_at": utcnow()})
     session.execute(_COUNT_DOWN, {"uid": principal.id})
+    record(session, deleted_event(todo_id, principal.id))
     session.commit()
 
 
@@ -332,6 +351,7 @@ def delete_any(session: Session, *, principal: Principal, todo_id: int) -> None:
     session.execute(delete(_TABLE).where(_TODO.id == todo_id))
     if found.deleted_at is None:  # a trashed todo was already taken off the count
         session.execute(_COUNT_DOWN, {"uid": found.owner_id})
+        record(session, deleted_event(todo_id, found.owner_id))
     session.commit()
 
 

@@ -14,8 +14,10 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import NotFound
 from backend.database.dates import iso_utc
+from backend.database.outbox import record
 from backend.models import Todo
 from backend.models.base import utcnow
+from backend.realtime.events import todo_event
 from backend.services.principal import Principal, ensure_valid, still_valid
 from backend.services.todos import TODO_COLUMNS, TodoColumns, TodoRow, count_up, get_for_owner, todo_row
 
@@ -63,6 +65,7 @@ def restore(session: Session, *, principal: Principal, todo_id: int) -> TodoRow:
         raise NotFound(NOT_IN_TRASH)
     count_up(session, principal, 1)
     todo = get_for_owner(session, todo_id=todo_id, owner_id=principal.id)
+    record(session, todo_event("todo.restored", todo))
     session.commit()
     return todo
 

@@ -1,0 +1,35 @@
+"""What a change announces, and to whom.
+
+Services record these on their session with `database.outbox.record`: they leave only
+after the transaction commits.
+"""
+
+from collections.abc import Iterable
+from typing import Any, TypedDict
+
+from backend.core.http import etag_of
+from backend.database.dates import utc_text
+from backend.models.base import utcnow
+
+
+class Event(TypedDict):
+    """One change: the ids of the users who may see it, and the message their sockets get."""
+
+    users: list[int]
+    message: dict[str, Any]
+
+
+def todo_event(kind: str, todo: dict[str, Any] | Any, *, users: Iterable[int] | None = None) -> Event:
+    """`todo.created` / `updated` / `restored`: the todo as `GET /todos/{id}` returns it, and its ETag."""
+    return {
+        "users": list(users) if users is not None else [todo["owner_id"]],
+        "message": {"type": kind, "id": todo["id"], "todo": todo, "version": etag_of(todo), "at": utc_text(utcnow())},
+    }
+
+
+def deleted_event(todo_id: int, owner_id: int) -> Event:
+    """`todo.deleted`: no body, no version any more."""
+    return {
+        "users": [owner_id],
+        "message": {"type": "todo.deleted", "id": todo_id, "version": None, "at": utc_text(utcnow())},
+    }
