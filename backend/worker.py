@@ -12,6 +12,7 @@ from backend.jobs.events import JobMetrics
 from backend.jobs.health import HealthServer
 from backend.jobs.process import common_options, load_jobs, start_process
 from backend.jobs.queue import MIN_BACKOFF_MS, STOP_TIMEOUT_MS, JobContext, build_job_queue
+from backend.realtime.relay import redis_publisher
 from backend.services.mail import build_mailer
 
 logger = logging.getLogger("backend.worker")
@@ -29,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     if process is None:
         return 2
     settings, db, registry, stop = process.settings, process.db, process.registry, process.stop
+    if settings.REDIS_URL:  # what jobs change (reminders going off) reaches the apps' open sockets
+        db.publisher = redis_publisher(settings.REDIS_URL)
     queue = build_job_queue(
         settings,
         jobs=load_jobs(args.jobs),

@@ -52,7 +52,7 @@ def send_reminder(ctx: JobContext, *, todo_id: int, token: str) -> None:
     if reminder is None:
         return
     ctx.mailer.send(reminders.reminder_email(reminder, public_url=ctx.settings.PUBLIC_URL))
-    ctx.db.call(partial(reminders.mark_sent, todo_id=todo_id, token=token, now=ctx.clock()), write=True)
+    ctx.db.call(partial(reminders.mark_sent, reminder=reminder, token=token, now=ctx.clock()), write=True)
     logger.info(
         "reminder sent",
         extra={"todo_id": todo_id, "late_s": round((ctx.clock() - reminder.remind_at).total_seconds(), 1)},

@@ -5,6 +5,7 @@ after the transaction commits.
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TypedDict
 
 from backend.core.http import etag_of
@@ -32,4 +33,18 @@ def deleted_event(todo_id: int, owner_id: int) -> Event:
     return {
         "users": [owner_id],
         "message": {"type": "todo.deleted", "id": todo_id, "version": None, "at": utc_text(utcnow())},
+    }
+
+
+def due_event(todo_id: int, owner_id: int, *, title: str, remind_at: datetime) -> Event:
+    """`reminder.due`: a reminder went off (its mail was sent)."""
+    return {
+        "users": [owner_id],
+        "message": {
+            "type": "reminder.due",
+            "id": todo_id,
+            "title": title,
+            "remind_at": utc_text(remind_at),
+            "at": utc_text(utcnow()),
+        },
     }

@@ -9,6 +9,7 @@ sockets to resync (they may have missed events meanwhile).
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -101,3 +102,16 @@ class RedisRelay:
             logger.warning("a malformed message on the fan-out channel was dropped")
             return
         self.hub.deliver(events)
+
+
+def redis_publisher(url: str, *, channel: str = CHANNEL) -> Callable[[list[Event]], None]:
+    """A publisher for processes without sockets (job workers): events go to every app's sockets via Redis."""
+    client = redis.Redis.from_url(url, socket_timeout=PUBLISH_TIMEOUT, socket_connect_timeout=PUBLISH_TIMEOUT)
+
+    def publish(events: list[Event]) -> None:
+        try:
+            client.publish(channel, orjson.dumps(events))
+        except (RedisError, OSError) as exc:
+            logger.warning("change events not sent: Redis is away", extra={"error": type(exc).__name__})
+
+    return publish

@@ -26,7 +26,9 @@ from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.zones import local
+from backend.database.outbox import record
 from backend.models import Todo, User
+from backend.realtime.events import due_event
 from backend.services.mail import Email
 
 _TODOS = cast(Table, Todo.__table__)
@@ -41,6 +43,7 @@ class Reminder:
     """What a reminder mail says, and to whom."""
 
     todo_id: int
+    owner_id: int
     title: str
     due_date: date | None
     due_time: time | None
@@ -94,16 +97,30 @@ def _held(todo_id: int, token: str) -> ColumnElement[bool]:
 def claimed(session: Session, *, todo_id: int, token: str) -> Reminder | None:
     """The reminder while `token` still holds it and it is open and unsent (its owner active); else None."""
     row = session.execute(
-        select(_TODO.id, _TODO.title, _TODO.due_date, _TODO.due_time, _TODO.remind_at, _USER.email, _USER.timezone)
+        select(
+            _TODO.id,
+            _TODO.owner_id,
+            _TODO.title,
+            _TODO.due_date,
+            _TODO.due_time,
+            _TODO.remind_at,
+            _USER.email,
+            _USER.timezone,
+        )
         .join_from(_TODOS, User.__table__, _USER.id == _TODO.owner_id)
         .where(_held(todo_id, token), _USER.is_active.is_(True))
     ).first()
     return None if row is None else Reminder(*row)
 
 
-def mark_sent(session: Session, *, todo_id: int, token: str, now: datetime) -> bool:
-    """Stamp the reminder sent (only while `token` holds it); False if it was no longer ours. Commits."""
-    result = session.execute(update(_TODOS).where(_held(todo_id, token)).values(reminder_sent_at=now))
+def mark_sent(session: Session, *, reminder: Reminder, token: str, now: datetime) -> bool:
+    """Stamp the reminder sent (only while `token` holds it) and announce `reminder.due` to
+    the owner's open sockets; False if it was no longer ours. Commits."""
+    result = session.execute(update(_TODOS).where(_held(reminder.todo_id, token)).values(reminder_sent_at=now))
+    if result.rowcount:  # type: ignore[attr-defined]
+        record(
+            session, due_event(reminder.todo_id, reminder.owner_id, title=reminder.title, remind_at=reminder.remind_at)
+        )
     session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -1,10 +1,12 @@
 """Reminders: which are due, claiming them once, the mail, and how late the oldest one is."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
+from backend.database.outbox import bind_publisher
 from backend.models import Todo
 from backend.services import reminders
 from backend.test.factories import make_todo, make_user
@@ -90,21 +92,29 @@ class TestDelivery:
             NOW - timedelta(seconds=5),
         )
 
-        assert reminders.mark_sent(db_session, todo_id=todo_id, token=token, now=NOW) is True
+        published: list[list[Any]] = []
+        bind_publisher(db_session, published.append)
+        assert reminders.mark_sent(db_session, reminder=reminder, token=token, now=NOW) is True
         assert sent_at(db_session, todo_id) == NOW
         assert reminders.claimed(db_session, todo_id=todo_id, token=token) is None
-        assert reminders.mark_sent(db_session, todo_id=todo_id, token=token, now=NOW) is False
+        assert reminders.mark_sent(db_session, reminder=reminder, token=token, now=NOW) is False
+        (events,) = published  # one reminder.due, for the owner, announced once
+        assert [(e["users"], e["message"]["type"], e["message"]["id"]) for e in events] == [
+            ([owner], "reminder.due", todo_id)
+        ]
 
     def test_another_token_or_a_completed_todo_gets_nothing(self, db_session: Session) -> None:
         owner = make_user(db_session).id
         todo_id = due_todo(db_session, owner, NOW - timedelta(seconds=5))
         token, _ = reminders.claim_due(db_session, now=NOW, max_late=LATE)
+        reminder = reminders.claimed(db_session, todo_id=todo_id, token=token)
+        assert reminder is not None
 
         assert reminders.claimed(db_session, todo_id=todo_id, token="0" * 32) is None
         db_session.execute(update(Todo).where(Todo.id == todo_id).values(complete=True))
         db_session.commit()
         assert reminders.claimed(db_session, todo_id=todo_id, token=token) is None
-        assert reminders.mark_sent(db_session, todo_id=todo_id, token=token, now=NOW) is False
+        assert reminders.mark_sent(db_session, reminder=reminder, token=token, now=NOW) is False
 
 
 class TestOldestDue:
@@ -122,6 +132,7 @@ class TestEmail:
     def reminder(self, **over: object) -> reminders.Reminder:
         values: dict[str, object] = {
             "todo_id": 7,
+            "owner_id": 1,
             "title": "Pay rent",
             "due_date": date(2026, 12, 24),
             "due_time": time(17, 30),
