@@ -107,7 +107,7 @@ def export_heading(o: Outcome) -> str:
     """What the export table is, and in --quick mode that it is not the issue's 100,000."""
     if not o.export_todos:
         return "export memory: skipped (--no-export)"
-    quick = " (--quick: 10,000, not the issue's 100,000)" if o.export_todos < EXPORT_TODOS else ""
+    quick = f" (--quick; the issue's figure is {EXPORT_TODOS:,})" if o.export_todos < EXPORT_TODOS else ""
     return (
         f"export memory: GET /todos/export of {o.export_todos:,} todos{quick}, each format in turn, on a fresh "
         f"app worker of its own after every other row; its VmRSS sampled every {SAMPLE_INTERVAL * 1000:.0f} ms"
