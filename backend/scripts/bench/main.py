@@ -20,6 +20,7 @@ from types import FrameType
 from backend.scripts.bench import scenarios as plan
 from backend.scripts.bench.common import REPO, RESULTS_DIR, Interrupted, SetupError, log, out
 from backend.scripts.bench.database import FreshDatabase, analyze, app_env, fresh_database, migrate
+from backend.scripts.bench.export_memory import EXPORT_TODOS, EXPORT_TODOS_QUICK, measure_export
 from backend.scripts.bench.machine import loadavg, save_log
 from backend.scripts.bench.measure import Run, measure
 from backend.scripts.bench.otlp_sink import OtlpSink
@@ -68,6 +69,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_false",
         help="with --db: skip the ANALYZE of the fresh database after seeding (as if autovacuum had not run yet)",
     )
+    parser.add_argument(
+        "--no-export",
+        dest="export",
+        action="store_false",
+        help=f"skip the export-memory row (last; {EXPORT_TODOS:,} todos, {EXPORT_TODOS_QUICK:,} with --quick)",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.duration = 3
@@ -85,6 +92,7 @@ def reproduce(args: argparse.Namespace, db: FreshDatabase) -> str:
         + (f" --db '{db.given_url}'" if db.given_url else "")
         + (f" --workers {args.workers}" if args.workers > 1 else "")
         + ("" if args.analyze else " --no-analyze")
+        + ("" if args.export else " --no-export")
         + duration
     )
 
@@ -163,6 +171,16 @@ def measure_all(bench: Bench, outcome: Outcome, run: Run) -> None:
     outcome.rows = [measured[sc.key] for sc in rows]
 
 
+def measure_export_row(bench: Bench, outcome: Outcome, run: Run) -> None:
+    """The export-memory row, on an app server of its own once every other row is done."""
+    assert bench.db is not None
+    outcome.export_todos = EXPORT_TODOS_QUICK if bench.args.quick else EXPORT_TODOS
+    spec = plan.EXPORT_SERVER
+    server = bench.start(spec, outcome, run)
+    outcome.export = measure_export(server, bench.db.url, outcome.export_todos)
+    bench.stop(spec.key, outcome)
+
+
 def execute(bench: Bench) -> None:
     args = bench.args
     warmup = 1 if args.duration <= 3 else 2
@@ -170,7 +188,8 @@ def execute(bench: Bench) -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
     bench.db = db = fresh_database(args.db, bench.tmpdir)
     prefix = RESULTS_DIR / f"bench-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{db.label}"
-    bench.saved_logs = [(bench.tmpdir / f"{k}.log", Path(f"{prefix}-{k}.log.gz")) for k in plan.servers(args.workers)]
+    keys = [*plan.servers(args.workers), plan.EXPORT_SERVER.key]
+    bench.saved_logs = [(bench.tmpdir / f"{k}.log", Path(f"{prefix}-{k}.log.gz")) for k in keys]
     bench.env = app_env(db, args.log_level)
     limits = sorted(k for k in bench.env if k.startswith("RATE_LIMIT_"))
     log(f"database: {db.display}")
@@ -180,13 +199,15 @@ def execute(bench: Bench) -> None:
     outcome = Outcome(db, reproduce(args, db), warmup, started, args.workers, limits, app_log=bench.tmpdir / "app.log")
     run = Run(args.duration, warmup, Path(f"{prefix}-wrk.txt"), None, db.server_process_names)
     measure_all(bench, outcome, run)
+    if args.export:
+        measure_export_row(bench, outcome, run)
     outcome.load = [load_start, loadavg()]
     rows = outcome.by_key()
     ceiling_rps = (rows["ceiling_start"].rps + rows["ceiling_end"].rps) / 2
     for row in outcome.rows:
         row.fraction_of_ceiling = row.rps / ceiling_rps if ceiling_rps else 0.0
     gap = abs(rows["ceiling_start"].rps - rows["ceiling_end"].rps) / ceiling_rps if ceiling_rps else 0.0
-    targets = evaluate(rows, outcome.rss_mb["app"], db.label, plan.comparisons(args.workers))
+    targets = evaluate(rows, outcome.rss_mb["app"], db.label, plan.comparisons(args.workers), outcome.export)
     publish(outcome, targets, ceiling_rps, gap, prefix)
     print_written(prefix, run.raw_log)
 

@@ -188,7 +188,8 @@ def machine_busy_ticks() -> int:
     return user + nice + system + irq + softirq + steal
 
 
-def _status_kb(pid: int) -> dict[str, int]:
+def status_kb(pid: int) -> dict[str, int]:
+    """VmRSS (resident now) and VmHWM (the peak since the process started) in kB; {} once it has gone."""
     found: dict[str, int] = {}
     try:
         with open(f"/proc/{pid}/status") as fh:
@@ -216,7 +217,7 @@ class RssSampler(threading.Thread):
         total_rss = 0
         children = descendants(self.pid)
         for pid in [self.pid, *children]:
-            status = _status_kb(pid)
+            status = status_kb(pid)
             total_rss += status.get("VmRSS", 0)
             self.peak_kb = max(self.peak_kb, status.get("VmHWM", 0))
             if pid in children or not children:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from backend.scripts.bench.common import CONNS, CONNS_HIGH, HIGH_RATE, THREADS, TIMEOUT, TIMEOUT_HIGH, out
 from backend.scripts.bench.database import FreshDatabase
+from backend.scripts.bench.export_memory import EXPORT_TODOS, SAMPLE_INTERVAL, ExportRow
 from backend.scripts.bench.machine import MachineInfo, log_problems, machine_info
 from backend.scripts.bench.measure import Row
 from backend.scripts.bench.seeding import Users
@@ -37,6 +38,8 @@ class Outcome:
     app_alive: bool = True
     load: list[str] = field(default_factory=list)  # load averages at the start and the end
     app_log: Path | None = None
+    export: list[ExportRow] = field(default_factory=list)  # the export-memory row, one entry a format
+    export_todos: int = 0  # 0: the row was skipped (--no-export)
 
     def by_key(self) -> dict[str, Row]:
         return {row.scenario.key: row for row in self.rows}
@@ -79,6 +82,36 @@ def cpu_table(rows: list[Row]) -> Table:
         wrk, machine = f"{r.cpu_wrk_s:.1f}", f"{r.cpu_machine_s:.1f}"
         body.append([r.scenario.number, app, wrk, db, f"{others:.1f}", machine, capacity])
     return header, body, {0, 2, 3, 4, 5, 6}
+
+
+def export_table(export: list[ExportRow]) -> Table:
+    header = ["format", "todos", "HTTP", "MB", "MB on the wire", "seconds", "RSS before MB", "peak MB", "growth MB"]
+    body = [
+        [
+            r.format,
+            f"{r.todos:,}",
+            str(r.status),
+            f"{r.bytes / 1e6:.1f}",
+            f"{r.wire_bytes / 1e6:.1f}",
+            f"{r.seconds:.1f}",
+            f"{r.rss_before_mb:.1f}",
+            f"{r.rss_peak_mb:.1f}",
+            f"{r.growth_mb:+.1f}",
+        ]
+        for r in export
+    ]
+    return header, body, {1, 2, 3, 4, 5, 6, 7, 8}
+
+
+def export_heading(o: Outcome) -> str:
+    """What the export table is, and in --quick mode that it is not the issue's 100,000."""
+    if not o.export_todos:
+        return "export memory: skipped (--no-export)"
+    quick = f" (--quick; the issue's figure is {EXPORT_TODOS:,})" if o.export_todos < EXPORT_TODOS else ""
+    return (
+        f"export memory: GET /todos/export of {o.export_todos:,} todos{quick}, each format in turn, on a fresh "
+        f"app worker of its own after every other row; its VmRSS sampled every {SAMPLE_INTERVAL * 1000:.0f} ms"
+    )
 
 
 def targets_table(targets: list[Target]) -> Table:
@@ -197,6 +230,10 @@ def publish(o: Outcome, targets: list[Target], ceiling_rps: float, ceiling_gap: 
     out(text_table(tables[0]))
     out()
     out(f"peak RSS (app worker): {o.rss_mb['app']:.1f} MB")
+    out()
+    out(export_heading(o))
+    if o.export:
+        out(text_table(export_table(o.export)))
     for table in tables[1:]:
         out()
         out(text_table(table))
@@ -204,7 +241,10 @@ def publish(o: Outcome, targets: list[Target], ceiling_rps: float, ceiling_gap: 
     for note in found[1:]:
         out(f"note: {note}")
     md = [f"### Benchmark: {head}", "", machine, "", md_table(tables[0]), ""]
-    md += [f"Peak RSS of the app worker: **{o.rss_mb['app']:.1f} MB**", "", md_table(tables[1]), ""]
+    md += [f"Peak RSS of the app worker: **{o.rss_mb['app']:.1f} MB**", ""]
+    md += [export_heading(o) + ":" if o.export else export_heading(o), ""]
+    md += [md_table(export_table(o.export)), ""] if o.export else []
+    md += [md_table(tables[1]), ""]
     md += ["CPU seconds during each timed run:", "", md_table(tables[2]), ""]
     md += [*(f"- {note}" for note in found), "", f"Reproduce: `{o.reproduce}`", ""]
     Path(f"{prefix}.md").write_text("\n".join(md))
@@ -238,6 +278,7 @@ def _json(
         "rows": [r.as_json() for r in o.rows],
         "peak_rss_mb": {k: round(v, 1) for k, v in o.rss_mb.items()},
         "worker_peak_rss_mb": {k: round(v, 1) for k, v in o.worker_rss_mb.items()},
+        "export_memory": {"todos": o.export_todos, "formats": [r.as_json() for r in o.export]},
         "targets": [t.as_dict() for t in targets],
         "notes": found,
     }

@@ -75,6 +75,8 @@ class Comparison:
 CEILING = "backend.scripts.bench.ceiling:app"
 APP = "backend.main:app"
 UNTRACED = "backend.scripts.bench.untraced:app"
+# The export-memory row's own app server, started after every other row (export_memory.py).
+EXPORT_SERVER = ServerSpec("app_export", APP)
 
 
 def servers(workers: int) -> dict[str, ServerSpec]:
@@ -208,3 +210,4 @@ PEAK_RSS_MB = 150
 P99_OVER_P50_AT_32 = 10  # issue 5
 P99_OVER_P50_AT_256 = 3  # issue 12
 LIST10K_OVER_LIST50 = 0.8
+EXPORT_GROWTH_MB = 30  # the export issue: 100,000 todos raise the worker's RSS by less than this

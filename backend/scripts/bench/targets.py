@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from backend.scripts.bench.common import CONNS
+from backend.scripts.bench.export_memory import ExportRow
 from backend.scripts.bench.measure import Row
 from backend.scripts.bench.scenarios import (
+    EXPORT_GROWTH_MB,
     ISSUE5_TARGETS,
     ISSUE12_TARGETS,
     LIST10K_OVER_LIST50,
@@ -77,7 +79,21 @@ def _at_256(rows: dict[str, Row]) -> list[Target]:
     ]
 
 
-def evaluate(rows: dict[str, Row], rss_mb: float, database: str, comparisons: list[Comparison]) -> list[Target]:
+def export_targets(export: list[ExportRow]) -> list[Target]:
+    """Per format: HTTP 200 and the worker's RSS growth under EXPORT_GROWTH_MB."""
+    return [
+        Target(
+            f"export {r.format} ({r.todos:,} todos): RSS growth < {EXPORT_GROWTH_MB} MB",
+            f"+{r.growth_mb:.1f} MB" + ("" if r.status == 200 else f" (HTTP {r.status})"),
+            r.status == 200 and r.growth_mb < EXPORT_GROWTH_MB,
+        )
+        for r in export
+    ]
+
+
+def evaluate(
+    rows: dict[str, Row], rss_mb: float, database: str, comparisons: list[Comparison], export: list[ExportRow]
+) -> list[Target]:
     found = [Target(t.name, f"{_frac(rows, t.row):.3f}", _frac(rows, t.row) >= t.need) for t in ISSUE5_TARGETS]
     found += _errors_at_32(rows)
     found += _at_256(rows)
@@ -95,4 +111,4 @@ def evaluate(rows: dict[str, Row], rss_mb: float, database: str, comparisons: li
         found.append(
             Target(c.name, f"{ratio:.2f} ({rows[c.row].rps:,.0f} vs {rows[c.base].rps:,.0f} req/s)", ratio >= c.need)
         )
-    return found
+    return found + export_targets(export)
