@@ -2,12 +2,14 @@
 
 import functools
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.ext.asyncio import AsyncEngine
+
+if TYPE_CHECKING:  # importing it at run time needs greenlet, which the app does not install
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 from backend.core.tracing_context import Tracing, tracing_var
 
@@ -16,9 +18,9 @@ _TRACED_MARK = "_backend_traced"
 _COREDIS_EXECUTE = "execute_command"
 
 
-def instrument_engine(engine: Engine | AsyncEngine, tracing: Tracing) -> None:
+def instrument_engine(engine: "Engine | AsyncEngine", tracing: Tracing) -> None:
     """A client span per statement run on `engine` (an AsyncEngine's sync engine works too)."""
-    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    sync_engine: Engine = engine if isinstance(engine, Engine) else engine.sync_engine
     url = sync_engine.url
     dialect = sync_engine.dialect
     base: dict[str, str | int] = {}

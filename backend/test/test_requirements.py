@@ -3,6 +3,8 @@
 which kept 256 connections fair here where uvloop starved some (docs/performance.md)."""
 
 import re
+import subprocess  # nosec B404 (runs our own interpreter)
+import sys
 
 from backend.core.config import BACKEND_DIR
 
@@ -33,3 +35,35 @@ class TestRuntimeRequirements:
         lines = [line.split("#")[0].strip() for line in REQUIREMENTS.read_text().splitlines()]
 
         assert all("==" in line for line in lines if line)
+
+
+# Installed for the tests only (requirements-dev.txt), or pulled in by those: the app
+# must start without any of them, as it does from a venv built from requirements.txt.
+TEST_ONLY_MODULES = (
+    "greenlet",
+    "pytest",
+    "schemathesis",
+    "hypothesis",
+    "playwright",
+    "aiosmtpd",
+    "httpx2",
+    "mypy",
+)
+BLOCK_AND_IMPORT = """
+import importlib, sys
+for name in {blocked!r}:
+    sys.modules[name] = None  # `import name` now raises ImportError
+for module in ("backend.main", "backend.worker", "backend.scheduler", "backend.manage"):
+    importlib.import_module(module)
+"""
+
+
+def test_the_app_worker_and_scheduler_import_without_test_only_packages() -> None:
+    """A fresh `start.sh` venv has only requirements.txt: nothing the app imports may need more
+    (SQLAlchemy's asyncio extension, for one, needs greenlet at import time)."""
+    script = BLOCK_AND_IMPORT.format(blocked=TEST_ONLY_MODULES)
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
