@@ -18,7 +18,18 @@ from backend.routers.drafts import FORM_PAGES
 BACKEND = Path(__file__).resolve().parents[2]
 TEMPLATES = BACKEND.parent / "frontend" / "templates"
 # Where routes are declared, their paths are written: the first argument of these calls.
-DECLARATIONS = {"get", "post", "put", "patch", "delete", "api_route", "add_route", "add_api_route", "mount"}
+DECLARATIONS = {
+    "get",
+    "post",
+    "put",
+    "patch",
+    "delete",
+    "api_route",
+    "add_route",
+    "add_api_route",
+    "mount",
+    "websocket",
+}
 NOT_APP = {"test", "alembic", "scripts"}
 # The app's own routes that are not pages.
 NOT_PAGES = {"/docs", "/openapi.json", "/metrics", "/static/"}
