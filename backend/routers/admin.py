@@ -13,10 +13,10 @@ from backend.core.templating import render
 from backend.core.urls import redirect_to, url_path
 from backend.dependencies import AdminUser, ClientIP, DbDep, TodoId, mark_page, require_admin
 from backend.models import User
-from backend.schemas.errors import error_responses
+from backend.schemas.errors import BODY_ERRORS, error_responses
 from backend.schemas.paging import pagination
 from backend.schemas.todos import AdminTodoQuery, AdminTodoRead
-from backend.schemas.users import UserQuery, UserRead
+from backend.schemas.users import ActiveChange, RoleChange, UserQuery, UserRead
 from backend.services import todos as todo_service
 from backend.services import users as user_service
 
@@ -67,6 +67,28 @@ async def delete_user(username: UsernamePath, admin: AdminUser, db: DbDep, ip: C
         extra={"event": "admin_delete_user", "user_id": admin.id, "deleted_user_id": deleted_id, "client": ip},
     )
     return Response(status_code=204)
+
+
+@router.put("/{username}/role", response_model=UserRead, responses=error_responses(404, 409) | BODY_ERRORS)
+async def set_role(username: UsernamePath, body: RoleChange, admin: AdminUser, db: DbDep, ip: ClientIP) -> User:
+    """Make a user an admin, or a plain user again. Admins cannot change their own role (409)."""
+    user = await db.write(user_service.set_role, principal=admin, username=username, role=body.role)
+    logger.info(
+        "admin changed a role",
+        extra={"event": "admin_set_role", "user_id": admin.id, "target_user_id": user.id, "client": ip},
+    )
+    return user
+
+
+@router.put("/{username}/active", response_model=UserRead, responses=error_responses(404, 409) | BODY_ERRORS)
+async def set_active(username: UsernamePath, body: ActiveChange, admin: AdminUser, db: DbDep, ip: ClientIP) -> User:
+    """Deactivate a user (every session of theirs ends at once, open sockets within seconds) or reactivate them."""
+    user = await db.write(user_service.set_active, principal=admin, username=username, is_active=body.is_active)
+    logger.info(
+        "admin changed a user's standing",
+        extra={"event": "admin_set_active", "user_id": admin.id, "target_user_id": user.id, "client": ip},
+    )
+    return user
 
 
 # --- pages ------------------------------------------------------------------------------

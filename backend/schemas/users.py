@@ -4,7 +4,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, Strict, StringConstraints
 
 from backend.core.zones import ZONE_MESSAGE, is_zone
 from backend.schemas.base import NO_NUL, InputModel
@@ -146,3 +146,19 @@ class UserQuery(BaseModel):
     )
     limit: int = Field(default=50, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=1_000_000_000)
+
+
+class RoleChange(InputModel):
+    """`PUT /admin/{username}/role`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"role": "admin"}]})
+
+    role: Literal["user", "admin"]
+
+
+class ActiveChange(InputModel):
+    """`PUT /admin/{username}/active`."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"is_active": False}]})
+
+    is_active: Annotated[bool, Strict()]

@@ -202,3 +202,30 @@ def promote(session: Session, *, username: str) -> None:
     if result.rowcount == 0:  # type: ignore[attr-defined]
         raise NotFound(f"No user named {username!r}")
     session.commit()
+
+
+def _admin_change(session: Session, *, principal: Principal, username: str, values: dict[str, object]) -> User:
+    """Change another user's role or standing as an admin (re-checked, admins locked); the user after it."""
+    lock_admins(session, principal=principal)
+    user = session.execute(select(User).where(User.username_key == username.lower())).scalar_one_or_none()
+    if user is None:
+        raise NotFound("User not found")
+    if user.id == principal.id:
+        raise Conflict("Admins cannot change their own role or standing; ask another admin")
+    session.execute(update(User).where(User.id == user.id).values(**values, updated_at=utcnow()))
+    session.commit()
+    session.refresh(user)
+    return user
+
+
+def set_role(session: Session, *, principal: Principal, username: str, role: str) -> User:
+    """Admin: make a user an admin or a plain user."""
+    return _admin_change(session, principal=principal, username=username, values={"role": role})
+
+
+def set_active(session: Session, *, principal: Principal, username: str, is_active: bool) -> User:
+    """Admin: deactivate (every session ends at once, and stays ended when reactivated) or reactivate a user."""
+    values: dict[str, object] = {"is_active": is_active}
+    if not is_active:
+        values["token_version"] = User.token_version + 1
+    return _admin_change(session, principal=principal, username=username, values=values)
