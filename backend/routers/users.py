@@ -143,7 +143,7 @@ async def rotate_calendar_feed(
 # --- pages ------------------------------------------------------------------------------
 
 
-async def _account(
+async def account_page_with(
     request: Request,
     principal: Principal,
     db: DbDep,
@@ -153,6 +153,7 @@ async def _account(
     status: int = 200,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
+    """The account page with a form's errors or a notice (routers/account.py uses it too)."""
     user = await db.read(user_service.get_by_id, user_id=principal.id)
     context = {
         "user": user,
@@ -171,7 +172,7 @@ async def account_page(request: Request, principal: CurrentUser, db: DbDep) -> H
     session ended, and the notice of a change that redirected here)."""
     draft = await restore_draft(request)
     notice = NOTICES.get(request.query_params.get("changed", ""))
-    response = await _account(request, principal, db, values=draft, notice=notice)
+    response = await account_page_with(request, principal, db, values=draft, notice=notice)
     if draft is not None:
         forget_draft(response)
     return response
@@ -192,10 +193,10 @@ async def account_password_submit(
             auth, principal=principal, current=body.password, new=body.new_password, client_ip=ip
         )
     except ValidationError as exc:
-        return await _account(request, principal, auth.db, errors=field_errors(exc.errors()), status=422)
+        return await account_page_with(request, principal, auth.db, errors=field_errors(exc.errors()), status=422)
     except AppError as exc:
         errors = field_errors(exc.errors) if isinstance(exc, InvalidInput) else {"password": [exc.message]}
-        return await _account(request, principal, auth.db, errors=errors, status=exc.status_code)
+        return await account_page_with(request, principal, auth.db, errors=errors, status=exc.status_code)
     response = RedirectResponse(url_path(request, "login_page") + "?changed=1", status_code=303)
     clear_session_cookie(response, auth.settings)
     return response
@@ -211,9 +212,11 @@ async def account_phone_submit(
         normalized = normalize_phone(phone) if phone else None
     except ValueError:
         errors = {"phone_number": [PHONE_MESSAGE]}
-        return await _account(request, principal, db, errors=errors, status=422, values={"phone_number": phone})
+        return await account_page_with(
+            request, principal, db, errors=errors, status=422, values={"phone_number": phone}
+        )
     await db.write(user_service.set_phone_number, principal=principal, phone_number=normalized)
-    return await _account(request, principal, db, notice="Phone number saved.")
+    return await account_page_with(request, principal, db, notice="Phone number saved.")
 
 
 @pages.post("/account-page/timezone", name="account_timezone_submit", response_model=None)
@@ -228,9 +231,11 @@ async def account_timezone_submit(
         timezone = check_zone(form.timezone)
     except ValueError:
         errors = {"timezone": [ZONE_MESSAGE]}
-        return await _account(request, principal, db, errors=errors, status=422, values={"timezone": form.timezone})
+        return await account_page_with(
+            request, principal, db, errors=errors, status=422, values={"timezone": form.timezone}
+        )
     await db.write(user_service.set_timezone, principal=principal, timezone=timezone)
-    return await _account(request, principal, db, notice="Time zone saved.")
+    return await account_page_with(request, principal, db, notice="Time zone saved.")
 
 
 @pages.post("/account-page/calendar", name="account_calendar_submit", response_model=None)

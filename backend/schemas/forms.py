@@ -131,3 +131,23 @@ class TodoForm(FormModel):
     remind: str = ""
     remind_custom: str = ""
     remind_keep: str = ""
+
+
+class ProfileForm(FormModel):
+    """The account page's name form, as `ProfileChange` takes it."""
+
+    first_name: str = ""
+    last_name: str = ""
+
+
+class EmailForm(FormModel):
+    """The account page's email form, as `EmailChange` takes it."""
+
+    email: Stripped = ""
+    password: str = ""
+
+
+class DeleteAccountForm(FormModel):
+    """The account page's "Delete my account" form: the password confirms it."""
+
+    delete_password: str = ""

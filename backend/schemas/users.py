@@ -162,3 +162,31 @@ class ActiveChange(InputModel):
     model_config = ConfigDict(json_schema_extra={"examples": [{"is_active": False}]})
 
     is_active: Annotated[bool, Strict()]
+
+
+class ProfileChange(InputModel):
+    """`PUT /user/profile`: the names shown for the account."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"first_name": "Alice", "last_name": "Liddell"}]})
+
+    first_name: Name
+    last_name: Name
+
+
+class EmailChange(InputModel):
+    """`PUT /user/email`: a new address, confirmed with the current password."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "alice@example.org", "password": "current password"}]}
+    )
+
+    email: EmailStr = Field(max_length=254)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class AccountDeletion(InputModel):
+    """`DELETE /user/`: the current password, so a left-open session cannot delete the account."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"password": "current password"}]})
+
+    password: str = Field(min_length=1, max_length=1024)

@@ -135,25 +135,37 @@ async def register(ctx: AuthContext, *, data: UserCreate, client_ip: str) -> Use
     return user
 
 
+async def confirm_password(
+    ctx: AuthContext, *, principal: Principal, password: str, client_ip: str, action: str
+) -> User:
+    """The principal's user row once `password` is theirs (BadRequest otherwise).
+
+    Throttled per user (RATE_LIMIT_PASSWORD_CHECK), counted before the check."""
+    try:
+        await ctx.throttle.password_check(principal.id)
+    except RateLimited:
+        _log_throttled("password_check_throttled", user_id=principal.id, client=client_ip)
+        raise
+    user = await ctx.db.read(user_service.get_by_id, user_id=principal.id)
+    ok, _ = await _in_thread(ctx, security.verify_password, password, user.hashed_password)
+    if not ok:
+        logger.info(
+            f"{action} refused",
+            extra={"event": "password_check_failed", "user_id": principal.id, "client": client_ip},
+        )
+        raise BadRequest("Current password is incorrect")
+    return user
+
+
 async def change_password(ctx: AuthContext, *, principal: Principal, current: str, new: str, client_ip: str) -> None:
     """Replace the password; every token issued before stops working.
 
     Checking the current password is throttled per user, counted before the check.
     """
     db = ctx.db
-    try:
-        await ctx.throttle.password_check(principal.id)
-    except RateLimited:
-        _log_throttled("password_check_throttled", user_id=principal.id, client=client_ip)
-        raise
-    user = await db.read(user_service.get_by_id, user_id=principal.id)
-    ok, _ = await _in_thread(ctx, security.verify_password, current, user.hashed_password)
-    if not ok:
-        logger.info(
-            "password change refused",
-            extra={"event": "password_change_failed", "user_id": principal.id, "client": client_ip},
-        )
-        raise BadRequest("Current password is incorrect")
+    user = await confirm_password(
+        ctx, principal=principal, password=current, client_ip=client_ip, action="password change"
+    )
     check_new_password(user, new)
     hashed = await hash_in_thread(ctx, new)
     await db.write(user_service.change_password, principal=principal, hashed_password=hashed)

@@ -229,3 +229,33 @@ def set_active(session: Session, *, principal: Principal, username: str, is_acti
     if not is_active:
         values["token_version"] = User.token_version + 1
     return _admin_change(session, principal=principal, username=username, values=values)
+
+
+def set_names(session: Session, *, principal: Principal, first_name: str, last_name: str) -> User:
+    """Replace the user's first and last name; the user after it."""
+    _update_own_row(session, principal, first_name=first_name, last_name=last_name)
+    return get_by_id(session, user_id=principal.id)
+
+
+def set_email(session: Session, *, principal: Principal, email: str) -> User:
+    """Replace the user's email (the caller checked the password); taken by another account → Conflict."""
+    try:
+        _update_own_row(session, principal, email=email, email_key=email.lower())
+    except IntegrityError:
+        session.rollback()
+        raise Conflict("Email already registered") from None
+    return get_by_id(session, user_id=principal.id)
+
+
+def delete_own(session: Session, *, principal: Principal) -> None:
+    """Delete the principal's account with everything in it (the caller checked the password).
+
+    The last admin cannot leave: admins are locked and counted first (409)."""
+    if principal.is_admin:
+        admins = session.execute(select(User.id).where(User.role == ROLE_ADMIN).with_for_update()).scalars().all()
+        if len(admins) <= 1:
+            raise Conflict("The last admin cannot delete their account; make another user an admin first")
+    result = session.execute(delete(User).where(actor_row()), principal.guard())
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise NotAuthenticated(SESSION_ENDED)
+    session.commit()

@@ -129,7 +129,9 @@ def count_todos(session: Session, owner_id: int | None = None) -> int:
 
 def user_exists(session: Session, user_id: int) -> bool:
     session.expire_all()
-    return session.execute(select(User.id).where(User.id == user_id)).first() is not None
+    found = session.execute(select(User.id).where(User.id == user_id)).first() is not None
+    session.commit()  # end the read: SQLite writers wait for open readers
+    return found
 
 
 # --- accounts and tokens ------------------------------------------------------------------

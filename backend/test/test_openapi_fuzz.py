@@ -5,11 +5,11 @@ negative data, every built-in check, which is what `--checks all` selects) again
 ASGI app, loaded from its own `/openapi.json`, as a logged-in admin. Examples are bounded
 so the run takes about a minute.
 
-Two business rules cannot be written in JSON Schema, so for those operations the
+Some business rules cannot be written in JSON Schema, so for those operations the
 `positive_data_acceptance` check is told which refusals are legitimate for schema-valid
 input: the password policy (a 10,000-word list, similarity to the username) answers 422,
-a wrong current password for `PUT /user/password` or a reset token that was never
-issued for `POST /auth/password-reset/confirm` answers 400, a CSV body without a
+a wrong current password for `PUT /user/password`, `PUT /user/email` or `DELETE /user/`,
+or a reset token that was never issued for `POST /auth/password-reset/confirm` answers 400, a CSV body without a
 header row (any text is a schema-valid CSV body) answers 422 for `POST /todos/import`,
 and an Idempotency-Key the fuzzer sends again with another body answers 422 for
 `POST /todos/todos` and `POST /todos/import`. A todo's `due_time` needs a `due_date` and
@@ -73,6 +73,14 @@ def fuzz_config(**extra: Any) -> schemathesis.Config:
                     # Any text is a schema-valid zone name; only the tz database's names are zones.
                     "include-path": "/user/timezone/{timezone}",
                     "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
+                },
+                {
+                    "include-path": "/user/email",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400", "422"]}},
+                },
+                {
+                    "include-path": "/user/",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "400"]}},
                 },
                 {
                     "include-path": "/user/password",
