@@ -117,9 +117,13 @@ async def lane(client: httpx.AsyncClient, tokens: list[str], changes: list[int])
         if user in latest and (n // len(tokens)) % 2:
             response = await client.patch(f"/todos/todo/{latest[user]}", json={"title": f"{TITLE}{n}"}, headers=headers)
         else:
-            response = await client.post("/todos/todos", json={**todo_body(n, "F"), "title": f"{TITLE}{n}"}, headers=headers)
+            response = await client.post(
+                "/todos/todos", json={**todo_body(n, "F"), "title": f"{TITLE}{n}"}, headers=headers
+            )
         if not response.is_success:
-            raise SetupError(f"fan-out change {n}: {response.request.method} HTTP {response.status_code} {response.text[:200]}")
+            raise SetupError(
+                f"fan-out change {n}: {response.request.method} HTTP {response.status_code} {response.text[:200]}"
+            )
         latest[user] = int(response.json()["id"])
 
 
