@@ -135,7 +135,7 @@ def fanout_table(f: FanoutResult) -> Table:
         ],
         ["worker RSS peak during the changes", f"{f.rss_peak_mb:.1f} MB", ""],
     ]
-    return ["fan-out", "value", ""], body, set()
+    return ["fan-out", "value", "per socket"], body, set()
 
 
 def fanout_heading(o: Outcome) -> str:
