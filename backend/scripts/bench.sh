@@ -6,12 +6,14 @@
 #   backend/scripts/bench.sh --db 'mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4'
 #   backend/scripts/bench.sh --quick              # 3 s per scenario, smoke run
 #   backend/scripts/bench.sh --duration 20
+#   backend/scripts/bench.sh --no-fanout          # without the WebSocket fan-out row (~20 s)
 #   backend/scripts/bench.sh --no-export          # without the export-memory row (~40 s)
 #
 # Builds backend/.venv and installs Debian's wrk when missing (_common.sh), then runs
 # `python -m backend.scripts.bench`: the app (one uvicorn worker) on a fresh database (a
 # temp SQLite file, or a new database on the --db server that is dropped afterwards),
-# seeded through the API, measured with wrk against a bare FastAPI ceiling app; last, the
+# seeded through the API, measured with wrk against a bare FastAPI ceiling app; then the
+# WebSocket fan-out row (500 sockets, 1,000 changes, on a fresh worker); last, the
 # export-memory row (a fresh worker's RSS while it streams 100,000 todos, inserted directly).
 # Results: the tables on stdout, JSON + markdown in bench-results/ (git-ignored).
 # Exit status: 0 when the benchmark ran (missed targets print FAIL but do not fail it),

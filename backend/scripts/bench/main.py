@@ -21,6 +21,13 @@ from backend.scripts.bench import scenarios as plan
 from backend.scripts.bench.common import REPO, RESULTS_DIR, Interrupted, SetupError, log, out
 from backend.scripts.bench.database import FreshDatabase, analyze, app_env, fresh_database, migrate
 from backend.scripts.bench.export_memory import EXPORT_TODOS, EXPORT_TODOS_QUICK, measure_export
+from backend.scripts.bench.fanout import (
+    FANOUT_CHANGES,
+    FANOUT_CHANGES_QUICK,
+    FANOUT_USERS,
+    SOCKETS_PER_USER,
+    measure_fanout,
+)
 from backend.scripts.bench.machine import loadavg, save_log
 from backend.scripts.bench.measure import Run, measure
 from backend.scripts.bench.otlp_sink import OtlpSink
@@ -70,6 +77,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         help="with --db: skip the ANALYZE of the fresh database after seeding (as if autovacuum had not run yet)",
     )
     parser.add_argument(
+        "--no-fanout",
+        dest="fanout",
+        action="store_false",
+        help=f"skip the WebSocket fan-out row (after the wrk rows; {SOCKETS_PER_USER * FANOUT_USERS} sockets, "
+        f"{FANOUT_CHANGES:,} changes, {FANOUT_CHANGES_QUICK:,} with --quick)",
+    )
+    parser.add_argument(
         "--no-export",
         dest="export",
         action="store_false",
@@ -92,6 +106,7 @@ def reproduce(args: argparse.Namespace, db: FreshDatabase) -> str:
         + (f" --db '{db.given_url}'" if db.given_url else "")
         + (f" --workers {args.workers}" if args.workers > 1 else "")
         + ("" if args.analyze else " --no-analyze")
+        + ("" if args.fanout else " --no-fanout")
         + ("" if args.export else " --no-export")
         + duration
     )
@@ -171,6 +186,14 @@ def measure_all(bench: Bench, outcome: Outcome, run: Run) -> None:
     outcome.rows = [measured[sc.key] for sc in rows]
 
 
+def measure_fanout_row(bench: Bench, outcome: Outcome, run: Run) -> None:
+    """The WebSocket fan-out row, on an app server of its own once the wrk rows are done."""
+    spec = plan.FANOUT_SERVER
+    server = bench.start(spec, outcome, run)
+    outcome.fanout = measure_fanout(server, FANOUT_CHANGES_QUICK if bench.args.quick else FANOUT_CHANGES)
+    bench.stop(spec.key, outcome)
+
+
 def measure_export_row(bench: Bench, outcome: Outcome, run: Run) -> None:
     """The export-memory row, on an app server of its own once every other row is done."""
     assert bench.db is not None
@@ -188,7 +211,7 @@ def execute(bench: Bench) -> None:
     RESULTS_DIR.mkdir(exist_ok=True)
     bench.db = db = fresh_database(args.db, bench.tmpdir)
     prefix = RESULTS_DIR / f"bench-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{db.label}"
-    keys = [*plan.servers(args.workers), plan.EXPORT_SERVER.key]
+    keys = [*plan.servers(args.workers), plan.FANOUT_SERVER.key, plan.EXPORT_SERVER.key]
     bench.saved_logs = [(bench.tmpdir / f"{k}.log", Path(f"{prefix}-{k}.log.gz")) for k in keys]
     bench.env = app_env(db, args.log_level)
     limits = sorted(k for k in bench.env if k.startswith("RATE_LIMIT_"))
@@ -199,6 +222,8 @@ def execute(bench: Bench) -> None:
     outcome = Outcome(db, reproduce(args, db), warmup, started, args.workers, limits, app_log=bench.tmpdir / "app.log")
     run = Run(args.duration, warmup, Path(f"{prefix}-wrk.txt"), None, db.server_process_names)
     measure_all(bench, outcome, run)
+    if args.fanout:
+        measure_fanout_row(bench, outcome, run)
     if args.export:
         measure_export_row(bench, outcome, run)
     outcome.load = [load_start, loadavg()]
@@ -207,7 +232,9 @@ def execute(bench: Bench) -> None:
     for row in outcome.rows:
         row.fraction_of_ceiling = row.rps / ceiling_rps if ceiling_rps else 0.0
     gap = abs(rows["ceiling_start"].rps - rows["ceiling_end"].rps) / ceiling_rps if ceiling_rps else 0.0
-    targets = evaluate(rows, outcome.rss_mb["app"], db.label, plan.comparisons(args.workers), outcome.export)
+    targets = evaluate(
+        rows, outcome.rss_mb["app"], db.label, plan.comparisons(args.workers), outcome.export, outcome.fanout
+    )
     publish(outcome, targets, ceiling_rps, gap, prefix)
     print_written(prefix, run.raw_log)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 from backend.scripts.bench.common import CONNS, CONNS_HIGH, HIGH_RATE, THREADS, TIMEOUT, TIMEOUT_HIGH, out
 from backend.scripts.bench.database import FreshDatabase
 from backend.scripts.bench.export_memory import EXPORT_TODOS, SAMPLE_INTERVAL, ExportRow
+from backend.scripts.bench.fanout import FANOUT_CHANGES, IN_FLIGHT
+from backend.scripts.bench.fanout_stats import FanoutResult
 from backend.scripts.bench.machine import MachineInfo, log_problems, machine_info
 from backend.scripts.bench.measure import Row
 from backend.scripts.bench.seeding import Users
@@ -40,6 +42,7 @@ class Outcome:
     app_log: Path | None = None
     export: list[ExportRow] = field(default_factory=list)  # the export-memory row, one entry a format
     export_todos: int = 0  # 0: the row was skipped (--no-export)
+    fanout: FanoutResult | None = None  # the WebSocket fan-out row; None: skipped (--no-fanout)
 
     def by_key(self) -> dict[str, Row]:
         return {row.scenario.key: row for row in self.rows}
@@ -111,6 +114,39 @@ def export_heading(o: Outcome) -> str:
     return (
         f"export memory: GET /todos/export of {o.export_todos:,} todos{quick}, each format in turn, on a fresh "
         f"app worker of its own after every other row; its VmRSS sampled every {SAMPLE_INTERVAL * 1000:.0f} ms"
+    )
+
+
+def fanout_table(f: FanoutResult) -> Table:
+    """The fan-out row as measure / value lines: one run, too many figures for one table row."""
+    t = f.tally
+    body = [
+        ["sockets open (users x per user)", f"{f.sockets} ({f.users} x {f.sockets // f.users})", ""],
+        ["changes (seconds)", f"{f.changes:,} ({f.change_seconds:.1f} s, {IN_FLIGHT} in flight)", ""],
+        ["deliveries expected / arrived", f"{t.expected:,} / {t.delivered:,}", ""],
+        ["delivery latency p50 / p99 / max", f"{f.p50_ms:.1f} / {f.p99_ms:.1f} / {f.max_ms:.1f} ms", ""],
+        ["lost / duplicated / misdelivered", f"{t.lost} / {t.duplicated} / {t.misdelivered}", ""],
+        ["sockets closed by the server early", str(f.closed_early), ""],
+        ["worker RSS before the sockets / with them open", f"{f.rss_before_mb:.1f} / {f.rss_open_mb:.1f} MB", ""],
+        [
+            "RSS growth for the open sockets",
+            f"{f.growth_mb:+.1f} MB",
+            f"{f.growth_mb * 1024 / f.sockets:.0f} kB a socket",
+        ],
+        ["worker RSS peak during the changes", f"{f.rss_peak_mb:.1f} MB", ""],
+    ]
+    return ["fan-out", "value", "per socket"], body, set()
+
+
+def fanout_heading(o: Outcome) -> str:
+    """What the fan-out table is, and in --quick mode that it is not the issue's 1,000 changes."""
+    f = o.fanout
+    if f is None:
+        return "WebSocket fan-out: skipped (--no-fanout)"
+    quick = f" (--quick; the issue's figure is {FANOUT_CHANGES:,})" if f.changes < FANOUT_CHANGES else ""
+    return (
+        f"WebSocket fan-out: {f.sockets} sockets of {f.users} users open on a fresh app worker of its own, "
+        f"{f.changes:,} changes{quick} through the JSON API; latency = arrival - the event's `at`"
     )
 
 
@@ -231,6 +267,10 @@ def publish(o: Outcome, targets: list[Target], ceiling_rps: float, ceiling_gap: 
     out()
     out(f"peak RSS (app worker): {o.rss_mb['app']:.1f} MB")
     out()
+    out(fanout_heading(o))
+    if o.fanout:
+        out(text_table(fanout_table(o.fanout)))
+    out()
     out(export_heading(o))
     if o.export:
         out(text_table(export_table(o.export)))
@@ -242,6 +282,8 @@ def publish(o: Outcome, targets: list[Target], ceiling_rps: float, ceiling_gap: 
         out(f"note: {note}")
     md = [f"### Benchmark: {head}", "", machine, "", md_table(tables[0]), ""]
     md += [f"Peak RSS of the app worker: **{o.rss_mb['app']:.1f} MB**", ""]
+    md += [fanout_heading(o) + ":" if o.fanout else fanout_heading(o), ""]
+    md += [md_table(fanout_table(o.fanout)), ""] if o.fanout else []
     md += [export_heading(o) + ":" if o.export else export_heading(o), ""]
     md += [md_table(export_table(o.export)), ""] if o.export else []
     md += [md_table(tables[1]), ""]
@@ -278,6 +320,7 @@ def _json(
         "rows": [r.as_json() for r in o.rows],
         "peak_rss_mb": {k: round(v, 1) for k, v in o.rss_mb.items()},
         "worker_peak_rss_mb": {k: round(v, 1) for k, v in o.worker_rss_mb.items()},
+        "fanout": o.fanout.as_json() if o.fanout else None,
         "export_memory": {"todos": o.export_todos, "formats": [r.as_json() for r in o.export]},
         "targets": [t.as_dict() for t in targets],
         "notes": found,

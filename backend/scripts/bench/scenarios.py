@@ -6,10 +6,12 @@ A new row is a new entry here, not new control flow:
 - a server variant (tracing on: `ServerSpec("app_traced", APP, otlp_sink=True)`, which sends
   its spans to a loopback receiver) is one more `ServerSpec`, its scenarios name it in
   `server=`, and a `Comparison` sets its target against the plain row;
-- a load generator other than wrk (the WebSocket fan-out row) is a `driver` name with
-  a measuring function registered in `measure.DRIVERS`.
+- a load generator other than wrk is a `driver` name with a measuring function registered
+  in `measure.DRIVERS`.
 
-The fan-out row does not exist yet: nothing here pretends otherwise.
+The WebSocket fan-out and export-memory rows are not `Scenario`s: they measure latency of
+delivery and memory, not requests/s, each on a server of its own that main.py starts after
+the wrk rows (fanout.py, export_memory.py).
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ APP = "backend.main:app"
 UNTRACED = "backend.scripts.bench.untraced:app"
 # The export-memory row's own app server, started after every other row (export_memory.py).
 EXPORT_SERVER = ServerSpec("app_export", APP)
+# The fan-out row's own app server (fanout.py): 10 sockets a user, under WS_MAX_PER_USER
+# (stated here, not left to the default, since a lower one would close sockets mid-row).
+FANOUT_SERVER = ServerSpec("app_fanout", APP, env={"WS_MAX_PER_USER": "20"})
 
 
 def servers(workers: int) -> dict[str, ServerSpec]:
@@ -210,4 +215,6 @@ PEAK_RSS_MB = 150
 P99_OVER_P50_AT_32 = 10  # issue 5
 P99_OVER_P50_AT_256 = 3  # issue 12
 LIST10K_OVER_LIST50 = 0.8
+FANOUT_P99_MS = 250  # the fan-out issue: delivery p99 on one worker with SQLite
+FANOUT_GROWTH_MB = 40  # ... and the worker's RSS growth for its 500 open sockets
 EXPORT_GROWTH_MB = 30  # the export issue: 100,000 todos raise the worker's RSS by less than this
