@@ -26,6 +26,8 @@ find "$PROMETHEUS_MULTIPROC_DIR" -mindepth 1 -maxdepth 1 -name '*.db' -delete
 # --no-access-log: the app writes one JSON line per request instead.
 # --loop asyncio: uvloop is faster per request but starves some connections when there
 # are hundreds (measured in docs/performance.md).
+# --ws-per-message-deflate false: change events are ~500 bytes of JSON, and each socket's
+# compression state cost ~46 kB of worker memory (docs/performance.md, WebSocket fan-out).
 # The image puts its venv on PATH; a checkout has backend/.venv.
 uvicorn="$(command -v uvicorn || echo backend/.venv/bin/uvicorn)"
 exec "$uvicorn" backend.main:app \
@@ -36,5 +38,6 @@ exec "$uvicorn" backend.main:app \
     --no-proxy-headers \
     --no-access-log \
     --no-server-header \
+    --ws-per-message-deflate false \
     --timeout-graceful-shutdown "${GRACEFUL_TIMEOUT:-20}" \
     --timeout-keep-alive "${KEEP_ALIVE_TIMEOUT:-75}"

@@ -5,4 +5,4 @@ source "$(dirname "$0")/_common.sh"
 ensure_venv backend/requirements.txt
 "$VENV/bin/alembic" upgrade head
 exec "$PY" -m uvicorn backend.main:app --host 127.0.0.1 --port "${PORT:-8000}" \
-  --loop asyncio --no-proxy-headers --no-access-log "$@"
+  --loop asyncio --no-proxy-headers --no-access-log --ws-per-message-deflate false "$@"

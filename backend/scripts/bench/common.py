@@ -16,7 +16,17 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1", None, ""}
 
 # --loop asyncio, as start.sh and serve.sh run the app: under uvloop some connections
 # starve at 256 connections (measured in docs/performance.md).
-UVICORN_FLAGS = ["--loop", "asyncio", "--no-access-log", "--no-proxy-headers", "--log-level", "warning"]
+# As serve.sh runs the app (no per-socket WebSocket compression: see serve.sh).
+UVICORN_FLAGS = [
+    "--loop",
+    "asyncio",
+    "--no-access-log",
+    "--no-proxy-headers",
+    "--ws-per-message-deflate",
+    "false",
+    "--log-level",
+    "warning",
+]
 HIGH_RATE = "1000000/minute"
 PASSWORD = "Tr0ub4dor&3-horse"
 THREADS = 2
