@@ -1,7 +1,7 @@
 """The edit page sends the version it was opened with: a stale one shows the conflict
 screen (409, nothing written), a deleted todo the deleted screen (404), both with what was typed."""
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -45,6 +45,26 @@ def changed_elsewhere(client: TestClient, user: Account, todo: Mapping[str, Any]
     response = client.patch(f"/todos/todo/{todo['id']}", json=change, headers=user.headers)
     assert response.status_code == 200
     return response.json()
+
+
+def saved_after_delete(
+    client: TestClient, pages: Pages, csrf: str, user: Account, todo: Mapping[str, Any], **typed: Any
+) -> Any:
+    """Open the edit page, delete the todo through the API, then save `typed`."""
+    values = opened(client, pages, todo)
+    assert client.delete(f"/todos/todo/{todo['id']}", headers=user.headers).status_code == 204
+    return client.post(page_url(todo), data=posted(values, csrf, **typed))
+
+
+def after_the_check(monkeypatch: pytest.MonkeyPatch, change: Callable[[], object]) -> None:
+    """Make `change` happen after the page compared versions, before it writes."""
+
+    def matches_then_changed(header: str | None, tag: str) -> bool:
+        found = matches(header, tag)  # the version is still the one opened...
+        change()  # ...until now
+        return found
+
+    monkeypatch.setattr(todo_routes, "matches", matches_then_changed)
 
 
 def rows(context: Mapping[str, Any]) -> dict[str, tuple[object, object, bool]]:
@@ -166,13 +186,10 @@ class TestConflict:
         todo = make(title="Old")
         values = opened(client, pages, todo)
 
-        def matches_then_changed(header: str | None, tag: str) -> bool:
-            found = matches(header, tag)  # the version is still the one opened...
-            principal = principal_of(db_session, user.id)
-            todo_service.set_complete(db_session, principal=principal, todo=todo, complete=True)  # ...until now
-            return found
-
-        monkeypatch.setattr(todo_routes, "matches", matches_then_changed)
+        principal = principal_of(db_session, user.id)
+        after_the_check(
+            monkeypatch, lambda: todo_service.set_complete(db_session, principal=principal, todo=todo, complete=True)
+        )
         response = client.post(page_url(todo), data=posted(values, csrf, title="Mine"))
 
         assert response.status_code == 409
@@ -198,10 +215,8 @@ class TestDeletedMeanwhile:
         self, client: TestClient, pages: Pages, csrf: str, make: MakeTodo, user: Account, db_session: Session
     ) -> None:
         todo = make(title="Old")
-        values = opened(client, pages, todo)
-        assert client.delete(f"/todos/todo/{todo['id']}", headers=user.headers).status_code == 204
 
-        response = client.post(page_url(todo), data=posted(values, csrf, title="Mine", priority=4))
+        response = saved_after_delete(client, pages, csrf, user, todo, title="Mine", priority=4)
 
         name, context = pages.of(response)
         assert (response.status_code, name) == (404, "todo_deleted.html")
@@ -214,14 +229,27 @@ class TestDeletedMeanwhile:
         self, client: TestClient, pages: Pages, csrf: str, make: MakeTodo, user: Account
     ) -> None:
         todo = make(title="Old")
-        values = opened(client, pages, todo)
-        client.delete(f"/todos/todo/{todo['id']}", headers=user.headers)
-        typed = pages.of(client.post(page_url(todo), data=posted(values, csrf, title="Mine")))[1]["values"]
+        typed = pages.of(saved_after_delete(client, pages, csrf, user, todo, title="Mine"))[1]["values"]
 
         response = client.post("/add-todo-page", data=posted(typed, csrf), follow_redirects=False)
 
         assert response.status_code == 303
         assert [row["title"] for row in client.get("/todos/", headers=user.headers).json()] == ["Mine"]
+
+    def test_the_deleted_todo_can_be_restored_and_edited_again(
+        self, client: TestClient, pages: Pages, csrf: str, make: MakeTodo, user: Account
+    ) -> None:
+        todo = make(title="Old")
+        saved_after_delete(client, pages, csrf, user, todo, title="Mine")
+
+        response = client.post(
+            f"/todo-page/{todo['id']}/restore",
+            data={"csrf_token": csrf, "return_to": page_url(todo)},  # the deleted screen's Restore
+            follow_redirects=False,
+        )
+
+        assert (response.status_code, response.headers["location"]) == (303, page_url(todo))
+        assert opened(client, pages, todo)["title"] == "Old"
 
     def test_a_delete_between_the_check_and_the_write_shows_the_deleted_screen(
         self,
@@ -236,13 +264,10 @@ class TestDeletedMeanwhile:
         todo = make(title="Old")
         values = opened(client, pages, todo)
 
-        def matches_then_deleted(header: str | None, tag: str) -> bool:
-            found = matches(header, tag)
-            principal = principal_of(db_session, user.id)
-            todo_service.delete_for_owner(db_session, principal=principal, todo_id=todo["id"])
-            return found
-
-        monkeypatch.setattr(todo_routes, "matches", matches_then_deleted)
+        principal = principal_of(db_session, user.id)
+        after_the_check(
+            monkeypatch, lambda: todo_service.delete_for_owner(db_session, principal=principal, todo_id=todo["id"])
+        )
         response = client.post(page_url(todo), data=posted(values, csrf, title="Mine"))
 
         assert (response.status_code, pages.of(response)[0]) == (404, "todo_deleted.html")
