@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
-from backend.core.errors import InvalidInput, PreconditionFailed
+from backend.core.errors import InvalidInput, NotFound, PreconditionFailed
 from backend.core.http import dump_json, etag_of, json_response, matches
 from backend.core.redirects import safe_next, with_query
 from backend.core.routing import register_todo_id
@@ -27,6 +27,7 @@ from backend.schemas.forms import TodoForm, ToggleForm
 from backend.schemas.idempotency import IN_PROGRESS, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
 from backend.schemas.paging import pagination
 from backend.schemas.todo_form import REMIND_CHOICES, body_from_form, form_values, reminder_field, reminder_label
+from backend.schemas.todo_versions import FIELDS, VersionRow, side_by_side, typed
 from backend.schemas.todos import TodoCreate, TodoPatch, TodoQuery, TodoRead, TodoUpdate
 from backend.services import todos as todo_service
 from backend.services import trash as trash_service
@@ -210,6 +211,7 @@ def _render_form(
     values: Mapping[str, object],
     errors: dict[str, list[str]],
     zone: str,
+    conflict: list[VersionRow] | None = None,
 ) -> HTMLResponse:
     context = {
         "todo": todo,
@@ -218,8 +220,10 @@ def _render_form(
         "zone": zone,
         "remind_choices": REMIND_CHOICES,
         "keep_label": reminder_label(str(values.get("remind_keep") or ""), zone),
+        "conflict": conflict,
     }
-    return render(request, "todo_form.html", context, status_code=422 if errors else 200)
+    status = 409 if conflict else 422 if errors else 200
+    return render(request, "todo_form.html", context, status_code=status)
 
 
 async def _form_page(request: Request, todo: TodoRow | None, values: Mapping[str, object], zone: str) -> HTMLResponse:
@@ -240,9 +244,17 @@ def _form_errors(errors: Iterable[Mapping[str, Any]], form: TodoForm) -> dict[st
 
 
 async def _save_form(
-    request: Request, form: TodoForm, todo: TodoRow | None, principal: Principal, db: Database
+    request: Request,
+    form: TodoForm,
+    todo: TodoRow | None,
+    principal: Principal,
+    db: Database,
+    *,
+    if_unchanged: bool = False,
 ) -> Response:
-    """Add (`todo` None) or replace a todo from the form; errors are shown on the form."""
+    """Add (`todo` None) or replace a todo from the form; errors are shown on the form.
+
+    With `if_unchanged`, only while the todo is still the version `todo` was read as."""
     values, zone = form.model_dump(), principal.timezone
     body, errors = body_from_form(form, zone)
     try:
@@ -255,7 +267,7 @@ async def _save_form(
         if todo is None:
             await db.write(todo_service.create, principal=principal, data=data)
         else:
-            await db.write(todo_service.replace, principal=principal, todo=todo, data=data)
+            await db.write(todo_service.replace, principal=principal, todo=todo, data=data, if_unchanged=if_unchanged)
     except InvalidInput as exc:
         return _render_form(request, todo, values, _form_errors(exc.errors, form), zone)
     return redirect_to(request, "todo_page")
@@ -275,16 +287,34 @@ async def add_todo_submit(request: Request, principal: CurrentUser, db: DbDep, f
 
 @pages.get("/edit-todo-page/{todo_id}", response_class=HTMLResponse, name="edit_todo_page")
 async def edit_todo_page(request: Request, todo: OwnedTodo, principal: CurrentUser) -> HTMLResponse:
-    """The edit form for one of the caller's todos."""
-    return await _form_page(request, todo, form_values(todo), principal.timezone)
+    """The edit form for one of the caller's todos, carrying the version it shows."""
+    return await _form_page(request, todo, {**form_values(todo), "version": etag_of(todo)}, principal.timezone)
 
 
 @pages.post("/edit-todo-page/{todo_id}", name="edit_todo_submit", response_model=None)
 async def edit_todo_submit(
-    request: Request, todo: OwnedTodo, principal: CurrentUser, db: DbDep, form: TodoFormData
+    request: Request, todo_id: TodoId, principal: CurrentUser, db: DbDep, form: TodoFormData
 ) -> Response:
-    """Save the edit form."""
-    return await _save_form(request, form, todo, principal, db)
+    """Save the edit form over the version it was opened with; if that changed or went, show
+    the conflict (409) or deleted (404) screen with what was typed, and write nothing."""
+    read = {"todo_id": todo_id, "owner_id": principal.id}
+    if not form.version:  # an old form or a script: saved over whatever is stored, as before
+        return await _save_form(request, form, await db.read(todo_service.get_for_owner, **read), principal, db)
+    zone = principal.timezone
+    try:
+        todo = await db.read(todo_service.get_for_owner, **read)
+        if matches(form.version, etag_of(todo)):
+            try:
+                return await _save_form(request, form, todo, principal, db, if_unchanged=True)
+            except PreconditionFailed:  # changed between the read and the write
+                todo = await db.read(todo_service.get_for_owner, **read)
+    except NotFound:
+        title = await db.read(trash_service.trashed_title, **read)
+        context = {"todo_id": todo_id, "in_trash": title is not None, "fields": FIELDS, "typed": typed(form, zone)}
+        return render(request, "todo_deleted.html", {**context, "values": form.model_dump()}, status_code=404)
+    # "Keep mine" re-posts what was typed with the version now stored.
+    values = {**form.model_dump(), "version": etag_of(todo)}
+    return _render_form(request, todo, values, {}, zone, conflict=side_by_side(todo, form, zone))
 
 
 @pages.post("/todo-page/{todo_id}/toggle", name="toggle_todo_submit")

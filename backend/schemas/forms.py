@@ -131,6 +131,9 @@ class TodoForm(FormModel):
     remind: str = ""
     remind_custom: str = ""
     remind_keep: str = ""
+    # The edit form only: the todo's ETag when the form was opened. Empty (an old form, a
+    # script) saves over whatever is stored, as before versions existed.
+    version: str = ""
 
 
 class ProfileForm(FormModel):

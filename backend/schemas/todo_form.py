@@ -65,7 +65,7 @@ def _remind_at(form: TodoForm, zone: str) -> tuple[str | None, FieldErrors]:
 
 def body_from_form(form: TodoForm, zone: str) -> tuple[dict[str, object], FieldErrors]:
     """What `TodoCreate` validates, and any error in the reminder choice itself."""
-    body = form.model_dump(exclude={"remind", "remind_custom", "remind_keep"})
+    body = form.model_dump(exclude={"remind", "remind_custom", "remind_keep", "version"})
     body["remind_at"], errors = _remind_at(form, zone)
     return body, errors
 

@@ -164,6 +164,23 @@ class TestExpiredSessionForms:
         assert pages.of(client.get("/add-todo-page"))[1]["values"].get("title") != "Edited"  # other form: not here
         assert pages.of(client.get(f"/edit-todo-page/{todo['id']}"))[1]["values"]["title"] == "Edited"
 
+    def test_a_kept_edit_form_still_names_the_version_it_was_opened_with(
+        self, client: TestClient, settings: Settings, user: Account, pages: Pages, db_session: Session
+    ) -> None:
+        todo = make_todo(db_session, user.id, title="Original")
+        use_session(client, settings, user)
+        opened = pages.of(client.get(f"/edit-todo-page/{todo['id']}"))[1]["values"]["version"]
+        csrf = self.expired_session(client, settings, user)
+        client.post(f"/edit-todo-page/{todo['id']}", data={"title": "Edited", "version": opened, "csrf_token": csrf})
+        client.patch(f"/todos/todo/{todo['id']}", json={"title": "Meanwhile"}, headers=user.headers)
+        csrf = use_session(client, settings, user)
+
+        restored = pages.of(client.get(f"/edit-todo-page/{todo['id']}"))[1]["values"]
+        saved = client.post(f"/edit-todo-page/{todo['id']}", data={**restored, "csrf_token": csrf})
+
+        assert (restored["title"], restored["version"]) == ("Edited", opened)
+        assert saved.status_code == 409  # the change made meanwhile is shown, not overwritten
+
     def test_passwords_are_never_kept(
         self, client: TestClient, settings: Settings, user: Account, db_session: Session
     ) -> None:

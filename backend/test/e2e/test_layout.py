@@ -115,6 +115,19 @@ def _add_errors(page: Page) -> None:
     form.submit()
 
 
+def _edit_submitted(page: Page, *, version: str | None = None, action: str | None = None) -> None:
+    """Submit the first todo's edit form as if it were stale (`version`) or its todo gone
+    (`action`): the screen shows, nothing is written."""
+    _first_todo(page, "/edit-todo-page")
+    form = TodoFormPage(page)
+    if version is not None:
+        form.form.locator("input[name=version]").evaluate("(input, value) => { input.value = value; }", version)
+    if action is not None:
+        form.form.evaluate("(form, action) => { form.action = action; }", action)
+    form.fill(title="What I typed")
+    form.submit()
+
+
 def _account_errors(page: Page) -> None:
     page.goto("/account-page")
     page.get_by_role("textbox", name="Phone number").fill("call me maybe")
@@ -154,6 +167,8 @@ SCREENS = [
     Screen("todo-add", "reader", _goto("/add-todo-page")),
     Screen("todo-add-errors", "reader", _add_errors),
     Screen("todo-edit", "reader", lambda page: _first_todo(page, "/edit-todo-page")),
+    Screen("todo-edit-conflict", "reader", lambda page: _edit_submitted(page, version='W/"stale"'), status=409),
+    Screen("todo-edit-deleted", "reader", lambda page: _edit_submitted(page, action="/edit-todo-page/2147483647")),
     Screen("todo-delete-confirm", "reader", lambda page: _first_todo(page, "/delete-todo-page")),
     Screen("account", "reader", _goto("/account-page")),
     Screen("account-errors", "reader", _account_errors),

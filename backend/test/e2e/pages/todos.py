@@ -133,3 +133,28 @@ class TodoFormPage(BasePage):
 
     def errors_for(self, field_id: str) -> Locator:
         return self.page.locator(f"#{field_id}-error")
+
+    # versions: the conflict screen and the real-time hook ------------------------------------
+
+    @property
+    def form(self) -> Locator:
+        return self.page.locator("main form.stack")
+
+    @property
+    def conflict(self) -> Locator:
+        return self.page.get_by_role("region", name="This todo was changed elsewhere")
+
+    def conflict_row(self, field: str) -> Locator:
+        return self.conflict.get_by_role("row").filter(has=self.page.get_by_role("rowheader", name=field))
+
+    @property
+    def changed_elsewhere(self) -> Locator:
+        return self.page.locator("#changed-elsewhere")
+
+    def keep_mine(self) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Keep mine").click()
+
+    def take_theirs(self) -> None:
+        with self.page.expect_navigation():
+            self.page.get_by_role("link", name="Take theirs").click()
