@@ -8,6 +8,7 @@ sockets to resync (they may have missed events meanwhile).
 """
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -27,15 +28,18 @@ FIRST_BACKOFF, MAX_BACKOFF = 0.2, 5.0
 
 
 class RedisRelay:
-    """Publishes events to CHANNEL and feeds what arrives there to the hub."""
+    """Publishes events to CHANNEL:<db> and feeds what arrives there to the hub."""
 
     def __init__(self, url: str, hub: Hub, *, channel: str = CHANNEL) -> None:
         self.url = url
         self.hub = hub
-        self.channel = channel
         self.connected = False
         self._client = redis.Redis.from_url(url, socket_timeout=PUBLISH_TIMEOUT, socket_connect_timeout=PUBLISH_TIMEOUT)
+        # Pub/sub ignores the database number: without it in the name, two apps on one Redis
+        # server (redis://host/0 and redis://host/1) would hear each other's users' events.
+        self.channel = f"{channel}:{self._client.connection_pool.connection_kwargs.get('db', 0)}"
         self._task: asyncio.Task[None] | None = None
+        self._first_try = asyncio.Event()  # set once the first subscribe succeeded or failed
 
     def publish(self, events: list[Event]) -> bool:
         """True when Redis took the events (every process will deliver them); False: deliver them here."""
@@ -50,6 +54,14 @@ class RedisRelay:
 
     def start(self) -> None:
         self._task = asyncio.get_running_loop().create_task(self._listen(), name="realtime-relay")
+
+    async def wait_subscribed(self, timeout: float) -> bool:
+        """Wait (at start-up) until the subscriber listens: a change published before that would
+        reach this process's sockets only. False when Redis refused or did not answer within
+        `timeout`: serve anyway (the subscriber keeps trying)."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._first_try.wait(), timeout)
+        return self.connected
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -76,17 +88,22 @@ class RedisRelay:
             try:
                 async with client.pubsub() as pubsub:
                     await pubsub.subscribe(self.channel)
-                    self.connected, backoff = True, FIRST_BACKOFF
-                    if outage:
-                        logger.warning("Redis fan-out restored: sockets told to resync")
-                        self.hub.resync_all()
-                        outage = False
                     async for message in pubsub.listen():
-                        self._handle(message)
+                        if message.get("type") != "subscribe":
+                            self._handle(message)
+                            continue
+                        # Redis confirmed: from now on every publish is heard here.
+                        self.connected, backoff = True, FIRST_BACKOFF
+                        self._first_try.set()
+                        if outage:
+                            logger.warning("Redis fan-out restored: sockets told to resync")
+                            self.hub.resync_all()
+                            outage = False
             except asyncio.CancelledError:
                 raise
             except (RedisError, OSError) as exc:
                 self._lost(exc)
+                self._first_try.set()
                 outage = True
             finally:
                 await client.aclose()

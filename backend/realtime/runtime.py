@@ -7,6 +7,7 @@ await realtime.stop()                  # shut-down: sockets closed with 1001 (go
 
 import asyncio
 import contextlib
+import logging
 
 from backend.core.config import Settings
 from backend.database.session import Database
@@ -14,6 +15,10 @@ from backend.realtime.connection import GOING_AWAY
 from backend.realtime.hub import Hub
 from backend.realtime.relay import RedisRelay
 from backend.realtime.sessions import watch
+
+logger = logging.getLogger("backend.realtime")
+# How long start-up waits for the Redis subscriber before serving without it (and warning).
+FIRST_SUBSCRIBE_SECONDS = 2.0
 
 
 class Realtime:
@@ -27,6 +32,8 @@ class Realtime:
         self.hub.start(asyncio.get_running_loop())
         if self.relay is not None:
             self.relay.start()
+            if not await self.relay.wait_subscribed(FIRST_SUBSCRIBE_SECONDS):
+                logger.warning("Redis fan-out lost: serving this process's sockets only until it answers")
         self._watcher = asyncio.get_running_loop().create_task(watch(self.hub, db), name="realtime-sessions")
 
     async def stop(self) -> None:

@@ -1,5 +1,8 @@
 """nginx (Debian's, running deploy/nginx/nginx.conf) in front of two app instances.
 
+WebSockets (GET /ws) pass through to either instance; the two share Redis, so a socket
+held by one hears changes made on the other.
+
 The client reaches nginx from loopback addresses other than 127.0.0.1 (127.0.0.2, ...),
 while nginx reaches the apps from 127.0.0.1, their only trusted proxy: so the address the
 app sees tells the client, the proxy and a spoofed header apart.
@@ -13,14 +16,18 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+from websockets.sync.client import ClientConnection
 
 from backend.core.static_files import STATIC_DIR
 from backend.test.live import free_port, wait_until
+from backend.test.socket_client import cookie, is_open, next_message, open_socket, refused_status
 
 from .processes import (
     METRICS_AUTH,
@@ -42,6 +49,8 @@ from .services import redis_db
 REDIS_DB = 12
 VERSION = "0123456789ab"  # any 12-hex release segment: nginx strips it
 PROBE = "css/deploy-probe.css"
+SESSION_COOKIE = "__Host-session"  # the cookie's name in production
+ACCEPTED = '"WebSocket /ws" [accepted]'  # uvicorn's line for an opened socket
 PROBE_BODY = "".join(f".deploy-probe-{n} {{ color: #{n:06x}; }}\n" for n in range(200))
 
 
@@ -253,6 +262,65 @@ class TestEdgeRules:
         assert statuses.count(429) >= 10
         assert limited.status_code == 429 and limited.json() == {"detail": "Too many requests"}
         assert health.status_code == 200  # only the login endpoints are limited
+
+
+class TestWebSockets:
+    def token(self, stack: Stack, http: httpx.Client) -> str:
+        username = unique_name("ws")
+        register_user(stack.apps[0].url, username)
+        token: str = login(http, f"{stack.nginx.url}", username).json()["access_token"]
+        return token
+
+    def open_through_nginx(self, stack: Stack, **options: Any) -> tuple[ClientConnection, AppProcess]:
+        """A socket opened through nginx, and the instance that holds it (the one that logged it)."""
+        before = [app.output().count(ACCEPTED) for app in stack.apps]
+        socket = open_socket(stack.nginx.url, tls=stack.tls.context, source="127.0.0.2", **options)
+        holders = wait_until(
+            lambda: [app for app, n in zip(stack.apps, before, strict=True) if app.output().count(ACCEPTED) > n],
+            timeout=10,
+            what="the instance that accepted the socket",
+        )
+        assert len(holders) == 1
+        return socket, holders[0]
+
+    def test_a_socket_on_either_instance_hears_changes_made_on_the_other(
+        self, stack: Stack, http: httpx.Client
+    ) -> None:
+        headers = {"Authorization": f"Bearer {self.token(stack, http)}"}
+        held: dict[str, tuple[ClientConnection, AppProcess]] = {}
+        with ExitStack() as sockets:
+            for _ in range(6):  # least_conn: an instance already holding a socket is passed over
+                socket, holder = self.open_through_nginx(stack, headers=headers)
+                sockets.enter_context(socket)
+                held.setdefault(holder.name, (socket, holder))
+                if len(held) == 2:
+                    break
+            assert set(held) == {"app1", "app2"}
+            for socket, holder in held.values():
+                (other,) = [app for app in stack.apps if app is not holder]
+                made = httpx.post(f"{other.url}/todos/todos", json={"title": "Elsewhere"}, headers=headers, timeout=10)
+                assert made.status_code == 201
+                # Every socket of the user gets it; this one's next event is this change.
+                message = next_message(socket)
+                while message["id"] != made.json()["id"]:
+                    message = next_message(socket)
+                assert message["type"] == "todo.created"
+
+    def test_the_browsers_origin_is_accepted_through_nginx(self, stack: Stack, http: httpx.Client) -> None:
+        session = cookie(SESSION_COOKIE, self.token(stack, http))
+        socket, _ = self.open_through_nginx(stack, headers=session, origin=stack.nginx.url)
+        with socket:
+            assert is_open(socket)
+
+    @pytest.mark.parametrize("kind", ["another site", "the app over plain http", "none"])
+    def test_other_origins_are_refused_through_nginx(self, stack: Stack, http: httpx.Client, kind: str) -> None:
+        origin = {
+            "another site": "https://evil.example",
+            "the app over plain http": stack.nginx.url.replace("https://", "http://"),
+            "none": None,
+        }[kind]
+        session = cookie(SESSION_COOKIE, self.token(stack, http))
+        assert refused_status(stack.nginx.url, headers=session, origin=origin, tls=stack.tls.context) == 403
 
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
