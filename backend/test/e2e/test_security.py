@@ -108,7 +108,7 @@ class TestEscaping:
         todos.toggle_with_checkbox(XSS_TITLE)
         expect(todos.live_status).to_have_text(f"Marked “{XSS_TITLE}” as done.")
         dialog = todos.open_delete_dialog(XSS_TITLE)
-        expect(dialog.locator(".dialog-text")).to_have_text(f"“{XSS_TITLE}” will be deleted. This cannot be undone.")
+        expect(dialog.locator(".dialog-text")).to_have_text(f"“{XSS_TITLE}” will go to the trash. You can undo this.")
         dialog.get_by_role("button", name="Cancel").click()
         todos.edit(XSS_TITLE)
         expect(page.get_by_label("Title")).to_have_value(XSS_TITLE)
