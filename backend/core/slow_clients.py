@@ -45,10 +45,12 @@ def _disarm(protocol: Any) -> None:
 
 def _expire(protocol: Any) -> None:
     protocol._header_deadline = None
+    transport: asyncio.Transport = protocol.transport
     cycle = protocol.cycle
+    if transport.get_protocol() is not protocol:
+        return  # upgraded to a WebSocket, which owns the connection now: not ours to answer
     if cycle is not None and not cycle.response_complete:
         return  # a request is in progress: its head arrived in time
-    transport: asyncio.Transport = protocol.transport
     if not transport.is_closing():
         transport.write(TIMEOUT_RESPONSE)
         transport.close()

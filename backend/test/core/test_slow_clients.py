@@ -2,16 +2,20 @@
 
 A connection gets HEADER_TIMEOUT_SECONDS to send each request head and
 BODY_TIMEOUT_SECONDS for the body (both 1 s here); then it is answered 408 and closed.
+A connection upgraded to a WebSocket is no longer HTTP: the deadline leaves it alone.
 """
 
 import socket
 from collections.abc import Iterator
 
 import httpx
+import orjson
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from backend.core.config import Settings
 from backend.test.conftest import live_env
+from backend.test.factories import Account
 from backend.test.live import HOST, LiveServer
 
 CLOSE_WAIT = 10.0  # far above the 1 s deadlines: the test fails if the server never closes
@@ -19,7 +23,7 @@ CLOSE_WAIT = 10.0  # far above the 1 s deadlines: the test fails if the server n
 
 @pytest.fixture(scope="module")
 def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    env = live_env(settings, HEADER_TIMEOUT_SECONDS="1", BODY_TIMEOUT_SECONDS="1")
+    env = live_env(settings, HEADER_TIMEOUT_SECONDS="1", BODY_TIMEOUT_SECONDS="1", WS_PING_SECONDS="0.25")
     log_path = tmp_path_factory.mktemp("slow-clients") / "server.log"
     with LiveServer.uvicorn(env=env, log_path=log_path) as live:  # as people start it: no --loop, no --http
         yield live
@@ -68,6 +72,17 @@ class TestHeaderDeadline:
     def test_a_prompt_client_is_served_normally(self, server: LiveServer) -> None:
         with httpx.Client(base_url=server.url) as client:
             assert [client.get("/health").status_code for _ in range(3)] == [200, 200, 200]
+
+
+class TestWebSocketUpgrade:
+    def test_an_open_socket_outlives_the_header_deadline(self, server: LiveServer, user: Account) -> None:
+        url = server.url.replace("http://", "ws://") + "/ws"
+        with ws_connect(url, additional_headers=user.headers, open_timeout=CLOSE_WAIT) as ws:
+            # Eight pings at 0.25 s, each answered: twice the 1 s deadline, on a socket that
+            # once got the 408 answer written into it (browsers: "Invalid frame header").
+            for _ in range(8):
+                assert orjson.loads(ws.recv(timeout=CLOSE_WAIT)) == {"type": "ping"}
+                ws.send('{"type": "pong"}')
 
 
 class TestBodyDeadline:

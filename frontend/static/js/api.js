@@ -23,6 +23,8 @@ export class ApiError extends Error {
   }
 }
 
+const LOGIN_PATH = "/login-page";
+
 function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
   return meta ? meta.getAttribute("content") || "" : "";
@@ -41,14 +43,8 @@ function messageFrom(detail, status) {
   return `The request failed (HTTP ${status}).`;
 }
 
-/**
- * Call the JSON API.
- * @param {string} method
- * @param {string} path same-origin path, e.g. "/todos/3"
- * @param {object} [body] sent as JSON
- * @returns {Promise<any>} the parsed JSON answer, or null for an empty one
- */
-export async function request(method, path, body) {
+/** Send one JSON API request; the parsed body and the response (for its headers). */
+async function send(method, path, body) {
   const headers = { Accept: "application/json" };
   if (!["GET", "HEAD"].includes(method)) {
     headers["X-CSRF-Token"] = csrfToken();
@@ -62,7 +58,7 @@ export async function request(method, path, body) {
   try {
     response = await fetch(path, init);
   } catch {
-    throw new ApiError(0, "Could not reach the server. Check your connection and try again.");
+    throw unreachable();
   }
   const type = response.headers.get("Content-Type") || "";
   let data = null;
@@ -77,19 +73,73 @@ export async function request(method, path, body) {
     const detail = data && typeof data === "object" ? data.detail : null;
     throw new ApiError(response.status, messageFrom(detail, response.status), detail);
   }
-  return data;
+  return { data, response };
+}
+
+function unreachable() {
+  return new ApiError(0, "Could not reach the server. Check your connection and try again.");
+}
+
+/**
+ * Call the JSON API.
+ * @param {string} method
+ * @param {string} path same-origin path, e.g. "/todos/3"
+ * @param {object} [body] sent as JSON
+ * @returns {Promise<any>} the parsed JSON answer, or null for an empty one
+ */
+export async function request(method, path, body) {
+  return (await send(method, path, body)).data;
+}
+
+/**
+ * Fetch one of the app's own pages as HTML (live updates re-read the list this way, so the
+ * server alone decides filters, sort and paging). A redirect to the login page is a 401.
+ * @param {string} path same-origin path with its query
+ * @returns {Promise<Document>}
+ */
+export async function fetchPage(path) {
+  let response;
+  try {
+    response = await fetch(path, { headers: { Accept: "text/html" }, credentials: "same-origin", cache: "no-store" });
+  } catch {
+    throw unreachable();
+  }
+  if (response.redirected && new URL(response.url).pathname === LOGIN_PATH) {
+    throw new ApiError(401, "Your session ended.");
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, messageFrom(null, response.status));
+  }
+  return new DOMParser().parseFromString(await response.text(), "text/html");
 }
 
 export const api = {
-  /** Change only the fields given; answers with the whole todo. */
-  patchTodo: (id, fields) => request("PATCH", `/todos/todo/${encodeURIComponent(id)}`, fields),
+  /** Change only the fields given; answers with the whole todo and its new version (ETag). */
+  patchTodo: async (id, fields) => {
+    const { data, response } = await send("PATCH", `/todos/todo/${encodeURIComponent(id)}`, fields);
+    return { todo: data, version: response.headers.get("ETag") };
+  },
   deleteTodo: (id) => request("DELETE", `/todos/todo/${encodeURIComponent(id)}`),
+  /** False when the session has ended (401); true otherwise, even when the server is unreachable. */
+  signedIn: async () => {
+    try {
+      await request("GET", "/user/");
+      return true;
+    } catch (error) {
+      return !(error instanceof ApiError && error.isUnauthenticated);
+    }
+  },
   /** For paths the server rendered into a data-api-path attribute. */
   delete: (path) => request("DELETE", path),
 };
 
 /** Send the browser to the login page, coming back here afterwards. */
 export function redirectToLogin() {
+  window.location.assign(loginUrl());
+}
+
+/** The login page, coming back to this page after signing in. */
+export function loginUrl() {
   const next = window.location.pathname + window.location.search;
-  window.location.assign(`/login-page?next=${encodeURIComponent(next)}`);
+  return `${LOGIN_PATH}?next=${encodeURIComponent(next)}`;
 }

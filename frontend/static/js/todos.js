@@ -1,16 +1,28 @@
 // The todo list, enhanced: the checkbox toggles in place and "Delete" asks in a <dialog>
-// and removes the row, both without reloading. Without this script the same controls are
-// a plain form post (toggle) and a link to a confirmation page (delete).
+// and removes the row, both without reloading; changes made elsewhere (other tabs, other
+// devices, scripts) arrive over the live socket. Without this script the same controls are
+// a plain form post (toggle) and a link to a confirmation page (delete), and the page
+// shows what it showed when it loaded.
 import { api, ApiError, redirectToLogin } from "./api.js";
+import { startLiveList } from "./live_list.js";
+import { connectLive } from "./live_socket.js";
 import { announce, confirmWith, supportsDialog } from "./ui.js";
 
-const list = document.getElementById("todo-list");
+// The region live updates replace; the list inside it (#todo-list) may be swapped.
+const region = document.getElementById("list-region");
 const dialog = document.getElementById("confirm-dialog");
 const busy = new Set();
+let live = null;
 
 /** "Overdue" is decided with the user's own date, which the server put on the list. */
 function today() {
-  return list.dataset.today || new Date().toISOString().slice(0, 10);
+  const list = document.getElementById("todo-list");
+  return (list && list.dataset.today) || new Date().toISOString().slice(0, 10);
+}
+
+/** Nothing is saving and no dialog is open: live updates may move the list. */
+function isIdle() {
+  return busy.size === 0 && !(dialog && dialog.open);
 }
 
 function fail(error, what) {
@@ -43,7 +55,8 @@ async function toggle(item, checkbox) {
   busy.add(id);
   item.setAttribute("aria-busy", "true");
   try {
-    const saved = await api.patchTodo(id, { complete: wanted });
+    const { todo: saved, version } = await api.patchTodo(id, { complete: wanted });
+    live.ownVersion(version);
     showComplete(item, saved.complete);
     announce(saved.complete ? `Marked “${saved.title}” as done.` : `Reopened “${saved.title}”.`);
   } catch (error) {
@@ -57,12 +70,13 @@ async function toggle(item, checkbox) {
   } finally {
     busy.delete(id);
     item.removeAttribute("aria-busy");
+    live.idle();
   }
 }
 
 function updateSummary() {
   const summary = document.getElementById("list-summary");
-  const remaining = list.querySelectorAll(".todo").length;
+  const remaining = region.querySelectorAll(".todo").length;
   if (summary) {
     const first = Number(summary.dataset.first);
     const total = Math.max(Number(summary.dataset.total) - 1, 0);
@@ -109,14 +123,20 @@ async function remove(item, link) {
     link.focus();
     return;
   }
+  const id = item.dataset.todoId;
+  busy.add(id);
   try {
-    await api.deleteTodo(item.dataset.todoId);
+    await api.deleteTodo(id);
+    live.ownDelete(id);
   } catch (error) {
     if (!(error instanceof ApiError && error.isNotFound)) {
       fail(error, "Could not delete the todo.");
       link.focus();
       return;
     }
+  } finally {
+    busy.delete(id);
+    live.idle();
   }
   const restorePath = item.dataset.restore;
   removeItem(item);
@@ -136,15 +156,21 @@ function offerUndo(title, restorePath) {
   notice.hidden = false;
 }
 
-function enhance() {
-  if (!list) {
-    return;
-  }
-  for (const item of list.querySelectorAll(".todo")) {
+/** Checkboxes instead of "Mark done" buttons, for the rows under `root`. */
+function enhanceItems(root) {
+  for (const item of root.querySelectorAll(".todo")) {
     item.querySelector(".check").hidden = false;
     item.querySelector(".toggle-button").hidden = true;
   }
-  list.addEventListener("click", (event) => {
+}
+
+function enhance() {
+  if (!region) {
+    return;
+  }
+  enhanceItems(region);
+  // Listeners sit on the region, which stays while live updates replace the list in it.
+  region.addEventListener("click", (event) => {
     const checkbox = event.target.closest(".toggle-check");
     if (checkbox && busy.has(checkbox.closest(".todo").dataset.todoId)) {
       event.preventDefault();
@@ -156,13 +182,25 @@ function enhance() {
       remove(link.closest(".todo"), link);
     }
   });
-  list.addEventListener("change", (event) => {
+  region.addEventListener("change", (event) => {
     const checkbox = event.target.closest(".toggle-check");
     if (checkbox) {
       toggle(checkbox.closest(".todo"), checkbox);
     }
   });
   document.documentElement.classList.add("js-todos");
+  live = startLiveList({ region, notice: document.getElementById("list-changed"), isIdle, enhance: enhanceItems });
+  if (dialog) {
+    dialog.addEventListener("close", () => live.idle());
+  }
+  if ("WebSocket" in window) {
+    connectLive({
+      path: region.dataset.socketPath,
+      status: document.getElementById("connection-status"),
+      onMessage: live.handle,
+      onReconnect: live.resync,
+    });
+  }
 }
 
 enhance();

@@ -44,6 +44,20 @@ class TodoListPage(BasePage):
     def live_status(self) -> Locator:
         return self.page.locator("#live-status")
 
+    # live updates -------------------------------------------------------------------------
+
+    @property
+    def connection_status(self) -> Locator:
+        return self.page.locator("#connection-status")
+
+    @property
+    def list_changed(self) -> Locator:
+        return self.page.locator("#list-changed")
+
+    def wait_live(self, state: str = "open", timeout: float = 5000) -> None:
+        """Wait for the live socket's state (todos.js keeps it on <html data-live>)."""
+        expect(self.page.locator("html")).to_have_attribute("data-live", state, timeout=timeout)
+
     # filters ----------------------------------------------------------------------------
 
     def filter(
