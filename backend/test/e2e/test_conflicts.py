@@ -62,3 +62,23 @@ def test_take_theirs_after_a_change_elsewhere(open_page: SessionFactory, fresh_u
     expect(page.get_by_label("Title")).to_have_value("Call the bank today")
     page.goto("/todo-page")
     expect(TodoListPage(page).titles).to_have_text(["Call the bank today"])
+
+
+def test_an_open_edit_page_says_changed_in_another_tab_as_soon_as_it_happens(
+    open_page: SessionFactory, fresh_user: User, server: Server
+) -> None:
+    page = open_page(fresh_user)
+    token = api_token(server, fresh_user)
+    todo = api_add_todo(server, token, title="Renew the passport")
+    other = api_add_todo(server, token, title="Something else")
+    form = TodoFormPage(page)
+    form.open(f"/edit-todo-page/{todo['id']}")
+    expect(page.locator("html")).to_have_attribute("data-live", "open")
+
+    with server.client(headers={"Authorization": f"Bearer {token}"}) as client:
+        client.patch(f"/todos/todo/{other['id']}", json={"complete": True})  # another todo: no notice
+        expect(form.changed_elsewhere).to_be_hidden()
+        client.patch(f"/todos/todo/{todo['id']}", json={"title": "Renew the passport this week"})
+
+    expect(form.changed_elsewhere).to_be_visible(timeout=2000)
+    expect(form.changed_elsewhere).to_contain_text("Changed in another tab")
