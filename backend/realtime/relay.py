@@ -27,6 +27,13 @@ PUBLISH_TIMEOUT = 0.5
 FIRST_BACKOFF, MAX_BACKOFF = 0.2, 5.0
 
 
+def channel_for(client: "redis.Redis", base: str = CHANNEL) -> str:
+    """The channel of the Redis database `client` uses. Pub/sub ignores the database number:
+    without it in the name, two apps on one Redis server (redis://host/0 and redis://host/1)
+    would hear each other's users' events."""
+    return f"{base}:{client.connection_pool.connection_kwargs.get('db', 0)}"
+
+
 class RedisRelay:
     """Publishes events to CHANNEL:<db> and feeds what arrives there to the hub."""
 
@@ -35,9 +42,7 @@ class RedisRelay:
         self.hub = hub
         self.connected = False
         self._client = redis.Redis.from_url(url, socket_timeout=PUBLISH_TIMEOUT, socket_connect_timeout=PUBLISH_TIMEOUT)
-        # Pub/sub ignores the database number: without it in the name, two apps on one Redis
-        # server (redis://host/0 and redis://host/1) would hear each other's users' events.
-        self.channel = f"{channel}:{self._client.connection_pool.connection_kwargs.get('db', 0)}"
+        self.channel = channel_for(self._client, channel)
         self._task: asyncio.Task[None] | None = None
         self._first_try = asyncio.Event()  # set once the first subscribe succeeded or failed
 
@@ -124,10 +129,11 @@ class RedisRelay:
 def redis_publisher(url: str, *, channel: str = CHANNEL) -> Callable[[list[Event]], None]:
     """A publisher for processes without sockets (job workers): events go to every app's sockets via Redis."""
     client = redis.Redis.from_url(url, socket_timeout=PUBLISH_TIMEOUT, socket_connect_timeout=PUBLISH_TIMEOUT)
+    name = channel_for(client, channel)  # the apps of this database listen there
 
     def publish(events: list[Event]) -> None:
         try:
-            client.publish(channel, orjson.dumps(events))
+            client.publish(name, orjson.dumps(events))
         except (RedisError, OSError) as exc:
             logger.warning("change events not sent: Redis is away", extra={"error": type(exc).__name__})
 
