@@ -29,12 +29,12 @@ from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import DramatiqError
 from dramatiq.middleware import AgeLimit, CurrentMessage, Retries, ShutdownNotifications, TimeLimit
 from redis.exceptions import RedisError
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.core.tracing_context import Tracing
 from backend.core.tracing_spans import inject_context, job_span
+from backend.database.outbox import after_commit
 from backend.database.session import Database
 from backend.jobs.events import JobEvents, JobMetrics, configure_job_logging, describe_error
 from backend.models.base import utcnow
@@ -50,8 +50,6 @@ MAX_BACKOFF_MS = 3_600_000
 TIME_LIMIT_MS = 10 * 60_000
 EMBEDDED_THREADS = 2
 STOP_TIMEOUT_MS = 10_000
-_PENDING = "backend.jobs.pending"
-_LISTENING = "backend.jobs.listening"
 # Raised by a broker that cannot be reached when a job is sent.
 TRACE_OPTION = "trace_context"  # the message option carrying the sender's `traceparent`
 ENQUEUE_ERRORS = (DramatiqError, RedisError, OSError)
@@ -226,19 +224,4 @@ def enqueue_after_commit(session: Session, queue: JobQueue, job: Job[P], /, *arg
     commit has happened is logged and counted (`jobs_failed_total`), not raised: the
     change is saved, and the sweeps that follow pick up whatever was left undone.
     """
-    pending: list[Callable[[], object]] = session.info.setdefault(_PENDING, [])
-    pending.append(functools.partial(queue.enqueue_or_log, job, *args, **kwargs))
-    if not session.info.get(_LISTENING):
-        session.info[_LISTENING] = True
-        event.listen(session, "after_commit", _send_pending)
-        event.listen(session, "after_rollback", _drop_pending)
-
-
-def _send_pending(session: Session) -> None:
-    pending = session.info.pop(_PENDING, [])
-    for send in pending:
-        send()
-
-
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+    after_commit(session, functools.partial(queue.enqueue_or_log, job, *args, **kwargs))
