@@ -5,7 +5,7 @@ Core statement: the list endpoint is the hottest path in the app and ORM objects
 rows cost more than the query itself.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime, time
 from functools import cache
 from typing import Any, TypedDict, cast
@@ -198,12 +198,18 @@ def list_for_owner(session: Session, *, owner_id: int, todo_count: int, query: T
         params["pattern"] = like_pattern(query.q)
     rows = [todo_row(row) for row in session.execute(page, params).all()]
     if not filtered:
-        total = todo_count
-    elif len(rows) < query.limit and (rows or query.offset == 0):
-        total = query.offset + len(rows)
-    else:
-        total = session.execute(count, params).scalar_one()
-    return rows, total
+        return rows, todo_count
+    return rows, page_total(session, count, params, found=len(rows), limit=query.limit, offset=query.offset)
+
+
+def page_total(
+    session: Session, count: Select[Any], params: Mapping[str, object], *, found: int, limit: int, offset: int
+) -> int:
+    """How many match before paging: known from a short page (or an empty first one), else counted."""
+    if found < limit and (found or offset == 0):
+        return offset + found
+    total: int = session.execute(count, params).scalar_one()
+    return total
 
 
 def get_for_owner(session: Session, *, todo_id: int, owner_id: int) -> TodoRow:

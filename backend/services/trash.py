@@ -19,7 +19,15 @@ from backend.models import Todo
 from backend.models.base import utcnow
 from backend.realtime.events import todo_event
 from backend.services.principal import Principal, ensure_valid, still_valid
-from backend.services.todos import TODO_COLUMNS, TodoColumns, TodoRow, count_up, get_for_owner, todo_row
+from backend.services.todos import (
+    TODO_COLUMNS,
+    TodoColumns,
+    TodoRow,
+    count_up,
+    get_for_owner,
+    page_total,
+    todo_row,
+)
 
 NOT_IN_TRASH = "Todo not found in the trash"
 _TABLE = cast(Table, Todo.__table__)
@@ -52,9 +60,7 @@ def list_trash(session: Session, *, owner_id: int, limit: int, offset: int) -> t
     rows: list[TrashedTodoRow] = [
         {**todo_row(cast(TodoColumns, row)), "deleted_at": row.deleted_at} for row in session.execute(_PAGE, params)
     ]
-    if len(rows) < limit and (rows or offset == 0):
-        return rows, offset + len(rows)
-    return rows, session.execute(_COUNT, params).scalar_one()
+    return rows, page_total(session, _COUNT, params, found=len(rows), limit=limit, offset=offset)
 
 
 def restore(session: Session, *, principal: Principal, todo_id: int) -> TodoRow:
