@@ -16,13 +16,13 @@ from backend.core import security
 from backend.core.config import Settings
 from backend.core.errors import INVALID_CREDENTIALS, NotAuthenticated, PermissionDenied, SessionExpired
 from backend.core.sessions import renew_session_if_due, session_cookie_name
-from backend.core.state import app_state
-from backend.core.tokens import InvalidToken
+from backend.core.state import AppState, app_state
+from backend.core.tokens import InvalidToken, TokenClaims
 from backend.database.session import Database
 from backend.services import principal as principal_service
 from backend.services import todos as todo_service
 from backend.services.auth import AuthContext
-from backend.services.principal import Principal
+from backend.services.principal import Principal, PrincipalRow
 from backend.services.todos import TodoRow
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -84,11 +84,21 @@ async def _check_csrf(request: Request, secret: str, session_id: str) -> None:
         raise PermissionDenied("CSRF token missing or incorrect")
 
 
+async def load_session(state: AppState, token: str) -> tuple[TokenClaims, PrincipalRow] | None:
+    """The claims of `token` and its user's row while the session holds (one statement); None otherwise."""
+    try:
+        claims = state.tokens.read(token)
+    except InvalidToken:
+        return None
+    row = await state.db.read(principal_service.load_principal, token=claims)
+    return None if row is None else (claims, row)
+
+
 async def _principal(request: Request, bearer: str | None) -> Principal | None:
     # App state is read directly (not through SettingsDep/DbDep): this runs on every
     # authenticated request, and each extra dependency level costs FastAPI real time.
     state = app_state(request)
-    settings, db = state.settings, state.db
+    settings = state.settings
     token, via_cookie = bearer, False
     if token is None:
         token, via_cookie = request.cookies.get(session_cookie_name(settings)), True
@@ -96,15 +106,11 @@ async def _principal(request: Request, bearer: str | None) -> Principal | None:
         return None
     # Whatever the answer, it depends on who asked: no shared cache may keep it.
     request.state.private = True
-    try:
-        claims = state.tokens.read(token)
-    except InvalidToken:
+    session = await load_session(state, token)
+    if session is None:
         request.state.session_expired = via_cookie
         return None
-    row = await db.read(principal_service.load_principal, token=claims)
-    if row is None:
-        request.state.session_expired = via_cookie
-        return None
+    claims, row = session
     principal = Principal(*row, token=claims, via_cookie=via_cookie)
     request.state.user_id = principal.id
     request.state.principal = principal

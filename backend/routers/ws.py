@@ -12,9 +12,9 @@ from fastapi.security.utils import get_authorization_scheme_param
 
 from backend.core.sessions import session_cookie_name
 from backend.core.state import AppState, app_state
-from backend.core.tokens import InvalidToken, TokenClaims
+from backend.core.tokens import TokenClaims
+from backend.dependencies import load_session
 from backend.realtime.connection import POLICY_VIOLATION, Connection
-from backend.services import principal as principal_service
 
 router = APIRouter()
 
@@ -47,12 +47,8 @@ async def signed_in(websocket: WebSocket, state: AppState) -> TokenClaims | None
     token = handshake_token(websocket, state)
     if token is None:
         return None
-    try:
-        claims = state.tokens.read(token)
-    except InvalidToken:
-        return None
-    row = await state.db.read(principal_service.load_principal, token=claims)
-    return None if row is None else claims
+    session = await load_session(state, token)
+    return None if session is None else session[0]
 
 
 @router.websocket("/ws")
