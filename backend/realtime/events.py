@@ -4,7 +4,7 @@ Services record these on their session with `database.outbox.record`: they leave
 after the transaction commits.
 """
 
-from collections.abc import Iterable
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, TypedDict
 
@@ -20,10 +20,10 @@ class Event(TypedDict):
     message: dict[str, Any]
 
 
-def todo_event(kind: str, todo: dict[str, Any] | Any, *, users: Iterable[int] | None = None) -> Event:
-    """`todo.created` / `updated` / `restored`: the todo as `GET /todos/{id}` returns it, and its ETag."""
+def todo_event(kind: str, todo: Mapping[str, Any]) -> Event:
+    """`todo.created` / `updated` / `restored`, for its owner: the body `GET /todos/{id}` returns, its ETag."""
     return {
-        "users": list(users) if users is not None else [todo["owner_id"]],
+        "users": [todo["owner_id"]],
         "message": {"type": kind, "id": todo["id"], "todo": todo, "version": etag_of(todo), "at": utc_text(utcnow())},
     }
 
