@@ -6,6 +6,21 @@ from backend.models.idempotency_key import IdempotencyKey
 from backend.models.revoked_token import RevokedToken
 from backend.models.schedule import Schedule
 from backend.models.todo import Todo
+from backend.models.todo_list import ROLE_EDITOR, ROLE_VIEWER, ListMember, TodoList
 from backend.models.user import ROLE_ADMIN, ROLE_USER, User
 
-__all__ = ["ROLE_ADMIN", "ROLE_USER", "Base", "FormDraft", "IdempotencyKey", "RevokedToken", "Schedule", "Todo", "User"]
+__all__ = [
+    "ROLE_ADMIN",
+    "ROLE_EDITOR",
+    "ROLE_USER",
+    "ROLE_VIEWER",
+    "Base",
+    "FormDraft",
+    "IdempotencyKey",
+    "ListMember",
+    "RevokedToken",
+    "Schedule",
+    "Todo",
+    "TodoList",
+    "User",
+]

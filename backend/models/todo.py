@@ -3,7 +3,7 @@
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Time
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from backend.models.base import TABLE_ARGS, Base, TimestampMixin, UTCDateTime
@@ -27,6 +27,9 @@ class Todo(TimestampMixin, Base):
         # The trash: one owner's newest first, and the purge of everything past TRASH_DAYS.
         Index("ix_todos_owner_deleted", "owner_id", "deleted_at", "id"),
         Index("ix_todos_deleted_at", "deleted_at"),
+        # A list's todos in their order, and its counts.
+        Index("ix_todos_list_position", "list_id", "position", "id"),
+        Index("ix_todos_list_complete", "list_id", "complete"),
         TABLE_ARGS,
     )
 
@@ -49,5 +52,17 @@ class Todo(TimestampMixin, Base):
     # Set when the owner deletes it: in the trash (invisible everywhere else) until
     # restored or purged TRASH_DAYS later. Admin deletes remove the row at once.
     deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=None)
+
+    # The list it belongs to; owner_id is always that list's owner.
+    list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
+    # Sort key within the list, ascending (services/positions.py); new todos go last.
+    position: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # Canonical tags, lower-case and sorted, stored as " a b " (services/tags.py), or "".
+    tags: Mapped[str] = mapped_column(String(400), default="")
+    # A repeat rule in services/repeats.py's canonical form ("weekly", "every 2 days"), or None.
+    repeat: Mapped[str | None] = mapped_column(String(32), default=None)
+    # Who created it and who changed it last (usernames: shown on shared lists).
+    created_by: Mapped[str | None] = mapped_column(String(32), default=None)
+    updated_by: Mapped[str | None] = mapped_column(String(32), default=None)
 
     owner: Mapped["User"] = relationship(back_populates="todos", lazy="raise")

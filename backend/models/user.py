@@ -29,6 +29,7 @@ class User(TimestampMixin, Base):
     __tablename__ = "users"
     __table_args__ = (
         CheckConstraint("role IN ('user', 'admin')", name="role"),
+        CheckConstraint("theme IN ('system', 'light', 'dark')", name="theme"),
         TABLE_ARGS,
     )
 
@@ -53,6 +54,8 @@ class User(TimestampMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
     # GET /calendar/{calendar_token}.ics; rotating it makes the old URL 404.
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_calendar_token)
+    # The pages' colour scheme: "system" follows prefers-color-scheme.
+    theme: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
     # Kept in step by the todo service so an unfiltered listing never counts rows.
     todo_count: Mapped[int] = mapped_column(Integer, default=0)
 

@@ -9,12 +9,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import CursorResult, Engine, MetaData, Table, create_engine, func, inspect, select, text
+from sqlalchemy import Connection, CursorResult, Engine, MetaData, Table, create_engine, func, inspect, select, text
 
 from backend.models import Base
 from backend.test.conftest import DatabaseFactory, alembic_config
 
-TABLES = {"users", "todos", "revoked_tokens", "form_drafts", "schedules", "idempotency_keys"}
+TABLES = {"users", "todos", "lists", "list_members", "revoked_tokens", "form_drafts", "schedules", "idempotency_keys"}
 
 
 @pytest.fixture
@@ -212,13 +212,61 @@ class TestUpgradeFromTheFirstRevision:
         with engine.begin() as conn:
             users, todos = (Table(name, MetaData(), autoload_with=conn) for name in ("users", "todos"))
             newest = conn.execute(select(func.max(users.c.id))).scalar_one()
-            todo_id = inserted_id(conn.execute(todos.insert().values(_todo_row(newest))))
+            lists = Table("lists", MetaData(), autoload_with=conn)
+            inbox = conn.execute(select(lists.c.id).where(lists.c.owner_id == first_user(conn, users))).scalar_one()
+            todo_id = inserted_id(conn.execute(todos.insert().values({**_todo_row(newest), "list_id": inbox, "tags": ""})))
             conn.execute(todos.delete().where(todos.c.id == todo_id))
             conn.execute(users.delete().where(users.c.id == newest))
             new_user = inserted_id(
                 conn.execute(users.insert().values({**_user_row(9), "auth_key": "a" * 32, "calendar_token": "c" * 43}))
             )
-            new_todo = inserted_id(conn.execute(todos.insert().values(_todo_row(new_user))))
+            new_todo = inserted_id(conn.execute(todos.insert().values({**_todo_row(new_user), "list_id": inbox, "tags": ""})))
 
         assert new_user > newest
         assert new_todo > todo_id
+
+
+def first_user(conn: Connection, users: Table) -> int:
+    first: int = conn.execute(select(func.min(users.c.id))).scalar_one()
+    return first
+
+
+class TestUpgradeToLists:
+    """0006 on a database with users and todos: an Inbox each, every todo in its owner's Inbox."""
+
+    def test_every_user_gets_an_inbox_holding_their_todos_in_order(self, empty_database: tuple[str, Engine]) -> None:
+        url, engine = empty_database
+        config = alembic_config(url)
+        command.upgrade(config, "0005")
+        with engine.begin() as conn:
+            users, todos = (Table(name, MetaData(), autoload_with=conn) for name in ("users", "todos"))
+            for n in range(3):
+                conn.execute(
+                    users.insert().values({**_user_row(n), "auth_key": str(n) * 32, "calendar_token": str(n) * 43})
+                )
+            ids = [row.id for row in conn.execute(select(users.c.id).order_by(users.c.id))]
+            for user_id in ids[:2]:
+                for _ in range(2):
+                    conn.execute(todos.insert().values(_todo_row(user_id)))
+            before = conn.execute(select(todos).order_by(todos.c.id)).all()
+
+        command.upgrade(config, "head")
+
+        with engine.connect() as conn:
+            users, todos, lists = (Table(name, MetaData(), autoload_with=conn) for name in ("users", "todos", "lists"))
+            inboxes = {
+                row.owner_id: row
+                for row in conn.execute(select(lists.c.id, lists.c.owner_id, lists.c.name, lists.c.is_inbox))
+            }
+            after = conn.execute(select(todos).order_by(todos.c.id)).all()
+            themes = set(conn.execute(select(users.c.theme)).scalars())
+        assert sorted(inboxes) == ids
+        assert {(row.name, bool(row.is_inbox)) for row in inboxes.values()} == {("Inbox", True)}
+        assert [row.id for row in after] == [row.id for row in before]
+        for old, new in zip(before, after, strict=True):
+            assert new.title == old.title and new.owner_id == old.owner_id
+            assert new.list_id == inboxes[old.owner_id].id
+            assert new.position == old.id
+            assert (new.tags, new.repeat, new.created_by) == ("", None, f"old{ids.index(old.owner_id)}")
+        assert themes == {"system"}
+        assert drift(engine) == []
