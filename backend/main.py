@@ -47,6 +47,7 @@ from backend.routers import (
     password_reset,
     quick,
     tags,
+    todo_pages,
     todos,
     trash,
     users,
@@ -163,7 +164,7 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
         ws,
     ):
         app.include_router(module.router)
-    for module in (todos, trash, export, auth, password_reset, users, account, admin):
+    for module in (todo_pages, trash, export, auth, password_reset, users, account, admin):
         app.include_router(module.pages)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if state.metrics:

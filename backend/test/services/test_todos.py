@@ -121,7 +121,7 @@ class TestDelete:
         owner = make_user(db_session)
         todo, _ = make_todo(db_session, owner.id), make_todo(db_session, owner.id)
 
-        todo_service.delete_for_owner(db_session, principal=principal_of(db_session, owner.id), todo_id=todo["id"])
+        todo_service.delete_visible(db_session, principal=principal_of(db_session, owner.id), todo_id=todo["id"])
 
         assert count_todos(db_session, owner.id) == 1
         assert todo_count(db_session, owner.id) == 1
@@ -131,7 +131,7 @@ class TestDelete:
         todo = make_todo(db_session, owner.id)
 
         with pytest.raises(NotFound):
-            todo_service.delete_for_owner(
+            todo_service.delete_visible(
                 db_session, principal=principal_of(db_session, stranger.id), todo_id=todo["id"]
             )
 
@@ -257,7 +257,7 @@ class TestGuardedWrites:
         with pytest.raises(NotAuthenticated):
             todo_service.create(db_session, principal=principal, data=TodoCreate(title="New"))
         with pytest.raises(NotAuthenticated):
-            todo_service.delete_for_owner(db_session, principal=principal, todo_id=todo["id"])
+            todo_service.delete_visible(db_session, principal=principal, todo_id=todo["id"])
 
         db_session.rollback()
         assert todo_service.get_for_owner(db_session, todo_id=todo["id"], owner_id=owner.id)["title"] == "Before"
@@ -276,7 +276,7 @@ class TestGuardedWrites:
         owner = make_user(db_session)
         todo = make_todo(db_session, owner.id)
         principal = principal_of(db_session, owner.id)
-        todo_service.delete_for_owner(db_session, principal=principal, todo_id=todo["id"])
+        todo_service.delete_visible(db_session, principal=principal, todo_id=todo["id"])
 
         with pytest.raises(NotFound):
             todo_service.replace(db_session, principal=principal, todo=todo, data=TodoCreate(title="Ghost"))
