@@ -43,10 +43,12 @@ from backend.routers import (
     calendar,
     export,
     health,
+    list_pages,
     lists,
     password_reset,
     quick,
     tags,
+    todo_bulk_pages,
     todo_pages,
     todos,
     trash,
@@ -164,7 +166,8 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
         ws,
     ):
         app.include_router(module.router)
-    for module in (todo_pages, trash, export, auth, password_reset, users, account, admin):
+    page_modules = (todo_pages, todo_bulk_pages, list_pages, quick, trash, export, auth, password_reset, users)
+    for module in (*page_modules, account, admin):
         app.include_router(module.pages)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if state.metrics:

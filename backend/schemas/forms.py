@@ -16,6 +16,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, mod
 
 CSRF_FIELD = "csrf_token"
 ASCII_NUMBER = re.compile(r"[0-9]{1,3}")
+ASCII_ID = re.compile(r"[0-9]{1,10}")
 
 
 def _priority(value: object) -> object:
@@ -131,9 +132,14 @@ class TodoForm(FormModel):
     remind: str = ""
     remind_custom: str = ""
     remind_keep: str = ""
+    # Tags as typed, separated by spaces or commas ("#" optional); a repeat rule or "".
+    tags: str = ""
+    repeat: str = ""
     # The edit form only: the todo's ETag when the form was opened. Empty (an old form, a
     # script) saves over whatever is stored, as before versions existed.
     version: str = ""
+    # The list page (filters, sort, offset) to go back to.
+    return_to: str = ""
 
 
 class ProfileForm(FormModel):
@@ -154,3 +160,54 @@ class DeleteAccountForm(FormModel):
     """The account page's "Delete my account" form: the password confirms it."""
 
     delete_password: str = ""
+
+
+class QuickAddForm(FormModel):
+    """The list page's quick-add box."""
+
+    text: str = ""
+    return_to: str = ""
+
+
+class MoveForm(FormModel):
+    """A todo's "Move up" / "Move down" buttons in a list view."""
+
+    direction: str = ""
+    return_to: str = ""
+
+
+class IdsForm(FormModel):
+    """Several todos at once ("Complete all shown", the Undo of "Clear completed"): ids joined by commas."""
+
+    ids: str = ""
+    return_to: str = ""
+
+    def id_list(self, most: int) -> list[int]:
+        """The ids posted (at most `most`); anything that is not a plain number is left out."""
+        found = [int(part) for part in self.ids.split(",") if ASCII_ID.fullmatch(part.strip() or "x")]
+        return found[:most]
+
+
+class ClearForm(FormModel):
+    """ "Clear completed": the list page (and so the view) it was pressed on."""
+
+    return_to: str = ""
+
+
+class ListForm(FormModel):
+    """Create or rename a list."""
+
+    name: str = ""
+
+
+class ShareForm(FormModel):
+    """Share a list with someone, as viewer or editor."""
+
+    username: Stripped = ""
+    role: str = ""
+
+
+class MemberForm(FormModel):
+    """Remove someone from a list."""
+
+    username: Stripped = ""

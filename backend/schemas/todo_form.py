@@ -8,6 +8,7 @@ has already gone off does not turn into "must be in the future".
 
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
+from typing import cast
 
 from backend.core.zones import local, to_utc
 from backend.schemas.forms import TodoForm
@@ -65,15 +66,24 @@ def _remind_at(form: TodoForm, zone: str) -> tuple[str | None, FieldErrors]:
 
 def body_from_form(form: TodoForm, zone: str) -> tuple[dict[str, object], FieldErrors]:
     """What `TodoCreate` validates, and any error in the reminder choice itself."""
-    body = form.model_dump(exclude={"remind", "remind_custom", "remind_keep", "version"})
+    body = form.model_dump(exclude={"remind", "remind_custom", "remind_keep", "version", "return_to"})
+    body["tags"] = tag_list(form.tags)
+    body["repeat"] = form.repeat.strip() or None
     body["remind_at"], errors = _remind_at(form, zone)
     return body, errors
+
+
+def tag_list(text: str) -> list[str]:
+    """Tags as typed in the form: separated by spaces or commas, "#" optional."""
+    return [word.lstrip("#") for word in text.replace(",", " ").split() if word.lstrip("#")]
 
 
 def form_values(todo: Mapping[str, object]) -> dict[str, object]:
     """An existing todo as its edit form shows it: its reminder offered as "keep"."""
     remind_at = todo.get("remind_at")
-    return {**todo, "remind": "keep" if remind_at else "", "remind_keep": remind_at or ""}
+    tags = cast(list[str], todo.get("tags") or [])
+    shown = {"tags": " ".join(tags), "repeat": todo.get("repeat") or ""}
+    return {**todo, **shown, "remind": "keep" if remind_at else "", "remind_keep": remind_at or ""}
 
 
 def reminder_field(choice: object) -> str:

@@ -19,16 +19,24 @@ _TODO = _TABLE.c
 MAX_LIST_MOVE = 10_000  # a list longer than this is renumbered only up to the move
 
 
-def move(session: Session, *, principal: Principal, todo: TodoRow, index: int) -> TodoRow:
-    """Put the todo at place `index` of its list (the end when beyond it); the rest keep their order."""
-    ids = list(
+def _order(session: Session, list_id: int) -> list[int]:
+    return list(
         session.execute(
             select(_TODO.id)
-            .where(_TODO.list_id == todo["list_id"], _TODO.deleted_at.is_(None))
+            .where(_TODO.list_id == list_id, _TODO.deleted_at.is_(None))
             .order_by(_TODO.position, _TODO.id)
         ).scalars()
     )
-    order = [todo_id for todo_id in ids if todo_id != todo["id"]]
+
+
+def place_of(session: Session, *, todo: TodoRow) -> int:
+    """The todo's 0-based place in its list."""
+    return _order(session, todo["list_id"]).index(todo["id"])
+
+
+def move(session: Session, *, principal: Principal, todo: TodoRow, index: int) -> TodoRow:
+    """Put the todo at place `index` of its list (the end when beyond it); the rest keep their order."""
+    order = [todo_id for todo_id in _order(session, todo["list_id"]) if todo_id != todo["id"]]
     order.insert(min(index, len(order)), todo["id"])
     now = utcnow()
     place = order.index(todo["id"])

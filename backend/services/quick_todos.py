@@ -39,9 +39,9 @@ def _refuse(message: str) -> InvalidInput:
     return InvalidInput([{"type": "value_error", "loc": ["body", "text"], "msg": message}])
 
 
-def _list_named(session: Session, principal: Principal, name: str | None) -> ListAccess:
+def _list_named(session: Session, principal: Principal, name: str | None, default: int | None = None) -> ListAccess:
     if name is None:
-        return target_list(session, principal, None)
+        return target_list(session, principal, default)
     row = session.execute(_WRITABLE_NAMED, {"key": name.lower(), "uid": principal.id}).first()
     if row is None:
         raise _refuse(f"There is no list named “{name}” that you can add to")
@@ -73,10 +73,12 @@ def _todo_data(parsed: QuickAdd, target: ListAccess) -> TodoCreate:
         raise _refuse(str(exc.errors(include_url=False)[0]["msg"])) from None
 
 
-def preview(session: Session, *, principal: Principal, text: str, today: date) -> dict[str, Any]:
+def preview(
+    session: Session, *, principal: Principal, text: str, today: date, list_id: int | None = None
+) -> dict[str, Any]:
     """What quick add would store for `text`, without storing it."""
     parsed = _parse(text, today)
-    target = _list_named(session, principal, parsed.list_name)
+    target = _list_named(session, principal, parsed.list_name, list_id)
     data = _todo_data(parsed, target)
     return {
         **data.model_dump(mode="json", include={"title", "priority", "tags", "due_date", "due_time", "repeat"}),
@@ -86,10 +88,11 @@ def preview(session: Session, *, principal: Principal, text: str, today: date) -
     }
 
 
-def create(session: Session, *, principal: Principal, text: str, today: date) -> TodoRow:
-    """Parse `text` relative to the principal's today and store the todo it describes."""
+def create(session: Session, *, principal: Principal, text: str, today: date, list_id: int | None = None) -> TodoRow:
+    """Parse `text` relative to the principal's today and store the todo it describes, in
+    its `@list`, else the list `list_id` (one the principal may write to), else the Inbox."""
     parsed = _parse(text, today)
-    target = _list_named(session, principal, parsed.list_name)
+    target = _list_named(session, principal, parsed.list_name, list_id)
     now = utcnow()
     data = _todo_data(parsed, target)
     check_reminder(data.remind_at, now=now)

@@ -82,8 +82,8 @@ class TestTodoPages:
             follow_redirects=False,
         )
 
-        assert (response.status_code, response.headers["location"]) == (303, "/todo-page")
         (todo,) = client.get("/todos/", headers=user.headers).json()
+        assert (response.status_code, response.headers["location"]) == (303, f"/todo-page?added={todo['id']}")
         assert (todo["title"], todo["priority"], todo["due_date"]) == ("From the form", 4, "2027-02-03")
 
     def test_add_form_errors_are_shown(self, client: TestClient, pages: Pages, csrf: str, db_session: Session) -> None:
@@ -149,7 +149,7 @@ class TestTodoPages:
             follow_redirects=False,
         )
 
-        assert response.headers["location"] == "/todo-page?sort=title"
+        assert response.headers["location"] == "/todo-page?sort=title&notice=completed"
         assert client.get(f"/todos/{todo['id']}", headers=user.headers).json()["complete"] is True
 
     def test_toggle_never_redirects_off_site(self, client: TestClient, csrf: str, make: MakeTodo) -> None:
@@ -161,7 +161,7 @@ class TestTodoPages:
             follow_redirects=False,
         )
 
-        assert response.headers["location"] == "/todo-page"
+        assert response.headers["location"] == "/todo-page?notice=completed"
 
     def test_delete_confirmation_page(self, client: TestClient, pages: Pages, csrf: str, make: MakeTodo) -> None:
         todo = make()

@@ -131,9 +131,7 @@ class TestDelete:
         todo = make_todo(db_session, owner.id)
 
         with pytest.raises(NotFound):
-            todo_service.delete_visible(
-                db_session, principal=principal_of(db_session, stranger.id), todo_id=todo["id"]
-            )
+            todo_service.delete_visible(db_session, principal=principal_of(db_session, stranger.id), todo_id=todo["id"])
 
         assert count_todos(db_session, owner.id) == 1
         assert todo_count(db_session, owner.id) == 1
