@@ -13,7 +13,6 @@ from backend.core.errors import AppError, PermissionDenied
 from backend.core.redirects import add_query
 from backend.core.templating import render
 from backend.core.urls import url_path
-from backend.core.validation import field_errors
 from backend.database.session import Database
 from backend.dependencies import CurrentUser, DbDep, current_principal, mark_page
 from backend.schemas.forms import ListForm, MemberForm, ShareForm
@@ -65,11 +64,19 @@ def _list_view(request: Request, list_id: int, notice: str) -> RedirectResponse:
     return RedirectResponse(add_query(url_path(request, "todo_page"), {"list_id": list_id, "notice": notice}), 303)
 
 
+PLAIN = {"string_too_short": "Enter a {field}", "string_too_long": "Use at most {max_length} characters"}
+
+
 def _errors(exc: ValidationError | AppError, field: str) -> dict[str, list[str]]:
+    """The reasons, in plain words, beside the form's `field`."""
     if isinstance(exc, AppError):
         return {field: [exc.message]}
-    shown = field_errors(exc.errors(include_url=False))
-    return {field: [message for messages in shown.values() for message in messages]}
+    messages = []
+    for error in exc.errors(include_url=False):
+        plain = PLAIN.get(error["type"])
+        context = {"field": "name" if field == "name" else "username", **error.get("ctx", {})}
+        messages.append(plain.format(**context) if plain else str(error["msg"]))
+    return {field: list(dict.fromkeys(messages))}
 
 
 @pages.get("/list-page", response_class=HTMLResponse, name="new_list_page", dependencies=[Depends(current_principal)])

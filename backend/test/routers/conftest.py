@@ -84,3 +84,26 @@ def assert_no_secrets(text: str) -> None:
     assert "hashed_password" not in lowered
     assert "$argon2" not in lowered
     assert DEFAULT_PASSWORD.lower() not in lowered
+
+
+@pytest.fixture
+def people(account_factory: Callable[..., Account]) -> dict[str, Account]:
+    """An owner, an editor, a viewer and a stranger."""
+    return {name: account_factory() for name in ("owner", "editor", "viewer", "stranger")}
+
+
+@pytest.fixture
+def work(client: TestClient, people: dict[str, Account]) -> dict[str, Any]:
+    """The owner's list "Work", shared with the editor and the viewer, holding two todos."""
+
+    def post(path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = client.post(path, json=body, headers=people["owner"].headers)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    listed = post("/lists/", {"name": "Work"})
+    for role in ("editor", "viewer"):
+        post(f"/lists/{listed['id']}/members", {"username": people[role].username, "role": role})
+    first = post("/todos/todos", {"title": "First", "list_id": listed["id"], "tags": ["office"], "repeat": "weekly"})
+    second = post("/todos/todos", {"title": "Second", "list_id": listed["id"]})
+    return {"list": listed, "first": first, "second": second}

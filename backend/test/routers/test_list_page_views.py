@@ -1,7 +1,6 @@
 """The list page with lists, tags and views: sidebar, list view, notices, return-to-same-page,
 move up / down, and what a viewer or a stranger gets."""
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -9,23 +8,7 @@ from fastapi.testclient import TestClient
 
 from backend.core.config import Settings
 from backend.test.factories import Account, Pages, use_session
-from backend.test.routers.test_lists import add, new_list, share
-
-
-@pytest.fixture
-def people(account_factory: Callable[..., Account]) -> dict[str, Account]:
-    return {name: account_factory() for name in ("owner", "editor", "viewer", "stranger")}
-
-
-@pytest.fixture
-def work(client: TestClient, people: dict[str, Account]) -> dict[str, Any]:
-    """The owner's list "Work", shared with an editor and a viewer, holding two todos."""
-    listed = new_list(client, people["owner"], "Work")
-    share(client, people["owner"], listed["id"], people["editor"], "editor")
-    share(client, people["owner"], listed["id"], people["viewer"], "viewer")
-    first = add(client, people["owner"], title="First", list_id=listed["id"], tags=["office"], repeat="weekly")
-    second = add(client, people["owner"], title="Second", list_id=listed["id"])
-    return {"list": listed, "first": first, "second": second}
+from backend.test.routers.test_lists import add
 
 
 def act_as(client: TestClient, settings: Settings, account: Account) -> str:
