@@ -120,6 +120,21 @@ export const api = {
     return { todo: data, version: response.headers.get("ETag") };
   },
   deleteTodo: (id) => request("DELETE", `/todos/todo/${encodeURIComponent(id)}`),
+  /**
+   * Quick add one line of text; with `preview` nothing is stored and the parse comes back.
+   * `listId`: where it goes when the text names no @list (the list being viewed).
+   */
+  quickAdd: (text, { preview = false, listId = "" } = {}) => {
+    const query = new URLSearchParams();
+    if (preview) {
+      query.set("preview", "true");
+    }
+    if (listId) {
+      query.set("list_id", listId);
+    }
+    const suffix = query.toString() ? `?${query}` : "";
+    return request("POST", `/todos/quick${suffix}`, { text });
+  },
   /** False when the session has ended (401); true otherwise, even when the server is unreachable. */
   signedIn: async () => {
     try {

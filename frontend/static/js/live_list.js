@@ -9,6 +9,8 @@ import { announce } from "./ui.js";
 const COALESCE_MS = 100; // one re-read for a burst of events (an import sends one per todo)
 const MAX_NAMED = 3; // beyond this, "7 todos changed." instead of a sentence each
 const SYNCED_VISIBILITY = ["todo-filters", "export-links"];
+// Parts outside the region that follow it (the sidebar's counts), unless focus is in them.
+const SYNCED_CONTENT = ["sidebar-lists", "sidebar-tags"];
 
 /** ETags compare without their weak prefix. */
 function opaque(version) {
@@ -49,7 +51,10 @@ function restoreFocus(region, key) {
   let target = null;
   if (key.id) {
     const item = document.getElementById(`todo-${key.id}`);
-    if (item) {
+    if (item && key.index === -1) {
+      item.setAttribute("tabindex", "-1"); // the row itself (j / k)
+      target = item;
+    } else if (item) {
       target = focusables(item)[key.index] || null;
     } else {
       const items = region.querySelectorAll(".todo");
@@ -184,6 +189,13 @@ export function startLiveList({ region, notice, isIdle, enhance }) {
       const there = page.getElementById(id);
       if (here && there) {
         here.hidden = there.hidden;
+      }
+    }
+    for (const id of SYNCED_CONTENT) {
+      const here = document.getElementById(id);
+      const there = page.getElementById(id);
+      if (here && there && !here.contains(document.activeElement)) {
+        here.replaceChildren(...[...there.childNodes].map((node) => document.adoptNode(node)));
       }
     }
     restoreFocus(region, focus);

@@ -4,8 +4,13 @@
 // a plain form post (toggle) and a link to a confirmation page (delete), and the page
 // shows what it showed when it loaded.
 import { api, ApiError, redirectToLogin } from "./api.js";
+import { startInlineEdit } from "./inline_edit.js";
+import { startShortcuts } from "./list_keys.js";
+import { startListTools } from "./list_tools.js";
 import { startLiveList } from "./live_list.js";
 import { connectLive } from "./live_socket.js";
+import { startQuickAdd } from "./quick_add.js";
+import { enableDrag, startReorder } from "./reorder.js";
 import { announce, confirmWith, supportsDialog } from "./ui.js";
 
 // The region live updates replace; the list inside it (#todo-list) may be swapped.
@@ -13,6 +18,8 @@ const region = document.getElementById("list-region");
 const dialog = document.getElementById("confirm-dialog");
 const busy = new Set();
 let live = null;
+let inline = null;
+let reorder = null;
 
 /** "Overdue" is decided with the user's own date, which the server put on the list. */
 function today() {
@@ -22,7 +29,8 @@ function today() {
 
 /** Nothing is saving and no dialog is open: live updates may move the list. */
 function isIdle() {
-  return busy.size === 0 && !(dialog && dialog.open);
+  const editing = (inline && inline.isEditing()) || (reorder && reorder.isMoving());
+  return busy.size === 0 && !(dialog && dialog.open) && !editing;
 }
 
 function fail(error, what) {
@@ -118,6 +126,7 @@ async function remove(item, link) {
   const confirmed = await confirmWith(dialog, {
     title: "Delete this todo?",
     text: `“${title}” will go to the trash. You can undo this.`,
+    confirm: "Delete",
   });
   if (!confirmed) {
     link.focus();
@@ -156,12 +165,13 @@ function offerUndo(title, restorePath) {
   notice.hidden = false;
 }
 
-/** Checkboxes instead of "Mark done" buttons, for the rows under `root`. */
+/** Checkboxes instead of "Mark done" buttons, for the rows under `root`; draggable rows. */
 function enhanceItems(root) {
-  for (const item of root.querySelectorAll(".todo")) {
+  for (const item of root.querySelectorAll(".todo[data-editable='true']")) {
     item.querySelector(".check").hidden = false;
     item.querySelector(".toggle-button").hidden = true;
   }
+  enableDrag(root);
 }
 
 function enhance() {
@@ -193,6 +203,16 @@ function enhance() {
   if (dialog) {
     dialog.addEventListener("close", () => live.idle());
   }
+  const saved = (version) => live.ownVersion(version);
+  const reread = () => live.resync();
+  inline = startInlineEdit({ region, saved, done: () => live.idle() });
+  reorder = startReorder({ region, saved, moved: reread });
+  const quick = document.getElementById("quick-add");
+  if (quick) {
+    startQuickAdd({ form: quick, onAdded: reread });
+  }
+  startListTools({ filters: document.getElementById("todo-filters"), region, dialog, reread });
+  startShortcuts({ region, help: document.getElementById("shortcuts-dialog"), edit: inline.start });
   if ("WebSocket" in window) {
     connectLive({
       path: region.dataset.socketPath,

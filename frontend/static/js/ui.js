@@ -3,12 +3,15 @@
 /**
  * Ask for confirmation in the page's native <dialog>.
  * @param {HTMLDialogElement} dialog
- * @param {{title: string, text: string}} copy
- * @returns {Promise<boolean>} true when "Delete" was chosen
+ * @param {{title: string, text: string, confirm?: string}} copy  `confirm`: the button's label (else unchanged)
+ * @returns {Promise<boolean>} true when the confirming button was chosen
  */
-export function confirmWith(dialog, { title, text }) {
+export function confirmWith(dialog, { title, text, confirm = null }) {
   dialog.querySelector(".dialog-title").textContent = title;
   dialog.querySelector(".dialog-text").textContent = text;
+  if (confirm) {
+    dialog.querySelector('button[value="confirm"]').textContent = confirm;
+  }
   dialog.returnValue = "";
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });
