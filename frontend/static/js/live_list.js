@@ -118,6 +118,7 @@ export function startLiveList({ region, notice, isIdle, enhance }) {
   const pending = [];
   const ownVersions = new Set();
   const ownDeletes = new Set();
+  const ownCreates = new Set();
   let stale = false; // a re-read is owed even with no event (resync, reconnect)
   let timer = null;
   let reading = false;
@@ -126,6 +127,9 @@ export function startLiveList({ region, notice, isIdle, enhance }) {
   function isEcho(event) {
     if (event.type === "todo.deleted") {
       return ownDeletes.delete(String(event.id));
+    }
+    if (event.type === "todo.created" && ownCreates.delete(String(event.id))) {
+      return true;
     }
     return event.version != null && ownVersions.delete(opaque(event.version));
   }
@@ -224,6 +228,13 @@ export function startLiveList({ region, notice, isIdle, enhance }) {
       if (version) {
         ownVersions.add(opaque(version));
       }
+    },
+    /** This tab created the todo `id` (and said so); the list is re-read. */
+    ownCreate(id) {
+      writes += 1;
+      ownCreates.add(String(id));
+      stale = true;
+      schedule();
     },
     /** This tab deleted the todo `id`. */
     ownDelete(id) {

@@ -33,8 +33,8 @@ function chipsFor(parsed) {
 }
 
 /**
- * @param {{form: HTMLFormElement, onAdded: () => void}} options
- *   `onAdded` runs after a todo was added (the list re-reads itself).
+ * @param {{form: HTMLFormElement, onAdded: (todo: object) => void}} options
+ *   `onAdded` gets the todo just added (the list re-reads itself).
  */
 export function startQuickAdd({ form, onAdded }) {
   const input = form.querySelector("#quick-text");
@@ -100,13 +100,13 @@ export function startQuickAdd({ form, onAdded }) {
     form.setAttribute("aria-busy", "true");
     try {
       const parsed = await api.quickAdd(text, { preview: true, listId });
-      await api.quickAdd(text, { listId });
+      const todo = await api.quickAdd(text, { listId });
       asked += 1;
       input.value = "";
       preview.replaceChildren();
       showError("");
       announce(`Added to ${parsed.list_name}.`);
-      onAdded();
+      onAdded(todo);
     } catch (failure) {
       if (failure instanceof ApiError && failure.isUnauthenticated) {
         redirectToLogin();

@@ -209,7 +209,7 @@ function enhance() {
   reorder = startReorder({ region, saved, moved: reread });
   const quick = document.getElementById("quick-add");
   if (quick) {
-    startQuickAdd({ form: quick, onAdded: reread });
+    startQuickAdd({ form: quick, onAdded: (todo) => live.ownCreate(todo.id) });
   }
   startListTools({ filters: document.getElementById("todo-filters"), region, dialog, reread });
   startShortcuts({ region, help: document.getElementById("shortcuts-dialog"), edit: inline.start });

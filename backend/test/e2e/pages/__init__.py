@@ -4,6 +4,15 @@ from .account import AccountPage
 from .admin import AdminPage
 from .base import BasePage
 from .login import LoginPage, RegisterPage
-from .todos import TodoFormPage, TodoListPage
+from .todos import ListSettingsPage, TodoFormPage, TodoListPage
 
-__all__ = ["AccountPage", "AdminPage", "BasePage", "LoginPage", "RegisterPage", "TodoFormPage", "TodoListPage"]
+__all__ = [
+    "AccountPage",
+    "AdminPage",
+    "BasePage",
+    "LoginPage",
+    "ListSettingsPage",
+    "RegisterPage",
+    "TodoFormPage",
+    "TodoListPage",
+]

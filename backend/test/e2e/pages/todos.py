@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import Locator, expect
 
 from .base import BasePage
@@ -58,6 +60,63 @@ class TodoListPage(BasePage):
         """Wait for the live socket's state (todos.js keeps it on <html data-live>)."""
         expect(self.page.locator("html")).to_have_attribute("data-live", state, timeout=timeout)
 
+    # quick add and confirmations ---------------------------------------------------------
+
+    @property
+    def quick_text(self) -> Locator:
+        return self.page.get_by_label("Quick add")
+
+    @property
+    def quick_add_button(self) -> Locator:
+        return self.page.locator("#quick-add").get_by_role("button", name="Add", exact=True)
+
+    @property
+    def quick_chips(self) -> Locator:
+        return self.page.locator("#quick-preview .chip")
+
+    @property
+    def quick_error(self) -> Locator:
+        return self.page.locator("#quick-error")
+
+    @property
+    def page_notice(self) -> Locator:
+        return self.page.locator("#page-notice")
+
+    # sidebar -------------------------------------------------------------------------------
+
+    @property
+    def sidebar(self) -> Locator:
+        return self.page.get_by_role("navigation", name="Lists and views")
+
+    def sidebar_link(self, name: str) -> Locator:
+        return self.sidebar.get_by_role("link", name=re.compile(rf"^#?{re.escape(name)}\b"))
+
+    @property
+    def drawer_button(self) -> Locator:
+        return self.page.get_by_role("link", name="Lists and views")
+
+    # many at once, order, inline edit, shortcuts --------------------------------------------
+
+    def bulk(self, name: str) -> Locator:
+        return self.page.locator(".bulk-actions").get_by_role("button", name=name)
+
+    def confirm(self) -> None:
+        """Press the dialog's confirming button (then the page reloads)."""
+        with self.page.expect_navigation():
+            self.dialog.locator("button[value=confirm]").click()
+
+    @property
+    def undo_cleared(self) -> Locator:
+        return self.page.locator("#cleared-notice").get_by_role("button", name=re.compile("^Undo"))
+
+    @property
+    def inline_input(self) -> Locator:
+        return self.page.locator(".inline-edit input")
+
+    @property
+    def shortcuts(self) -> Locator:
+        return self.page.locator("dialog#shortcuts-dialog")
+
     # filters ----------------------------------------------------------------------------
 
     def filter(
@@ -78,8 +137,7 @@ class TodoListPage(BasePage):
             form.get_by_label("Priority").select_option(label=priority)
         if sort is not None:
             form.get_by_label("Sort").select_option(label=sort)
-        with self.page.expect_navigation():
-            form.get_by_role("button", name="Apply").click()
+        form.get_by_role("button", name="Apply").click()
 
     # toggle -----------------------------------------------------------------------------
 
@@ -172,3 +230,17 @@ class TodoFormPage(BasePage):
     def take_theirs(self) -> None:
         with self.page.expect_navigation():
             self.page.get_by_role("link", name="Take theirs").click()
+
+
+class ListSettingsPage(BasePage):
+    """A list's settings: rename, share, members, delete."""
+
+    def share(self, username: str, role: str = "Editor") -> None:
+        self.page.get_by_label("Username").fill(username)
+        self.page.get_by_label("Can").select_option(value=role.lower())
+        with self.page.expect_navigation():
+            self.page.get_by_role("button", name="Share", exact=True).click()
+
+    @property
+    def members(self) -> Locator:
+        return self.page.locator(".member-list .member-name")
