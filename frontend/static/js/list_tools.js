@@ -83,7 +83,8 @@ function startDrawer() {
     opener.setAttribute("aria-expanded", "true");
     const first = sidebar.querySelector(".sidebar-list a");
     if (first) {
-      first.focus();
+      // Once the drawer is visible: an element still hidden cannot take focus.
+      window.requestAnimationFrame(() => first.focus());
     }
   });
   closer.addEventListener("click", (event) => {

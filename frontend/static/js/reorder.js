@@ -4,6 +4,12 @@
 import { api, ApiError, redirectToLogin } from "./api.js";
 import { announce } from "./ui.js";
 
+/** The item's place in its list now (after it was moved in the page). */
+function placeOf(item) {
+  const parent = item.parentElement;
+  return Number(parent.dataset.offset || 0) + [...parent.children].indexOf(item);
+}
+
 function list(region) {
   const found = region.querySelector("#todo-list");
   return found && found.dataset.reorder === "true" ? found : null;
@@ -83,11 +89,6 @@ export function startReorder({ region, saved, moved }) {
     }
     event.preventDefault();
     const after = target.classList.contains("drop-after");
-    const from = Number(dragged.dataset.place);
-    let index = Number(target.dataset.place) + (after ? 1 : 0);
-    if (from < index) {
-      index -= 1;
-    }
     clearMarks();
     const item = dragged;
     if (after) {
@@ -95,7 +96,7 @@ export function startReorder({ region, saved, moved }) {
     } else {
       target.before(item);
     }
-    moveTo(item, index);
+    moveTo(item, placeOf(item));
   });
 
   region.addEventListener("dragend", () => {
@@ -114,18 +115,19 @@ export function startReorder({ region, saved, moved }) {
     }
     event.preventDefault();
     const item = form.closest(".todo");
-    const step = event.submitter.value === "up" ? -1 : 1;
-    const index = Math.max(Number(item.dataset.place) + step, 0);
-    const sibling = step < 0 ? item.previousElementSibling : item.nextElementSibling;
+    const up = event.submitter.value === "up";
+    const sibling = up ? item.previousElementSibling : item.nextElementSibling;
+    let index = placeOf(item) + (up ? -1 : 1);
     if (sibling) {
-      if (step < 0) {
+      if (up) {
         sibling.before(item);
       } else {
         sibling.after(item);
       }
+      index = placeOf(item);
     }
     event.submitter.focus();
-    moveTo(item, index);
+    moveTo(item, Math.max(index, 0));
   });
 
   return { isMoving: () => moving || dragged !== null };

@@ -93,7 +93,7 @@ class TodoListPage(BasePage):
 
     @property
     def drawer_button(self) -> Locator:
-        return self.page.get_by_role("link", name="Lists and views")
+        return self.page.get_by_role("link", name="Lists and views", exact=True)
 
     # many at once, order, inline edit, shortcuts --------------------------------------------
 
