@@ -36,7 +36,20 @@ from backend.core.tracing import build_tracing, install_tracing, shutdown_tracin
 from backend.database.session import Database, build_engine
 from backend.jobs.background import Background
 from backend.realtime.runtime import Realtime
-from backend.routers import account, admin, auth, calendar, export, health, password_reset, todos, trash, users, ws
+from backend.routers import (
+    account,
+    admin,
+    admin_pages,
+    auth,
+    calendar,
+    export,
+    health,
+    password_reset,
+    todos,
+    trash,
+    users,
+    ws,
+)
 from backend.routers.drafts import session_expired_page
 from backend.routers.metrics import metrics_endpoint
 from backend.schemas.errors import error_responses
@@ -133,7 +146,7 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     # export before todos: `/todos/{todo_id}` would take `/todos/export`.
     for module in (export, trash, todos, users, account, auth, password_reset, admin, health, calendar, ws):
         app.include_router(module.router)
-    for module in (todos, trash, export, auth, password_reset, users, account, admin):
+    for module in (todos, trash, export, auth, password_reset, users, account, admin_pages):
         app.include_router(module.pages)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if state.metrics:
