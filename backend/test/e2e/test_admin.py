@@ -55,12 +55,12 @@ def test_make_admin_returns_to_the_search_with_a_notice(open_page: SessionFactor
     expect(admin_page.state(someone.username, "Role")).to_have_text("User")
 
     with admin_page.page.expect_navigation():
-        admin_page.action(someone.username, f"Make {someone.username} an admin").click()
+        admin_page.action(someone.username, f"Make admin: {someone.username}").click()
 
     expect(admin_page.notice).to_have_text(f"{someone.username} is now an admin.")
     expect(admin_page.search_box).to_have_value(someone.username)
     expect(admin_page.state(someone.username, "Role")).to_have_text("Admin")
-    expect(admin_page.action(someone.username, f"Make {someone.username} a plain user")).to_be_visible()
+    expect(admin_page.action(someone.username, f"Make plain user: {someone.username}")).to_be_visible()
 
 
 def test_deactivate_asks_in_the_dialog(open_page: SessionFactory, admin: User, server: Server) -> None:
