@@ -39,6 +39,7 @@ from backend.realtime.runtime import Realtime
 from backend.routers import (
     account,
     admin,
+    admin_pages,
     auth,
     calendar,
     export,
@@ -164,7 +165,7 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
         ws,
     ):
         app.include_router(module.router)
-    for module in (todo_pages, trash, export, auth, password_reset, users, account, admin):
+    for module in (todo_pages, trash, export, auth, password_reset, users, account, admin_pages):
         app.include_router(module.pages)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if state.metrics:
