@@ -555,6 +555,10 @@ def replace(
     return written
 
 
+# What the next occurrence of a repeating todo copies (it gets its own due date and reminder).
+_REPEATED = frozenset({"title", "description", "priority", "tags", "repeat", "due_time"})
+
+
 def add_next_occurrence(session: Session, principal: Principal, done: TodoRow, *, now: datetime) -> TodoRow:
     """The open todo that follows a completed repeating one: same fields, next due date by the rule."""
     due = date.fromisoformat(cast(str, done["due_date"]))
@@ -563,22 +567,16 @@ def add_next_occurrence(session: Session, principal: Principal, done: TodoRow, *
     if done["remind_at"] is not None:
         shifted = shift_days(datetime.fromisoformat(done["remind_at"]), (following - due).days, principal.timezone)
         remind_at = shifted if shifted > now else None
-    data = TodoCreate.model_validate(
-        {
-            **{field: done[field] for field in ("title", "description", "priority", "tags", "repeat", "due_time")},  # type: ignore[literal-required]
-            "due_date": following,
-            "remind_at": remind_at,
-        }
-    )
+    kept = {field: value for field, value in done.items() if field in _REPEATED}
+    data = TodoCreate.model_validate({**kept, "due_date": following, "remind_at": remind_at})
     target = ListAccess(done["list_id"], done["owner_id"], "", "owner", False)
     return insert_todo(session, principal, data, target, now=now)
 
 
 def set_complete(session: Session, *, principal: Principal, todo: TodoRow, complete: bool) -> TodoRow:
     """Mark a todo done or not done (a repeating one done adds its next occurrence)."""
-    data = TodoCreate.model_validate(
-        {**{field: todo[field] for field in TodoCreate.model_fields}, "complete": complete}
-    )  # type: ignore[literal-required]
+    fields = {field: value for field, value in todo.items() if field in TodoCreate.model_fields}
+    data = TodoCreate.model_validate({**fields, "complete": complete})
     return replace(session, principal=principal, todo=todo, data=data)
 
 

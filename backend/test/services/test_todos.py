@@ -37,6 +37,12 @@ def due_row(todo_id: int, due_date: str | None, *, complete: bool = False) -> To
         "remind_at": None,
         "created_at": stamp,
         "updated_at": stamp,
+        "list_id": 1,
+        "position": todo_id,
+        "tags": [],
+        "repeat": None,
+        "created_by": None,
+        "updated_by": None,
     }
 
 
