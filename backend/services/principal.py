@@ -124,7 +124,7 @@ def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | No
 
 def principal_row(row: Sequence[Any]) -> PrincipalRow:
     """A row of PRINCIPAL_COLUMNS as a PrincipalRow."""
-    user_id, username, role, todo_count, timezone, theme, inbox_id, shares = row
+    user_id, username, role, todo_count, timezone, theme, inbox_id, shares = row[:8]
     return PrincipalRow(user_id, username, role, todo_count, timezone, theme, inbox_id, bool(shares))
 
 
