@@ -39,6 +39,7 @@ from backend.realtime.runtime import Realtime
 from backend.routers import (
     account,
     admin,
+    admin_pages,
     auth,
     calendar,
     export,
@@ -167,7 +168,7 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     ):
         app.include_router(module.router)
     page_modules = (todo_pages, todo_bulk_pages, list_pages, quick, trash, export, auth, password_reset, users)
-    for module in (*page_modules, account, admin):
+    for module in (*page_modules, account, admin_pages):
         app.include_router(module.pages)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if state.metrics:

@@ -5,6 +5,7 @@ from collections.abc import Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request, Response
+from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
 from backend.core.errors import InvalidInput
@@ -56,6 +57,12 @@ async def quick_add(
             await db.write(quick_service.create, principal=principal, text=data.text, today=today, list_id=list_id)
         )
     )
+
+
+@router.api_route("/quick", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def quick_add_other_methods() -> Response:
+    """405, not `GET /todos/{todo_id}`'s 422 for the id "quick"."""
+    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": "POST"})
 
 
 @pages.post("/todo-page/quick", name="quick_add_submit", response_model=None)

@@ -284,17 +284,18 @@ async def edit_todo_submit(
 ) -> Response:
     """Save the edit form over the version it was opened with; if that changed or went, show
     the conflict (409) or deleted (404) screen with what was typed, and write nothing."""
-    read = {"todo_id": todo_id, "principal": principal}
     if not form.version:  # an old form or a script: saved over whatever is stored, as before
-        return await _save_form(request, form, await db.read(todo_service.get_visible, **read), principal, db)
+        return await _save_form(
+            request, form, await db.read(todo_service.get_visible, todo_id=todo_id, principal=principal), principal, db
+        )
     zone = principal.timezone
     try:
-        todo = await db.read(todo_service.get_visible, **read)
+        todo = await db.read(todo_service.get_visible, todo_id=todo_id, principal=principal)
         if matches(form.version, etag_of(todo)):
             try:
                 return await _save_form(request, form, todo, principal, db, if_unchanged=True)
             except PreconditionFailed:  # changed between the read and the write
-                todo = await db.read(todo_service.get_visible, **read)
+                todo = await db.read(todo_service.get_visible, todo_id=todo_id, principal=principal)
     except NotFound:
         title = await db.read(trash_service.trashed_title, owner_id=principal.id, todo_id=todo_id)
         context = {"todo_id": todo_id, "in_trash": title is not None, "fields": FIELDS, "typed": typed(form, zone)}

@@ -41,12 +41,13 @@ NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag given 
 @router.get(
     "/",
     response_model=list[TodoRead],
-    responses={200: {"headers": LIST_HEADERS}, **NOT_MODIFIED, **AUTH_ERRORS},
+    responses={200: {"headers": LIST_HEADERS}, **NOT_MODIFIED, **READ_ERRORS},
 )
 async def list_todos(
     request: Request, query: Annotated[TodoQuery, Query()], principal: CurrentUser, db: DbDep
 ) -> Response:
-    """The caller's todos, filtered, sorted and paged; total in `X-Total-Count`."""
+    """The todos the caller can see (their own and those of lists shared with them), filtered,
+    sorted and paged; total in `X-Total-Count`. A `list_id` they cannot see is 404."""
     today = today_in(principal.timezone)
     rows, total = await db.read(todo_service.list_visible, principal=principal, query=query, today=today)
     return json_response(request, rows, headers={"X-Total-Count": str(total)}, etag=True)

@@ -16,7 +16,7 @@ from sqlalchemy import Row, Select, String, Table, Update, bindparam, delete, fu
 from sqlalchemy.orm import Session
 
 from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, PreconditionFailed
-from backend.core.zones import shift_days
+from backend.core.zones import day_label, shift_days
 from backend.database.dates import date_text, iso_date, iso_utc, time_text, utc_text
 from backend.database.outbox import record
 from backend.models import Todo, User
@@ -555,6 +555,10 @@ def replace(
     return written
 
 
+# What the next occurrence of a repeating todo copies (it gets its own due date and reminder).
+_REPEATED = frozenset({"title", "description", "priority", "tags", "repeat", "due_time"})
+
+
 def add_next_occurrence(session: Session, principal: Principal, done: TodoRow, *, now: datetime) -> TodoRow:
     """The open todo that follows a completed repeating one: same fields, next due date by the rule."""
     due = date.fromisoformat(cast(str, done["due_date"]))
@@ -563,22 +567,16 @@ def add_next_occurrence(session: Session, principal: Principal, done: TodoRow, *
     if done["remind_at"] is not None:
         shifted = shift_days(datetime.fromisoformat(done["remind_at"]), (following - due).days, principal.timezone)
         remind_at = shifted if shifted > now else None
-    data = TodoCreate.model_validate(
-        {
-            **{field: done[field] for field in ("title", "description", "priority", "tags", "repeat", "due_time")},  # type: ignore[literal-required]
-            "due_date": following,
-            "remind_at": remind_at,
-        }
-    )
+    kept = {field: value for field, value in done.items() if field in _REPEATED}
+    data = TodoCreate.model_validate({**kept, "due_date": following, "remind_at": remind_at})
     target = ListAccess(done["list_id"], done["owner_id"], "", "owner", False)
     return insert_todo(session, principal, data, target, now=now)
 
 
 def set_complete(session: Session, *, principal: Principal, todo: TodoRow, complete: bool) -> TodoRow:
     """Mark a todo done or not done (a repeating one done adds its next occurrence)."""
-    data = TodoCreate.model_validate(
-        {**{field: todo[field] for field in TodoCreate.model_fields}, "complete": complete}
-    )  # type: ignore[literal-required]
+    fields = {field: value for field, value in todo.items() if field in TodoCreate.model_fields}
+    data = TodoCreate.model_validate({**fields, "complete": complete})
     return replace(session, principal=principal, todo=todo, data=data)
 
 
@@ -614,13 +612,21 @@ def delete_any(session: Session, *, principal: Principal, todo_id: int) -> None:
     session.commit()
 
 
+_WITH_OWNER = select(*TODO_COLUMNS, _USER.username.label("owner")).join(_USERS, _USER.id == _TODO.owner_id)
+
+
+def get_any(session: Session, *, todo_id: int) -> AdminTodoRow:
+    """Admin: any live todo with its owner's username, or NotFound."""
+    row = session.execute(_WITH_OWNER.where(LIVE, _TODO.id == todo_id)).first()
+    if row is None:
+        raise NotFound("Todo not found")
+    return {**todo_row(row), "owner": row.owner}
+
+
 def list_all(session: Session, *, owner: str | None, limit: int, offset: int) -> tuple[list[AdminTodoRow], int]:
     """Admin: a page of every user's todos with their owner's username, newest first."""
     conditions = [LIVE, *([_USER.username_key == owner.lower()] if owner else [])]
-    base = (
-        select(*TODO_COLUMNS, _USER.username.label("owner")).join(_USERS, _USER.id == _TODO.owner_id).where(*conditions)
-    )
-    page = base.order_by(*_SORTS["-created_at"]).limit(limit).offset(offset)
+    page = _WITH_OWNER.where(*conditions).order_by(*_SORTS["-created_at"]).limit(limit).offset(offset)
     rows: list[AdminTodoRow] = [{**todo_row(row), "owner": row.owner} for row in session.execute(page).all()]
     total = session.execute(
         select(func.count()).select_from(_TABLE).join(_USERS, _USER.id == _TODO.owner_id).where(*conditions)
@@ -636,11 +642,12 @@ def is_overdue(todo: TodoRow, today: date) -> bool:
 
 def for_display(rows: list[TodoRow], today: date) -> list[DisplayTodoRow]:
     """Rows plus what the page shows: overdue flag and a readable due label."""
-    shown: list[DisplayTodoRow] = []
-    for row in rows:
-        due = None if row["due_date"] is None else date.fromisoformat(row["due_date"])
-        label = "" if due is None else "today" if due == today else due.strftime("%d %b %Y")
-        if label and row["due_time"]:
-            label = f"{label} {row['due_time']}"
-        shown.append({**row, "overdue": is_overdue(row, today), "due_label": label})
-    return shown
+    return [{**row, "overdue": is_overdue(row, today), "due_label": due_label(row, today)} for row in rows]
+
+
+def due_label(todo: TodoRow, today: date) -> str:
+    """When a todo is due, as the pages show it: "today 09:30", "01 Jul 2026", or ""."""
+    if todo["due_date"] is None:
+        return ""
+    label = day_label(date.fromisoformat(todo["due_date"]), today)
+    return f"{label} {todo['due_time']}" if todo["due_time"] else label

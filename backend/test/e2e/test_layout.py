@@ -143,6 +143,13 @@ def _import_problems(page: Page) -> None:
         page.get_by_role("button", name="Import", exact=True).click()
 
 
+def _admin_ask(page: Page) -> None:
+    """The first "Deactivate …" of the admin page: its dialog, or its confirmation page without scripts."""
+    page.goto("/admin-page")
+    page.locator("#users-table").get_by_role("link", name="Deactivate").first.click()
+    expect(page.locator("dialog#confirm-dialog[open], #confirm-heading")).to_be_visible()
+
+
 def _delete_dialog(page: Page) -> None:
     page.goto("/todo-page")
     todos = TodoListPage(page)
@@ -173,6 +180,11 @@ SCREENS = [
     Screen("account", "reader", _goto("/account-page")),
     Screen("account-errors", "reader", _account_errors),
     Screen("admin", "admin", _goto("/admin-page")),
+    Screen("admin-nojs", "admin", _goto("/admin-page"), js=False),
+    Screen("admin-search-empty", "admin", _goto("/admin-page?q=nothing-matches-this")),
+    Screen("admin-notice", "admin", _goto("/admin-page?done=deactivated&who=someone")),
+    Screen("admin-dialog", "admin", _admin_ask, root="dialog"),
+    Screen("admin-confirm", "admin", _admin_ask, js=False),
     Screen("error-403", "reader", _goto("/admin-page")),
     Screen("error-404", "reader", _goto("/edit-todo-page/2147483647")),
 ]

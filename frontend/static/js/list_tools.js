@@ -51,7 +51,7 @@ export function startListTools({ filters, region, dialog, reread }) {
     const ok = await confirmWith(dialog, {
       title: button.textContent.trim(),
       text: form.dataset.confirm,
-      confirm: button.textContent.trim(),
+      label: button.textContent.trim(),
     });
     if (ok) {
       form.dataset.confirmed = "true";

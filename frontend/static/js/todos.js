@@ -126,7 +126,7 @@ async function remove(item, link) {
   const confirmed = await confirmWith(dialog, {
     title: "Delete this todo?",
     text: `“${title}” will go to the trash. You can undo this.`,
-    confirm: "Delete",
+    label: "Delete",
   });
   if (!confirmed) {
     link.focus();

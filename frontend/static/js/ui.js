@@ -3,14 +3,14 @@
 /**
  * Ask for confirmation in the page's native <dialog>.
  * @param {HTMLDialogElement} dialog
- * @param {{title: string, text: string, confirm?: string}} copy  `confirm`: the button's label (else unchanged)
- * @returns {Promise<boolean>} true when the confirming button was chosen
+ * @param {{title: string, text: string, label?: string}} copy label: the confirm button's, when given
+ * @returns {Promise<boolean>} true when the confirm button ("Delete") was chosen
  */
-export function confirmWith(dialog, { title, text, confirm = null }) {
+export function confirmWith(dialog, { title, text, label }) {
   dialog.querySelector(".dialog-title").textContent = title;
   dialog.querySelector(".dialog-text").textContent = text;
-  if (confirm) {
-    dialog.querySelector('button[value="confirm"]').textContent = confirm;
+  if (label) {
+    dialog.querySelector('button[value="confirm"]').textContent = label;
   }
   dialog.returnValue = "";
   return new Promise((resolve) => {
