@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 from .conftest import SESSION_COOKIE, Server, SessionFactory, User, api_add_todo, api_token, days_from_today, new_user
 from .pages import LoginPage, RegisterPage, TodoFormPage, TodoListPage
 
-AT_LIST = re.compile(r"/todo-page$")
+AT_LIST = re.compile(r"/todo-page(\?(notice|added)=\w+)?$")  # with what just happened
 AT_LOGIN = re.compile(r"/login-page$")
 
 
@@ -171,7 +171,8 @@ def test_core_flow_without_javascript(open_page: SessionFactory, server: Server)
     # toggling from a filtered view comes back to that view
     todos.filter(status="Done")
     todos.toggle_with_button("Buy oat milk")
-    expect(page).to_have_url(re.compile(r"/todo-page\?complete=true$"))
+    expect(page).to_have_url(re.compile(r"/todo-page\?complete=true&notice=reopened$"))
+    expect(todos.page_notice).to_have_text("Reopened.")
     expect(todos.items).to_have_count(0)
     todos.filter(status="All", search="report")
     expect(todos.titles).to_have_text(["Write the quarterly report"])
@@ -179,7 +180,7 @@ def test_core_flow_without_javascript(open_page: SessionFactory, server: Server)
     # delete: the link leads to a confirmation page; Cancel goes back, Delete deletes
     todos.open()
     todos.delete_link("Call the plumber").click()
-    expect(page).to_have_url(re.compile(r"/delete-todo-page/\d+$"))
+    expect(page).to_have_url(re.compile(r"/delete-todo-page/\d+(\?return_to=\S+)?$"))
     expect(page.locator(".confirm-title")).to_have_text("Call the plumber")
     page.get_by_role("link", name="Cancel").click()
     expect(todos.item("Call the plumber")).to_have_count(1)

@@ -248,7 +248,8 @@ def test_tab_order_and_focus_rings_on_the_todo_list(open_page: SessionFactory, r
     page = open_page(reader)
     page.goto("/todo-page")
     first_title = TodoListPage(page).titles.first.inner_text()
-    stops = _tab_stops(page, 16)
+    second_title = TodoListPage(page).titles.nth(1).inner_text()
+    stops = _tab_stops(page, 28)
     assert [name for name, _ in stops] == [
         "Skip to content",
         "✓ Todo",
@@ -256,16 +257,28 @@ def test_tab_order_and_focus_rings_on_the_todo_list(open_page: SessionFactory, r
         "Add",
         "Account",
         "Log out",
+        "All todos",  # the sidebar: views, lists, a new list, tags
+        "Today",
+        "Upcoming next 7 days",
+        "Overdue",
+        "Inbox 3 open",
+        "New list",
+        "Create",
         "Add a todo",
+        "Quick add",
+        "Add",
         "Search",
         "Status",
         "Priority",
         "Sort",
         "Apply",
+        "Complete all shown",
+        "Clear completed",
         f"Done: {first_title}",
+        "List: Inbox",
         f"Edit “{first_title}”",
         f"Delete “{first_title}”",
-        f"Done: {TodoListPage(page).titles.nth(1).inner_text()}",
+        f"Done: {second_title}",
     ]
     assert [ring for _, ring in stops] == ["ring"] * len(stops)
 
