@@ -4,10 +4,11 @@ actions with undo, the sidebar and its phone drawer, and a list shared between t
 
 from __future__ import annotations
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from .conftest import Server, SessionFactory, User, api_add_todo, api_register, api_token, days_from_today, new_user
 from .pages import ListSettingsPage, TodoListPage
+from .test_live_updates import _open_list
 
 LIVE = 2000  # ms: a change made elsewhere shows within this
 
@@ -19,19 +20,11 @@ def _api_list(server: Server, token: str, name: str) -> int:
     return int(response.json()["id"])
 
 
-def _open(page: Page, path: str = "/todo-page") -> TodoListPage:
-    todos = TodoListPage(page)
-    todos.open(path)
-    todos.wait_live()
-    todos.mark_document()
-    return todos
-
-
 def test_quick_add_previews_and_adds_without_a_reload(
     open_page: SessionFactory, fresh_user: User, server: Server
 ) -> None:
     _api_list(server, api_token(server, fresh_user), "Work")
-    todos = _open(open_page(fresh_user))
+    todos = _open_list(open_page(fresh_user))
 
     todos.quick_text.fill("Call Ann tomorrow 9am #phone !4 @work every week")
 
@@ -88,7 +81,7 @@ def _user_with(server: Server, *titles: str, list_name: str | None = None) -> tu
 
 def test_inline_edit_of_the_title(open_page: SessionFactory, server: Server) -> None:
     user, _, _ = _user_with(server, "Buy milk", "Call plumber")
-    todos = _open(open_page(user))
+    todos = _open_list(open_page(user))
 
     todos.item("Buy milk").locator(".todo-title").dblclick()
     expect(todos.inline_input).to_be_focused()
@@ -113,7 +106,7 @@ def test_inline_edit_of_the_title(open_page: SessionFactory, server: Server) -> 
 
 def test_keyboard_only(open_page: SessionFactory, server: Server) -> None:
     user, _, _ = _user_with(server, "Third", "Second", "First")
-    todos = _open(open_page(user))
+    todos = _open_list(open_page(user))
     keys = todos.page.keyboard
 
     keys.press("?")
@@ -157,7 +150,7 @@ def test_keyboard_only(open_page: SessionFactory, server: Server) -> None:
 
 def test_drag_to_reorder_is_kept(open_page: SessionFactory, server: Server) -> None:
     user, _, list_id = _user_with(server, "One", "Two", "Three", list_name="Errands")
-    todos = _open(open_page(user), f"/todo-page?list_id={list_id}")
+    todos = _open_list(open_page(user), f"/todo-page?list_id={list_id}")
     expect(todos.heading).to_have_text("Errands")
     expect(todos.titles).to_have_text(["One", "Two", "Three"])
 
@@ -174,7 +167,7 @@ def test_drag_to_reorder_is_kept(open_page: SessionFactory, server: Server) -> N
 
 def test_complete_all_shown_then_clear_completed_and_undo(open_page: SessionFactory, server: Server) -> None:
     user, _, _ = _user_with(server, "Alpha", "Beta")
-    todos = _open(open_page(user))
+    todos = _open_list(open_page(user))
 
     todos.bulk("Complete all shown").click()
     todos.confirm()
@@ -199,7 +192,7 @@ def test_sidebar_views_lists_tags_and_the_phone_drawer(open_page: SessionFactory
     api_add_todo(server, token, title="Due today", due_date=_today(0), tags=["chores"], list_id=list_id)
     api_add_todo(server, token, title="Due soon", due_date=_today(3))
     api_add_todo(server, token, title="Late", due_date=_today(-2))
-    todos = _open(open_page(user))
+    todos = _open_list(open_page(user))
 
     expect(todos.sidebar_link("Home")).to_contain_text("1")
     todos.sidebar_link("Today").click()
@@ -215,7 +208,7 @@ def test_sidebar_views_lists_tags_and_the_phone_drawer(open_page: SessionFactory
     expect(todos.heading).to_have_text("Home")
 
     phone = open_page(user, width=375)
-    small = _open(phone)
+    small = _open_list(phone)
     expect(small.sidebar).not_to_be_in_viewport()
     small.drawer_button.click()
     expect(small.sidebar).to_be_in_viewport()
@@ -231,7 +224,7 @@ def test_sharing_a_list_between_two_people(open_page: SessionFactory, server: Se
     editor = new_user("editor")
     api_register(server, editor)
     owner_page = open_page(owner)
-    owner_list = _open(owner_page, f"/todo-page?list_id={list_id}")
+    owner_list = _open_list(owner_page, f"/todo-page?list_id={list_id}")
 
     settings_tab = owner_page.context.new_page()
     settings = ListSettingsPage(settings_tab)
@@ -239,7 +232,7 @@ def test_sharing_a_list_between_two_people(open_page: SessionFactory, server: Se
     settings.share(editor.username, "editor")
     expect(settings.members).to_have_text([editor.username])
 
-    editor_list = _open(open_page(editor))
+    editor_list = _open_list(open_page(editor))
     expect(editor_list.sidebar_link("Party")).to_contain_text("shared by")
     editor_list.sidebar_link("Party").click()
     expect(editor_list.titles).to_have_text(["Book the venue"])
