@@ -30,6 +30,7 @@ class PrincipalRow(NamedTuple):
     role: str
     todo_count: int
     timezone: str = "UTC"
+    theme: str = "system"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Principal:
     role: str
     todo_count: int
     timezone: str
+    theme: str  # "system", "light" or "dark": the pages' colours (base.html)
     token: TokenClaims
     via_cookie: bool = False
 
@@ -84,14 +86,16 @@ def actor_row() -> ColumnElement[bool]:
 
 # One statement checks the user exists, is active, the token's version and account key
 # match (no password change, not another account under a reused id) and it is not revoked.
-_LOAD = select(_USER.id, _USER.username, _USER.role, _USER.todo_count, _USER.timezone).where(*_valid_conditions())
+_LOAD = select(_USER.id, _USER.username, _USER.role, _USER.todo_count, _USER.timezone, _USER.theme).where(
+    *_valid_conditions()
+)
 
 
 def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | None:
     """The principal's row when the token is still good, else None."""
     params = {"actor_id": token.user_id, "actor_ver": token.version, "actor_acc": token.account_key}
     row = session.execute(_LOAD, {**params, "actor_jti": token.jti}).first()
-    return None if row is None else PrincipalRow(row[0], row[1], row[2], row[3], row[4])
+    return None if row is None else PrincipalRow(row[0], row[1], row[2], row[3], row[4], row[5])
 
 
 def ensure_valid(session: Session, *, principal: Principal) -> None:

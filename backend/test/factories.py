@@ -91,12 +91,19 @@ def principal_of(session: Session, user_id: int) -> Principal:
     """The user as a freshly signed-in request would act for them (a new session)."""
     row = session.execute(
         select(
-            User.id, User.username, User.role, User.todo_count, User.timezone, User.token_version, User.auth_key
+            User.id,
+            User.username,
+            User.role,
+            User.todo_count,
+            User.timezone,
+            User.theme,
+            User.token_version,
+            User.auth_key,
         ).where(User.id == user_id)
     ).one()
     session.commit()  # end the read, so later reads in this session see later writes
     claims = token_claims(row.id, version=row.token_version, account_key=row.auth_key)
-    return Principal(row.id, row.username, row.role, row.todo_count, row.timezone, token=claims)
+    return Principal(row.id, row.username, row.role, row.todo_count, row.timezone, row.theme, token=claims)
 
 
 def token_claims(user_id: int, *, version: int = 0, account_key: str, jti: str | None = None) -> TokenClaims:
