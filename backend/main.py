@@ -36,7 +36,21 @@ from backend.core.tracing import build_tracing, install_tracing, shutdown_tracin
 from backend.database.session import Database, build_engine
 from backend.jobs.background import Background
 from backend.realtime.runtime import Realtime
-from backend.routers import account, admin, auth, calendar, export, health, password_reset, todos, trash, users, ws
+from backend.routers import (
+    account,
+    admin,
+    auth,
+    calendar,
+    export,
+    health,
+    password_reset,
+    pwa,
+    theme,
+    todos,
+    trash,
+    users,
+    ws,
+)
 from backend.routers.drafts import session_expired_page
 from backend.routers.metrics import metrics_endpoint
 from backend.schemas.errors import error_responses
@@ -131,10 +145,11 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     """Every router, the docs page, /metrics when enabled and the static files."""
     # JSON routes first, the busiest first: routing tries routes in order.
     # export before todos: `/todos/{todo_id}` would take `/todos/export`.
-    for module in (export, trash, todos, users, account, auth, password_reset, admin, health, calendar, ws):
+    for module in (export, trash, todos, users, account, theme, auth, password_reset, admin, health, calendar, ws):
         app.include_router(module.router)
-    for module in (todos, trash, export, auth, password_reset, users, account, admin):
+    for module in (todos, trash, export, auth, password_reset, users, account, theme, admin):
         app.include_router(module.pages)
+    app.include_router(pwa.router)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if state.metrics:
         app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)
