@@ -163,9 +163,9 @@ TodoId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The todo's id")]
 
 
 async def owned_todo(request: Request, todo_id: TodoId, principal: CurrentUser) -> TodoRow:
-    """The caller's todo, or 404 (also for someone else's: its existence is not revealed)."""
+    """A todo the caller may read, or 404 (also for a stranger's: its existence is not revealed)."""
     db = app_state(request).db  # not DbDep: one dependency level less per request
-    return await db.read(todo_service.get_for_owner, todo_id=todo_id, owner_id=principal.id)
+    return await db.read(todo_service.get_visible, todo_id=todo_id, principal=principal)
 
 
 OwnedTodo = Annotated[TodoRow, Depends(owned_todo)]

@@ -43,8 +43,11 @@ from backend.routers import (
     calendar,
     export,
     health,
+    lists,
     password_reset,
     pwa,
+    quick,
+    tags,
     theme,
     todos,
     trash,
@@ -144,8 +147,24 @@ def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager
 def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     """Every router, the docs page, /metrics when enabled and the static files."""
     # JSON routes first, the busiest first: routing tries routes in order.
-    # export before todos: `/todos/{todo_id}` would take `/todos/export`.
-    for module in (export, trash, todos, users, account, theme, auth, password_reset, admin, health, calendar, ws):
+    # export and quick before todos: `/todos/{todo_id}` would take `/todos/export`.
+    for module in (
+        export,
+        trash,
+        quick,
+        todos,
+        lists,
+        tags,
+        users,
+        account,
+        theme,
+        auth,
+        password_reset,
+        admin,
+        health,
+        calendar,
+        ws,
+    ):
         app.include_router(module.router)
     for module in (todos, trash, export, auth, password_reset, users, account, theme, admin):
         app.include_router(module.pages)

@@ -1,6 +1,6 @@
 """Time zones: a user's IANA zone name, checked, and what "now" and "today" are there."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -67,3 +67,10 @@ def to_utc(day: date, at: time, name: str) -> datetime:
 def local(moment: datetime, name: str) -> datetime:
     """`moment` as wall-clock time in zone `name`."""
     return moment.astimezone(zone(name))
+
+
+def shift_days(moment: datetime, days: int, name: str) -> datetime:
+    """The same wall-clock time `days` later in the zone `name`, in UTC (across DST changes too)."""
+    here = zone(name)
+    wall = moment.astimezone(here).replace(tzinfo=None) + timedelta(days=days)
+    return wall.replace(tzinfo=here).astimezone(UTC)

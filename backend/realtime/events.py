@@ -48,3 +48,8 @@ def due_event(todo_id: int, owner_id: int, *, title: str, remind_at: datetime) -
             "at": utc_text(utcnow()),
         },
     }
+
+
+def list_event(kind: str, list_id: int, users: list[int]) -> Event:
+    """`list.updated` / `list.deleted` / `list.shared` / `list.unshared`: re-read the lists."""
+    return {"users": users, "message": {"type": kind, "id": list_id, "at": utc_text(utcnow())}}

@@ -29,6 +29,7 @@ from backend.schemas.paging import pagination
 from backend.schemas.todo_form import REMIND_CHOICES, body_from_form, form_values, reminder_field, reminder_label
 from backend.schemas.todo_versions import FIELDS, VersionRow, side_by_side, typed
 from backend.schemas.todos import TodoCreate, TodoPatch, TodoQuery, TodoRead, TodoUpdate
+from backend.services import positions as position_service
 from backend.services import todos as todo_service
 from backend.services import trash as trash_service
 from backend.services.idempotency import Answer, Keep
@@ -61,9 +62,8 @@ async def list_todos(
     request: Request, query: Annotated[TodoQuery, Query()], principal: CurrentUser, db: DbDep
 ) -> Response:
     """The caller's todos, filtered, sorted and paged; total in `X-Total-Count`."""
-    rows, total = await db.read(
-        todo_service.list_for_owner, owner_id=principal.id, todo_count=principal.todo_count, query=query
-    )
+    today = today_in(principal.timezone)
+    rows, total = await db.read(todo_service.list_visible, principal=principal, query=query, today=today)
     return json_response(request, rows, headers={"X-Total-Count": str(total)}, etag=True)
 
 
@@ -77,7 +77,7 @@ async def read_todo(request: Request, todo: OwnedTodo) -> Response:
     return json_response(request, todo, etag=True)
 
 
-def _created(todo: TodoRow) -> Answer:
+def created_answer(todo: TodoRow) -> Answer:
     return Answer(201, dump_json(todo), f"/todos/{todo['id']}")
 
 
@@ -96,14 +96,14 @@ async def create_todo(
 ) -> Response:
     """Create a todo for the caller; with an Idempotency-Key, at most once per key."""
     if idempotency_key is None:
-        return answer_response(_created(await db.write(todo_service.create, principal=principal, data=data)))
+        return answer_response(created_answer(await db.write(todo_service.create, principal=principal, data=data)))
 
     async def create(keep: Keep) -> Answer:
         def store_answer(session: Session, todo: TodoRow) -> None:
-            keep(session, _created(todo))
+            keep(session, created_answer(todo))
 
         todo = await db.write(todo_service.create, principal=principal, data=data, before_commit=store_answer)
-        return _created(todo)
+        return created_answer(todo)
 
     return await answer_once(request, principal, idempotency_key, create)
 
@@ -142,20 +142,32 @@ async def update_todo(
 async def patch_todo(
     request: Request, data: TodoPatch, todo: OwnedTodo, principal: CurrentUser, db: DbDep, if_match: IfMatch = None
 ) -> Response:
-    """Change only the fields given (`{"complete": true}`, say); answers with the whole todo."""
-    merged = {field: todo[field] for field in TodoUpdate.model_fields} | data.model_dump(exclude_unset=True)  # type: ignore[literal-required]
-    try:
-        replacement = TodoUpdate.model_validate(merged)
-    except ValidationError as exc:
-        errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from None
-    return await _replace(request, todo, replacement, if_match, principal, db)
+    """Change only the fields given (`{"complete": true}`, say); answers with the whole todo.
+
+    `{"position": n}` moves it to the n-th place (0-based) of its list."""
+    changes = data.model_dump(exclude_unset=True)
+    position = changes.pop("position", None)
+    if if_match is not None and not matches(if_match, etag_of(todo)):
+        raise PreconditionFailed(CHANGED_ELSEWHERE)
+    if changes or position is None:
+        merged = {field: todo[field] for field in TodoUpdate.model_fields} | changes  # type: ignore[literal-required]
+        try:
+            replacement = TodoUpdate.model_validate(merged)
+        except ValidationError as exc:
+            errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
+            raise RequestValidationError(errors) from None
+        todo = await db.write(
+            todo_service.replace, principal=principal, todo=todo, data=replacement, if_unchanged=if_match is not None
+        )
+    if position is not None:
+        todo = await db.write(position_service.move, principal=principal, todo=todo, index=position)
+    return json_response(request, todo, etag=True)
 
 
 @router.delete("/todo/{todo_id}", status_code=204, responses=AUTH_ERRORS | error_responses(403, 404))
 async def delete_todo(todo_id: TodoId, principal: CurrentUser, db: DbDep) -> Response:
     """Delete one of the caller's todos."""
-    await db.write(todo_service.delete_for_owner, principal=principal, todo_id=todo_id)
+    await db.write(todo_service.delete_visible, principal=principal, todo_id=todo_id)
     return Response(status_code=204)
 
 
@@ -176,9 +188,8 @@ async def todo_page(
     request: Request, query: Annotated[TodoQuery, Depends(_list_query)], principal: CurrentUser, db: DbDep
 ) -> HTMLResponse:
     """The todo list with filters, sort, paging, toggle and delete."""
-    rows, total = await db.read(
-        todo_service.list_for_owner, owner_id=principal.id, todo_count=principal.todo_count, query=query
-    )
+    today = today_in(principal.timezone)  # "today" and "Overdue" are the user's own
+    rows, total = await db.read(todo_service.list_visible, principal=principal, query=query, today=today)
     filters = query.model_dump(exclude={"offset"}, exclude_defaults=True)
     paging = pagination(total, query.limit, query.offset)
     here = url_path(request, "todo_page")
@@ -187,7 +198,6 @@ async def todo_page(
         for key in ("prev_offset", "next_offset")
         if paging[key] is not None
     }
-    today = today_in(principal.timezone)  # "today" and "Overdue" are the user's own
     deleted = request.query_params.get("deleted", "")
     title = None
     if deleted.isascii() and deleted.isdigit() and len(deleted) < 19:
@@ -297,19 +307,19 @@ async def edit_todo_submit(
 ) -> Response:
     """Save the edit form over the version it was opened with; if that changed or went, show
     the conflict (409) or deleted (404) screen with what was typed, and write nothing."""
-    read = {"todo_id": todo_id, "owner_id": principal.id}
+    read = {"todo_id": todo_id, "principal": principal}
     if not form.version:  # an old form or a script: saved over whatever is stored, as before
-        return await _save_form(request, form, await db.read(todo_service.get_for_owner, **read), principal, db)
+        return await _save_form(request, form, await db.read(todo_service.get_visible, **read), principal, db)
     zone = principal.timezone
     try:
-        todo = await db.read(todo_service.get_for_owner, **read)
+        todo = await db.read(todo_service.get_visible, **read)
         if matches(form.version, etag_of(todo)):
             try:
                 return await _save_form(request, form, todo, principal, db, if_unchanged=True)
             except PreconditionFailed:  # changed between the read and the write
-                todo = await db.read(todo_service.get_for_owner, **read)
+                todo = await db.read(todo_service.get_visible, **read)
     except NotFound:
-        title = await db.read(trash_service.trashed_title, **read)
+        title = await db.read(trash_service.trashed_title, owner_id=principal.id, todo_id=todo_id)
         context = {"todo_id": todo_id, "in_trash": title is not None, "fields": FIELDS, "typed": typed(form, zone)}
         return render(request, "todo_deleted.html", {**context, "values": form.model_dump()}, status_code=404)
     # "Keep mine" re-posts what was typed with the version now stored.
@@ -339,5 +349,5 @@ async def delete_todo_page(request: Request, todo: OwnedTodo) -> HTMLResponse:
 @pages.post("/delete-todo-page/{todo_id}", name="delete_todo_submit")
 async def delete_todo_submit(request: Request, todo: OwnedTodo, principal: CurrentUser, db: DbDep) -> RedirectResponse:
     """Delete (to the trash) after confirmation; the list then offers Undo."""
-    await db.write(todo_service.delete_for_owner, principal=principal, todo_id=todo["id"])
+    await db.write(todo_service.delete_visible, principal=principal, todo_id=todo["id"])
     return RedirectResponse(with_query(url_path(request, "todo_page"), {"deleted": todo["id"]}), status_code=303)

@@ -16,11 +16,16 @@ from pydantic import (
     ValidationInfo,
     WithJsonSchema,
     field_validator,
+    model_validator,
 )
 
 from backend.schemas.base import NO_NUL, InputModel
+from backend.services import repeats
 
-SortKey = Literal["created_at", "-created_at", "priority", "-priority", "due_date", "-due_date", "title"]
+SortKey = Literal["position", "created_at", "-created_at", "priority", "-priority", "due_date", "-due_date", "title"]
+View = Literal["today", "upcoming", "overdue"]
+MAX_TAGS = 10
+TAG = re.compile(r"^[A-Za-z0-9_-]{1,30}$")
 Title = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL),
@@ -69,6 +74,47 @@ def _as_utc(value: datetime | None) -> datetime | None:
     return None if value is None else value.astimezone(UTC)
 
 
+def _tag_list(value: object) -> object:
+    if not isinstance(value, list):
+        return value  # the list type refuses it in plain words
+    if len(value) > MAX_TAGS:
+        raise ValueError(f"A todo has at most {MAX_TAGS} tags")
+    for tag in value:
+        if not isinstance(tag, str) or not TAG.match(tag):
+            raise ValueError("A tag is 1–30 letters, digits, '-' or '_'")
+    return sorted({tag.lower() for tag in value})
+
+
+def _repeat_rule(value: object) -> object:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError("Repeat is a rule such as 'weekly' or 'every 2 days'")
+    try:
+        return repeats.normalize_repeat(value)
+    except ValueError:
+        raise ValueError(
+            "Repeat is one of daily, weekdays, weekly, monthly, yearly or 'every N days|weeks|months'"
+        ) from None
+
+
+Tags = Annotated[
+    list[str],
+    BeforeValidator(_tag_list),
+    Field(
+        description="Up to 10, each 1–30 letters, digits, `-` or `_`; case-insensitive, returned lower-case and sorted",
+        examples=[["home", "work"]],
+    ),
+]
+RepeatRule = Annotated[
+    str | None,
+    BeforeValidator(_repeat_rule),
+    Field(
+        description="`daily`, `weekdays`, `weekly`, `monthly`, `yearly` or `every N days|weeks|months`",
+        examples=["weekly"],
+    ),
+]
+ListId = Annotated[int, Strict(), Field(ge=1, le=2**31 - 1, description="A list the caller may write to")]
 # JSON bodies get exactly the types the schema names: no "3" for 3, no 1 for true.
 BodyPriority = Annotated[Priority, BeforeValidator(_json_integer)]
 DueDate = Annotated[date | None, BeforeValidator(_iso_date_text), Field(examples=["2026-12-24"])]
@@ -103,6 +149,8 @@ class TodoCreate(InputModel):
                     "due_date": "2026-12-24",
                     "due_time": "09:30",
                     "remind_at": "2026-12-24T08:30:00Z",
+                    "tags": ["shopping"],
+                    "repeat": "weekly",
                 }
             ]
         },
@@ -115,6 +163,9 @@ class TodoCreate(InputModel):
     due_date: DueDate = None
     due_time: DueTime = None
     remind_at: RemindAt = None
+    tags: Tags = []
+    repeat: RepeatRule = None
+    list_id: ListId | None = Field(default=None, description="Default: the Inbox on create; unchanged on PUT")
 
     @field_validator("due_time")
     @classmethod
@@ -141,6 +192,12 @@ class TodoPatch(InputModel):
     due_date: DueDate = None
     due_time: DueTime = None
     remind_at: RemindAt = None
+    tags: Tags | None = None
+    repeat: RepeatRule = None
+    list_id: ListId | None = None
+    position: Annotated[int, BeforeValidator(_json_integer)] | None = Field(
+        default=None, ge=0, le=1_000_000, description="Move to this 0-based place within its list"
+    )
 
 
 class TodoRead(BaseModel):
@@ -159,6 +216,12 @@ class TodoRead(BaseModel):
     remind_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    list_id: int
+    position: int = Field(description="Sort key within the list, ascending")
+    tags: list[str]
+    repeat: str | None
+    created_by: str | None = Field(description="Username of who created it")
+    updated_by: str | None = Field(description="Username of who changed it last")
 
 
 class TrashedTodoRead(TodoRead):
@@ -188,9 +251,22 @@ class TodoQuery(BaseModel):
     q: str | None = Field(
         default=None, max_length=200, pattern=NO_NUL, description="Case-insensitive search in title and description"
     )
-    sort: SortKey = "-created_at"
+    list_id: int | None = Field(default=None, ge=1, le=2**31 - 1, description="Only this list's todos")
+    tag: list[Annotated[str, StringConstraints(pattern=TAG.pattern)]] = Field(
+        default=[], max_length=MAX_TAGS, description="Only todos with every one of these tags (repeatable)"
+    )
+    view: View | None = Field(
+        default=None, description="`today`, `upcoming` (the next 7 days) or `overdue`, in the caller's time zone"
+    )
+    sort: SortKey = Field(default="-created_at", description="Default: `position` for one list, else `-created_at`")
     limit: int = Field(default=50, ge=1, le=100)
     offset: int = Field(default=0, ge=0, le=1_000_000_000)
+
+    @model_validator(mode="after")
+    def _list_order(self) -> "TodoQuery":
+        if self.list_id is not None and "sort" not in self.model_fields_set:
+            object.__setattr__(self, "sort", "position")
+        return self
 
 
 class AdminTodoQuery(BaseModel):

@@ -89,7 +89,6 @@ class UserCreate(InputModel):
 
 
 Theme = Literal["system", "light", "dark"]
-THEMES: tuple[Theme, ...] = ("system", "light", "dark")
 
 
 class ThemeChange(InputModel):

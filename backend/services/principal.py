@@ -7,21 +7,24 @@ account deleted, deactivated or demoted while the request was in flight (a slow 
 body, say) changes nothing.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, select
+from sqlalchemy import ColumnElement, Table, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from backend.core.errors import NotAuthenticated, PermissionDenied
 from backend.core.tokens import TokenClaims
-from backend.models import ROLE_ADMIN, RevokedToken, User
+from backend.models import ROLE_ADMIN, ListMember, RevokedToken, TodoList, User
 
 SESSION_ENDED = "Your session has ended; sign in again"
 _USERS = cast(Table, User.__table__)
 _USER = _USERS.c  # columns of the users table
 _REVOKED = cast(Table, RevokedToken.__table__).c
+_LIST = cast(Table, TodoList.__table__).c
+_MEMBER = cast(Table, ListMember.__table__).c
 
 
 class PrincipalRow(NamedTuple):
@@ -31,6 +34,8 @@ class PrincipalRow(NamedTuple):
     todo_count: int
     timezone: str = "UTC"
     theme: str = "system"
+    inbox_id: int = 0
+    shares: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +47,12 @@ class Principal:
     role: str
     todo_count: int
     timezone: str
-    theme: str  # "system", "light" or "dark": the pages' colours (base.html)
+    theme: str
+    # The list todos go to when none is named.
+    inbox_id: int
+    # Whether any list is shared with this user or by them: reads then also look at
+    # memberships and changes are announced to members (services/access.py).
+    shares: bool
     token: TokenClaims
     via_cookie: bool = False
 
@@ -86,16 +96,35 @@ def actor_row() -> ColumnElement[bool]:
 
 # One statement checks the user exists, is active, the token's version and account key
 # match (no password change, not another account under a reused id) and it is not revoked.
-_LOAD = select(_USER.id, _USER.username, _USER.role, _USER.todo_count, _USER.timezone, _USER.theme).where(
-    *_valid_conditions()
+# The Inbox and whether anything is shared come along in the same statement.
+_INBOX = select(_LIST.id).where(_LIST.owner_id == _USER.id, _LIST.is_inbox.is_(True)).limit(1).scalar_subquery()
+_SHARES = or_(
+    exists().where(_MEMBER.user_id == _USER.id),
+    exists().where(_MEMBER.list_id == _LIST.id, _LIST.owner_id == _USER.id),
 )
+PRINCIPAL_COLUMNS = (
+    _USER.id,
+    _USER.username,
+    _USER.role,
+    _USER.todo_count,
+    _USER.timezone,
+    _USER.theme,
+    func.coalesce(_INBOX, 0),
+    _SHARES,
+)
+_LOAD = select(*PRINCIPAL_COLUMNS).where(*_valid_conditions())
 
 
 def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | None:
     """The principal's row when the token is still good, else None."""
     params = {"actor_id": token.user_id, "actor_ver": token.version, "actor_acc": token.account_key}
     row = session.execute(_LOAD, {**params, "actor_jti": token.jti}).first()
-    return None if row is None else PrincipalRow(row[0], row[1], row[2], row[3], row[4], row[5])
+    return None if row is None else principal_row(row)
+
+
+def principal_row(row: Sequence[Any]) -> PrincipalRow:
+    """A row of PRINCIPAL_COLUMNS as a PrincipalRow."""
+    return PrincipalRow(*row[:7], bool(row[7]))
 
 
 def ensure_valid(session: Session, *, principal: Principal) -> None:

@@ -6,22 +6,36 @@ rows cost more than the query itself.
 """
 
 from collections.abc import Callable, Mapping
-from datetime import date, datetime, time
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 from functools import cache
+from time import time_ns
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Row, Select, String, Table, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Row, Select, String, Table, Update, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Executable
 
-from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PreconditionFailed
+from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, PreconditionFailed
+from backend.core.zones import shift_days
 from backend.database.dates import date_text, iso_date, iso_utc, time_text, utc_text
 from backend.database.outbox import record
 from backend.models import Todo, User
 from backend.models.base import utcnow
-from backend.realtime.events import deleted_event, todo_event
-from backend.schemas.todos import SortKey, TodoCreate, TodoQuery
+from backend.realtime.events import Event, deleted_event, todo_event
+from backend.schemas.todos import SortKey, TodoCreate, TodoQuery, View
+from backend.services import repeats
+from backend.services.access import (
+    INBOX,
+    VIEW_ONLY,
+    ListAccess,
+    list_access,
+    recipients,
+    todo_denied,
+    todo_readable,
+    todo_writable,
+)
 from backend.services.principal import SESSION_ENDED, Principal, actor_row, ensure_valid, lock_admins, still_valid
+from backend.services.tags import has_tag, listed, stored, tag_pattern
 
 
 class TodoRow(TypedDict):
@@ -42,6 +56,12 @@ class TodoRow(TypedDict):
     remind_at: str | None
     created_at: str
     updated_at: str
+    list_id: int
+    position: int
+    tags: list[str]
+    repeat: str | None
+    created_by: str | None
+    updated_by: str | None
 
 
 class AdminTodoRow(TodoRow):
@@ -75,9 +95,33 @@ TODO_COLUMNS = (
     iso_utc(_TODO.remind_at).label("remind_at"),
     iso_utc(_TODO.created_at).label("created_at"),
     iso_utc(_TODO.updated_at).label("updated_at"),
+    _TODO.list_id,
+    _TODO.position,
+    _TODO.tags,
+    _TODO.repeat,
+    _TODO.created_by,
+    _TODO.updated_by,
 )
 # What the database hands back for TODO_COLUMNS.
-TodoColumns = Row[int, int, str, str, int, bool, str | None, time | None, str | None, str, str]
+TodoColumns = Row[
+    int,
+    int,
+    str,
+    str,
+    int,
+    bool,
+    str | None,
+    time | None,
+    str | None,
+    str,
+    str,
+    int,
+    int,
+    str,
+    str | None,
+    str | None,
+    str | None,
+]
 _SORTS: dict[str, tuple[Any, ...]] = {
     "created_at": (_TODO.created_at.asc(), _TODO.id.asc()),
     "-created_at": (_TODO.created_at.desc(), _TODO.id.desc()),
@@ -87,32 +131,48 @@ _SORTS: dict[str, tuple[Any, ...]] = {
     "due_date": (_TODO.due_date.is_(None), _TODO.due_date.asc(), _TODO.id.asc()),
     "-due_date": (_TODO.due_date.is_(None), _TODO.due_date.desc(), _TODO.id.desc()),
     "title": (_TODO.title.asc(), _TODO.id.asc()),
+    "position": (_TODO.position.asc(), _TODO.id.asc()),
 }
 # A todo in the trash (deleted_at set) is invisible to every read and write but the trash's.
 LIVE = _TODO.deleted_at.is_(None)
-_ONE = select(*TODO_COLUMNS).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), LIVE)
+# One todo, for someone no list is shared with or by (the owner test alone), and for anyone.
+_ONE_OWNED = select(*TODO_COLUMNS).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), LIVE)
+_ONE_VISIBLE = select(*TODO_COLUMNS).where(_TODO.id == bindparam("tid"), todo_readable(), LIVE)
 # Writes, built once too; the SET columns come from the parameters given at execution.
-# Each carries the owner and the actor's still-valid session in its WHERE clause, so it
-# changes nothing when the todo went away or the session ended meanwhile.
+# Each carries the writer's right to the todo's list and their still-valid session in its
+# WHERE clause, so it changes nothing when the todo went away, the list was unshared or
+# the session ended meanwhile.
 _INSERT = insert(_TABLE)
-_UPDATE = update(_TABLE).where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), LIVE, still_valid())
-# The same, only while the todo is still the version the client saw (If-Match).
-_UPDATE_SEEN = _UPDATE.where(_TODO.updated_at == bindparam("seen_at"))
 CHANGED_ELSEWHERE = "This todo was changed elsewhere"
 # Deleting moves a todo to the trash (services/trash.py restores it, the nightly clean-up purges it).
 _TRASH = (
     update(_TABLE)
-    .where(_TODO.id == bindparam("tid"), _TODO.owner_id == bindparam("uid"), LIVE, still_valid())
+    .where(_TODO.id == bindparam("tid"), todo_writable(), LIVE, still_valid())
     .values(deleted_at=bindparam("trashed_at"))
 )
 _COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count + bindparam("added"))
+_COUNT_OTHER = (
+    update(_USERS).where(_USER.id == bindparam("owner")).values(todo_count=_USER.todo_count + bindparam("added"))
+)
 _NEWEST = (
     select(*TODO_COLUMNS).where(_TODO.owner_id == bindparam("uid")).order_by(_TODO.id.desc()).limit(bindparam("limit"))
 )
+_WHERE = select(_TODO.owner_id, _TODO.list_id).where(_TODO.id == bindparam("tid"), LIVE)
 # A new or changed remind_at starts its delivery afresh (services/reminders.py).
 _FRESH_REMINDER = {"reminder_claim": None, "reminder_claimed_at": None, "reminder_sent_at": None}
 REMIND_IN_PAST = "The reminder time has passed; choose a time in the future"
-_COUNT_DOWN = update(_USERS).where(_USER.id == bindparam("uid")).values(todo_count=_USER.todo_count - 1)
+
+
+@cache
+def _update_statement(*, seen: bool, completing: bool) -> Update:
+    """The guarded UPDATE; `seen`: only while still the version read (If-Match);
+    `completing`: only while still open (so one of two simultaneous completions wins)."""
+    statement = update(_TABLE).where(_TODO.id == bindparam("tid"), todo_writable(), LIVE, still_valid())
+    if seen:
+        statement = statement.where(_TODO.updated_at == bindparam("seen_at"))
+    if completing:
+        statement = statement.where(_TODO.complete.is_(False))
+    return statement
 
 
 def todo_row(row: TodoColumns) -> TodoRow:
@@ -129,14 +189,31 @@ def todo_row(row: TodoColumns) -> TodoRow:
         "remind_at": row[8],
         "created_at": row[9],
         "updated_at": row[10],
+        "list_id": row[11],
+        "position": row[12],
+        "tags": listed(row[13]),
+        "repeat": row[14],
+        "created_by": row[15],
+        "updated_by": row[16],
     }
 
 
-def _written_row(todo_id: int, owner_id: int, data: TodoCreate, created_at: str, updated_at: str) -> TodoRow:
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a todo is (or goes): its id, list, that list's owner, its position, its creator."""
+
+    todo_id: int
+    list_id: int
+    owner_id: int
+    position: int
+    created_by: str | None = None
+
+
+def _written_row(place: Place, data: TodoCreate, values: Mapping[str, Any], created_at: str) -> TodoRow:
     """Written values in the same text form and field order as rows read back."""
     return {
-        "id": todo_id,
-        "owner_id": owner_id,
+        "id": place.todo_id,
+        "owner_id": place.owner_id,
         "title": data.title,
         "description": data.description,
         "priority": data.priority,
@@ -145,8 +222,19 @@ def _written_row(todo_id: int, owner_id: int, data: TodoCreate, created_at: str,
         "due_time": time_text(data.due_time),
         "remind_at": None if data.remind_at is None else utc_text(data.remind_at),
         "created_at": created_at,
-        "updated_at": updated_at,
+        "updated_at": utc_text(values["updated_at"]),
+        "list_id": place.list_id,
+        "position": place.position,
+        "tags": list(data.tags),
+        "repeat": data.repeat,
+        "created_by": values.get("created_by", place.created_by),
+        "updated_by": values["updated_by"],
     }
+
+
+def new_position() -> int:
+    """A position after every existing one: microseconds since the epoch (moves renumber from 0)."""
+    return time_ns() // 1000
 
 
 def like_pattern(text: str) -> str:
@@ -155,25 +243,49 @@ def like_pattern(text: str) -> str:
     return f"%{escaped}%"
 
 
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """Which filters a listing has: one statement pair is built per shape."""
+
+    sort: SortKey
+    complete: bool
+    priority: bool
+    search: bool
+    list: bool
+    tags: int
+    view: View | None
+    shares: bool
+
+
 @cache
-def _list_statements(sort: SortKey, complete: bool, priority: bool, search: bool) -> tuple[Select[Any], Select[Any]]:
+def _list_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
     """The page and count statements for one combination of filters, built once.
 
     Every value is a bound parameter, so a statement object is reused for every request
     with that shape and SQLAlchemy never rebuilds or re-keys it.
     """
-    conditions = [_TODO.owner_id == bindparam("uid"), LIVE]
-    if complete:
+    visible = todo_readable() if shape.shares else _TODO.owner_id == bindparam("uid")
+    conditions = [visible, LIVE]
+    if shape.complete:
         conditions.append(_TODO.complete == bindparam("complete"))
-    if priority:
+    if shape.priority:
         conditions.append(_TODO.priority == bindparam("priority"))
-    if search:
+    if shape.search:
         pattern = bindparam("pattern", type_=String())
         conditions.append(or_(_TODO.title.ilike(pattern, escape="\\"), _TODO.description.ilike(pattern, escape="\\")))
+    if shape.list:
+        conditions.append(_TODO.list_id == bindparam("lid"))
+    conditions.extend(has_tag(f"tag{n}") for n in range(shape.tags))
+    if shape.view == "today":
+        conditions.append(_TODO.due_date == bindparam("today"))
+    elif shape.view == "upcoming":
+        conditions.extend([_TODO.due_date >= bindparam("today"), _TODO.due_date < bindparam("week_end")])
+    elif shape.view == "overdue":
+        conditions.extend([_TODO.due_date < bindparam("today"), _TODO.complete.is_(False)])
     page = (
         select(*TODO_COLUMNS)
         .where(*conditions)
-        .order_by(*_SORTS[sort])
+        .order_by(*_SORTS[shape.sort])
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
@@ -181,24 +293,42 @@ def _list_statements(sort: SortKey, complete: bool, priority: bool, search: bool
     return page, count
 
 
-def list_for_owner(session: Session, *, owner_id: int, todo_count: int, query: TodoQuery) -> tuple[list[TodoRow], int]:
-    """A page of the owner's todos and how many match before paging.
+def list_visible(session: Session, *, principal: Principal, query: TodoQuery, today: date) -> tuple[list[TodoRow], int]:
+    """A page of the todos the principal can see and how many match before paging.
 
-    The unfiltered total is the counter kept on the user row, so a user with 10,000 todos
-    never pays for counting them; a filtered total is counted only when the page is full.
+    The unfiltered total of someone who shares nothing is the counter kept on their user
+    row, so a user with 10,000 todos never pays for counting them; any other total is
+    counted only when the page is full. Asking for a list the principal cannot see is NotFound.
     """
-    filtered = query.complete is not None or query.priority is not None or bool(query.q)
-    page, count = _list_statements(query.sort, query.complete is not None, query.priority is not None, bool(query.q))
-    params: dict[str, object] = {"uid": owner_id, "limit": query.limit, "offset": query.offset}
+    shape = _Shape(
+        query.sort,
+        query.complete is not None,
+        query.priority is not None,
+        bool(query.q),
+        query.list_id is not None,
+        len(query.tag),
+        query.view,
+        principal.shares,
+    )
+    page, count = _list_statements(shape)
+    params: dict[str, object] = {"uid": principal.id, "limit": query.limit, "offset": query.offset}
     if query.complete is not None:
         params["complete"] = query.complete
     if query.priority is not None:
         params["priority"] = query.priority
     if query.q:
         params["pattern"] = like_pattern(query.q)
+    if query.list_id is not None:
+        params["lid"] = query.list_id
+    params.update({f"tag{n}": tag_pattern(tag) for n, tag in enumerate(query.tag)})
+    if query.view is not None:
+        params.update(today=today, week_end=today + timedelta(days=7))
     rows = [todo_row(row) for row in session.execute(page, params).all()]
+    if not rows and query.list_id is not None:
+        list_access(session, principal=principal, list_id=query.list_id)  # NotFound unless visible
+    filtered = shape != _Shape(query.sort, False, False, False, False, 0, None, False)
     if not filtered:
-        return rows, todo_count
+        return rows, principal.todo_count
     return rows, page_total(session, count, params, found=len(rows), limit=query.limit, offset=query.offset)
 
 
@@ -212,12 +342,28 @@ def page_total(
     return total
 
 
-def get_for_owner(session: Session, *, todo_id: int, owner_id: int) -> TodoRow:
-    """One of the owner's todos; someone else's is NotFound, exactly like a missing one."""
-    row = session.execute(_ONE, {"tid": todo_id, "uid": owner_id}).first()
+def get_visible(session: Session, *, principal: Principal, todo_id: int) -> TodoRow:
+    """A todo the principal may read; anyone else's is NotFound, exactly like a missing one."""
+    statement = _ONE_VISIBLE if principal.shares else _ONE_OWNED
+    row = session.execute(statement, {"tid": todo_id, "uid": principal.id}).first()
     if row is None:
         raise NotFound("Todo not found")
     return todo_row(row)
+
+
+def get_for_owner(session: Session, *, todo_id: int, owner_id: int) -> TodoRow:
+    """One of the owner's own todos (jobs and the trash, which act for the owner)."""
+    row = session.execute(_ONE_OWNED, {"tid": todo_id, "uid": owner_id}).first()
+    if row is None:
+        raise NotFound("Todo not found")
+    return todo_row(row)
+
+
+def target_list(session: Session, principal: Principal, list_id: int | None) -> ListAccess:
+    """The list a todo goes to: the Inbox when none is named, else one the principal may write to."""
+    if list_id is None or list_id == principal.inbox_id:
+        return ListAccess(principal.inbox_id, principal.id, INBOX, "owner", True)
+    return list_access(session, principal=principal, list_id=list_id).require("write")
 
 
 def create(
@@ -227,22 +373,41 @@ def create(
     data: TodoCreate,
     before_commit: Callable[[Session, TodoRow], None] | None = None,
 ) -> TodoRow:
-    """Insert a todo for the principal and keep their counter in step.
+    """Insert a todo in the named list (default: the Inbox) and keep its owner's counter in step.
 
     `before_commit` writes in the same transaction (an idempotency key's stored answer).
     """
     now = utcnow()
     check_reminder(data.remind_at, now=now)
-    values = {**data.model_dump(), "owner_id": principal.id, "created_at": now, "updated_at": now}
-    count_up(session, principal, 1)
-    result = session.execute(_INSERT, values)
-    (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
-    stamp = utc_text(now)
-    todo = _written_row(todo_id, principal.id, data, stamp, stamp)
+    target = target_list(session, principal, data.list_id)
+    todo = insert_todo(session, principal, data, target, now=now)
     if before_commit is not None:
         before_commit(session, todo)
-    record(session, todo_event("todo.created", todo))
     session.commit()
+    return todo
+
+
+def insert_todo(
+    session: Session, principal: Principal, data: TodoCreate, target: ListAccess, *, now: datetime
+) -> TodoRow:
+    """Insert one todo into `target` (already checked), count it and announce it; no commit."""
+    values = {
+        **data.model_dump(exclude={"list_id"}),
+        "tags": stored(data.tags),
+        "owner_id": target.owner_id,
+        "list_id": target.id,
+        "position": new_position(),
+        "created_by": principal.username,
+        "updated_by": principal.username,
+        "created_at": now,
+        "updated_at": now,
+    }
+    count_up(session, principal, 1, owner_id=target.owner_id)
+    result = session.execute(_INSERT, values)
+    (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
+    place = Place(todo_id, target.id, target.owner_id, cast(int, values["position"]))
+    todo = _written_row(place, data, values, utc_text(now))
+    announce(session, principal, todo_event("todo.created", todo), todo)
     return todo
 
 
@@ -253,13 +418,28 @@ def create_many(
     rows: list[dict[str, object]],
     before_commit: Callable[[Session, int], None] | None = None,
 ) -> int:
-    """Insert todos (TodoCreate fields and their times) for the principal in one transaction.
+    """Insert todos (TodoCreate fields and their times) into the principal's Inbox in one transaction.
 
     `before_commit` gets how many were inserted and writes in the same transaction.
     """
     if rows:
-        count_up(session, principal, len(rows))
-        session.execute(_INSERT, [{**row, "owner_id": principal.id} for row in rows])
+        count_up(session, principal, len(rows), owner_id=principal.id)
+        start = new_position()
+        session.execute(
+            _INSERT,
+            [
+                {
+                    **row,
+                    "tags": stored(cast(list[str], row.get("tags", []))),
+                    "owner_id": principal.id,
+                    "list_id": principal.inbox_id,
+                    "position": start + number,
+                    "created_by": principal.username,
+                    "updated_by": principal.username,
+                }
+                for number, row in enumerate(rows)
+            ],
+        )
         # The newest rows of this owner are the ones just inserted (ids only grow).
         created = session.execute(_NEWEST, {"uid": principal.id, "limit": len(rows)}).all()
         record(session, *(todo_event("todo.created", todo_row(row)) for row in reversed(created)))
@@ -275,7 +455,12 @@ def check_reminder(remind_at: datetime | None, *, now: datetime) -> None:
         raise InvalidInput([{"type": "value_error", "loc": ["body", "remind_at"], "msg": REMIND_IN_PAST}])
 
 
-def count_up(session: Session, principal: Principal, added: int) -> None:
+def count_up(session: Session, principal: Principal, added: int, *, owner_id: int) -> None:
+    """Add to the list owner's counter; it is also the check that the principal's session holds."""
+    if owner_id != principal.id:
+        ensure_valid(session, principal=principal)
+        session.execute(_COUNT_OTHER, {"owner": owner_id, "added": added})
+        return
     # Counter first: on InnoDB the insert's foreign-key check share-locks the owner's row,
     # and upgrading that lock afterwards deadlocks two concurrent creates of one user.
     # It is also the session check: no row matches once the session has ended.
@@ -283,81 +468,149 @@ def count_up(session: Session, principal: Principal, added: int) -> None:
         raise NotAuthenticated(SESSION_ENDED)
 
 
-def _guarded_write(session: Session, statement: Executable, principal: Principal, params: dict[str, object]) -> None:
-    """Run an owner- and session-guarded UPDATE/DELETE; nothing matched is 401 or 404."""
-    if session.execute(statement, {**params, **principal.guard()}).rowcount == 0:  # type: ignore[attr-defined]
-        ensure_valid(session, principal=principal)
-        raise NotFound("Todo not found")
+def announce(session: Session, principal: Principal, event: Event, todo: Mapping[str, Any]) -> None:
+    """Record `event` for everyone who can see the todo's list."""
+    users = recipients(session, list_id=todo["list_id"], owner_id=todo["owner_id"], shared=principal.shares)
+    record(session, {**event, "users": users})
 
 
-def _update(
+def _write(
     session: Session,
     principal: Principal,
     todo: TodoRow,
     values: dict[str, object],
     *,
-    announce: TodoRow,
     if_unchanged: bool = False,
+    completing: bool = False,
+) -> bool:
+    """Run the guarded UPDATE; False when a simultaneous completion got there first.
+
+    Nothing matched: 401 when the session ended, 404 when the todo is gone or out of
+    sight, 412 when it changed since `todo` was read (If-Match), 403 for a viewer.
+    """
+    params = {"tid": todo["id"], "uid": principal.id, **principal.guard(), **values}
+    if if_unchanged:
+        params["seen_at"] = datetime.fromisoformat(todo["updated_at"])
+    statement = _update_statement(seen=if_unchanged, completing=completing)
+    if session.execute(statement, params).rowcount:  # type: ignore[attr-defined]
+        return True
+    ensure_valid(session, principal=principal)
+    current = get_visible(session, principal=principal, todo_id=todo["id"])
+    if if_unchanged and current["updated_at"] != todo["updated_at"]:
+        raise PreconditionFailed(CHANGED_ELSEWHERE)
+    if completing and current["complete"]:
+        return False
+    raise PermissionDenied(VIEW_ONLY)
+
+
+def write_guarded(
+    session: Session, principal: Principal, todo: TodoRow, values: dict[str, object], *, written: TodoRow
 ) -> None:
-    params = {"tid": todo["id"], "uid": principal.id, **values}
-    if not if_unchanged:
-        _guarded_write(session, _UPDATE, principal, params)
-    else:
-        seen_at = datetime.fromisoformat(todo["updated_at"])
-        if session.execute(_UPDATE_SEEN, {**params, **principal.guard(), "seen_at": seen_at}).rowcount == 0:  # type: ignore[attr-defined]
-            ensure_valid(session, principal=principal)
-            get_for_owner(session, todo_id=todo["id"], owner_id=principal.id)  # gone: 404
-            raise PreconditionFailed(CHANGED_ELSEWHERE)
-    record(session, todo_event("todo.updated", announce))
-    session.commit()
+    """A guarded UPDATE of some columns (no commit), announced to everyone who sees the todo."""
+    _write(session, principal, todo, values)
+    announce(session, principal, todo_event("todo.updated", written), written)
 
 
 def replace(
     session: Session, *, principal: Principal, todo: TodoRow, data: TodoCreate, if_unchanged: bool = False
 ) -> TodoRow:
-    """Replace every editable field of a todo the principal owns.
+    """Replace every editable field of a todo the principal may write to.
 
     A remind_at sent back unchanged (even one in the past) keeps its delivery state; a
-    changed one must be in the future and is delivered afresh. With `if_unchanged` the
-    write happens only while the todo is still the version `todo` was read as
-    (PreconditionFailed otherwise): the check and the write are one statement."""
+    changed one must be in the future and is delivered afresh. A `list_id` other than the
+    todo's moves it (to the end of a list the principal may write to). With `if_unchanged`
+    the write happens only while the todo is still the version `todo` was read as
+    (PreconditionFailed otherwise): the check and the write are one statement. Completing
+    a repeating todo with a due date adds its next occurrence, once.
+    """
     now = utcnow()
-    values: dict[str, object] = {**data.model_dump(), "updated_at": now}
+    values: dict[str, object] = {
+        **data.model_dump(exclude={"list_id"}),
+        "tags": stored(data.tags),
+        "updated_at": now,
+        "updated_by": principal.username,
+    }
     remind_at = None if data.remind_at is None else utc_text(data.remind_at)
     if remind_at != todo["remind_at"]:
         check_reminder(data.remind_at, now=now)
         values.update(_FRESH_REMINDER)
-    written = _written_row(todo["id"], todo["owner_id"], data, todo["created_at"], utc_text(now))
-    _update(session, principal, todo, values, if_unchanged=if_unchanged, announce=written)
+    place = Place(todo["id"], todo["list_id"], todo["owner_id"], todo["position"], todo["created_by"])
+    if data.list_id is not None and data.list_id != todo["list_id"]:
+        target = target_list(session, principal, data.list_id)
+        place = Place(todo["id"], target.id, target.owner_id, new_position(), todo["created_by"])
+        values.update(list_id=place.list_id, owner_id=place.owner_id, position=place.position)
+    completing = data.complete and not todo["complete"] and data.repeat is not None and data.due_date is not None
+    written = _written_row(place, data, values, todo["created_at"])
+    if not _write(session, principal, todo, values, if_unchanged=if_unchanged, completing=completing):
+        session.rollback()
+        return get_visible(session, principal=principal, todo_id=todo["id"])
+    if place.owner_id != todo["owner_id"]:
+        count_up(session, principal, -1, owner_id=todo["owner_id"])
+        count_up(session, principal, 1, owner_id=place.owner_id)
+        announce(session, principal, deleted_event(todo["id"], todo["owner_id"]), todo)
+    announce(session, principal, todo_event("todo.updated", written), written)
+    if completing:
+        add_next_occurrence(session, principal, written, now=now)
+    session.commit()
     return written
+
+
+def add_next_occurrence(session: Session, principal: Principal, done: TodoRow, *, now: datetime) -> TodoRow:
+    """The open todo that follows a completed repeating one: same fields, next due date by the rule."""
+    due = date.fromisoformat(cast(str, done["due_date"]))
+    following = repeats.next_due(due, cast(str, done["repeat"]))
+    remind_at = None
+    if done["remind_at"] is not None:
+        shifted = shift_days(datetime.fromisoformat(done["remind_at"]), (following - due).days, principal.timezone)
+        remind_at = shifted if shifted > now else None
+    data = TodoCreate.model_validate(
+        {
+            **{field: done[field] for field in ("title", "description", "priority", "tags", "repeat", "due_time")},  # type: ignore[literal-required]
+            "due_date": following,
+            "remind_at": remind_at,
+        }
+    )
+    target = ListAccess(done["list_id"], done["owner_id"], "", "owner", False)
+    return insert_todo(session, principal, data, target, now=now)
 
 
 def set_complete(session: Session, *, principal: Principal, todo: TodoRow, complete: bool) -> TodoRow:
-    """Mark a todo done or not done."""
-    now = utcnow()
-    written: TodoRow = {**todo, "complete": complete, "updated_at": utc_text(now)}
-    _update(session, principal, todo, {"complete": complete, "updated_at": now}, announce=written)
-    return written
+    """Mark a todo done or not done (a repeating one done adds its next occurrence)."""
+    data = TodoCreate.model_validate(
+        {**{field: todo[field] for field in TodoCreate.model_fields}, "complete": complete}
+    )  # type: ignore[literal-required]
+    return replace(session, principal=principal, todo=todo, data=data)
 
 
-def delete_for_owner(session: Session, *, principal: Principal, todo_id: int) -> None:
-    """Move one of the principal's todos to the trash; someone else's is NotFound."""
-    _guarded_write(session, _TRASH, principal, {"tid": todo_id, "uid": principal.id, "trashed_at": utcnow()})
-    session.execute(_COUNT_DOWN, {"uid": principal.id})
-    record(session, deleted_event(todo_id, principal.id))
+def delete_visible(session: Session, *, principal: Principal, todo_id: int) -> None:
+    """Move a todo the principal may write to into its owner's trash; 403 for a viewer, else 404."""
+    owner_id, list_id = principal.id, 0
+    if principal.shares:
+        found = session.execute(_WHERE, {"tid": todo_id}).first()
+        if found is None:
+            raise NotFound("Todo not found")
+        owner_id, list_id = found.owner_id, found.list_id
+    params = {"tid": todo_id, "uid": principal.id, "trashed_at": utcnow(), **principal.guard()}
+    if session.execute(_TRASH, params).rowcount == 0:  # type: ignore[attr-defined]
+        ensure_valid(session, principal=principal)
+        raise todo_denied(session, principal=principal, todo_id=todo_id)
+    session.execute(_COUNT_OTHER, {"owner": owner_id, "added": -1})
+    users = recipients(session, list_id=list_id, owner_id=owner_id, shared=principal.shares)
+    record(session, {**deleted_event(todo_id, owner_id), "users": users})
     session.commit()
 
 
 def delete_any(session: Session, *, principal: Principal, todo_id: int) -> None:
     """Admin: delete any todo for good, from the trash too (the admin is re-checked, and locked in, first)."""
     lock_admins(session, principal=principal)
-    found = session.execute(select(_TODO.owner_id, _TODO.deleted_at).where(_TODO.id == todo_id)).first()
+    found = session.execute(select(_TODO.owner_id, _TODO.list_id, _TODO.deleted_at).where(_TODO.id == todo_id)).first()
     if found is None:
         raise NotFound("Todo not found")
     session.execute(delete(_TABLE).where(_TODO.id == todo_id))
     if found.deleted_at is None:  # a trashed todo was already taken off the count
-        session.execute(_COUNT_DOWN, {"uid": found.owner_id})
-        record(session, deleted_event(todo_id, found.owner_id))
+        session.execute(_COUNT_OTHER, {"owner": found.owner_id, "added": -1})
+        users = recipients(session, list_id=found.list_id, owner_id=found.owner_id, shared=True)
+        record(session, {**deleted_event(todo_id, found.owner_id), "users": users})
     session.commit()
 
 

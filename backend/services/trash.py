@@ -1,6 +1,6 @@
 """The trash: what owners deleted, listed newest first, restorable until purged.
 
-Deleting a todo (`todos.delete_for_owner`) only stamps `deleted_at` and takes it off the
+Deleting a todo (`todos.delete_visible`) only stamps `deleted_at` and takes it off the
 owner's count; every other read and write skips such rows (`todos.LIVE`). Restoring
 clears the stamp and counts it again, under the same id. The nightly clean-up removes
 rows deleted more than TRASH_DAYS ago (services/cleanup.py); admin deletes and account
@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import NotFound
 from backend.database.dates import iso_utc
-from backend.database.outbox import record
 from backend.models import Todo
 from backend.models.base import utcnow
 from backend.realtime.events import todo_event
@@ -23,6 +22,7 @@ from backend.services.todos import (
     TODO_COLUMNS,
     TodoColumns,
     TodoRow,
+    announce,
     count_up,
     get_for_owner,
     page_total,
@@ -69,9 +69,9 @@ def restore(session: Session, *, principal: Principal, todo_id: int) -> TodoRow:
     if result.rowcount == 0:  # type: ignore[attr-defined]
         ensure_valid(session, principal=principal)
         raise NotFound(NOT_IN_TRASH)
-    count_up(session, principal, 1)
+    count_up(session, principal, 1, owner_id=principal.id)
     todo = get_for_owner(session, todo_id=todo_id, owner_id=principal.id)
-    record(session, todo_event("todo.restored", todo))
+    announce(session, principal, todo_event("todo.restored", todo), todo)
     session.commit()
     return todo
 

@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import Conflict, NotAuthenticated, NotFound
 from backend.core.security import normalize_login
-from backend.models import ROLE_ADMIN, ROLE_USER, RevokedToken, User
+from backend.models import ROLE_ADMIN, ROLE_USER, RevokedToken, TodoList, User
 from backend.models.base import utcnow
 from backend.models.user import new_calendar_token
 from backend.schemas.users import UserCreate
+from backend.services.access import INBOX
 from backend.services.principal import SESSION_ENDED, Principal, actor_row, lock_admins
 
 
@@ -87,6 +88,8 @@ def create(session: Session, *, data: UserCreate, hashed_password: str, role: st
     )
     session.add(user)
     try:
+        session.flush()  # the id, for the Inbox every account starts with
+        session.add(TodoList(owner_id=user.id, name=INBOX, name_key=INBOX.lower(), is_inbox=True))
         session.commit()
     except IntegrityError as exc:  # a concurrent sign-up won the race
         session.rollback()

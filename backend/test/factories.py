@@ -25,12 +25,12 @@ from backend.core.config import Settings
 from backend.core.state import AppState, app_state
 from backend.core.tokens import TokenClaims, issue_token
 from backend.jobs.schedules import EMBEDDED_THREAD
-from backend.models import ROLE_USER, Todo, User
+from backend.models import ROLE_USER, Todo, TodoList, User
 from backend.schemas.todos import TodoCreate
 from backend.schemas.users import UserCreate
 from backend.services import todos as todo_service
 from backend.services import users as user_service
-from backend.services.principal import Principal
+from backend.services.principal import PRINCIPAL_COLUMNS, Principal, principal_row
 from backend.services.todos import TodoRow
 
 DEFAULT_PASSWORD = "quiet-Harbor-lantern-73"
@@ -82,6 +82,15 @@ def make_user(
     return user
 
 
+def inbox_of(session: Session, user_id: int) -> int:
+    """The id of the user's Inbox list."""
+    inbox: int = session.execute(
+        select(TodoList.id).where(TodoList.owner_id == user_id, TodoList.is_inbox.is_(True))
+    ).scalar_one()
+    session.commit()  # end the read: SQLite writers wait for open readers
+    return inbox
+
+
 def set_active(session: Session, user_id: int, *, active: bool) -> None:
     session.execute(update(User).where(User.id == user_id).values(is_active=active))
     session.commit()
@@ -89,21 +98,10 @@ def set_active(session: Session, user_id: int, *, active: bool) -> None:
 
 def principal_of(session: Session, user_id: int) -> Principal:
     """The user as a freshly signed-in request would act for them (a new session)."""
-    row = session.execute(
-        select(
-            User.id,
-            User.username,
-            User.role,
-            User.todo_count,
-            User.timezone,
-            User.theme,
-            User.token_version,
-            User.auth_key,
-        ).where(User.id == user_id)
-    ).one()
+    row = session.execute(select(*PRINCIPAL_COLUMNS, User.token_version, User.auth_key).where(User.id == user_id)).one()
     session.commit()  # end the read, so later reads in this session see later writes
     claims = token_claims(row.id, version=row.token_version, account_key=row.auth_key)
-    return Principal(row.id, row.username, row.role, row.todo_count, row.timezone, row.theme, token=claims)
+    return Principal(*principal_row(row), token=claims)
 
 
 def token_claims(user_id: int, *, version: int = 0, account_key: str, jti: str | None = None) -> TokenClaims:

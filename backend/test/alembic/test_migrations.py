@@ -214,13 +214,17 @@ class TestUpgradeFromTheFirstRevision:
             newest = conn.execute(select(func.max(users.c.id))).scalar_one()
             lists = Table("lists", MetaData(), autoload_with=conn)
             inbox = conn.execute(select(lists.c.id).where(lists.c.owner_id == first_user(conn, users))).scalar_one()
-            todo_id = inserted_id(conn.execute(todos.insert().values({**_todo_row(newest), "list_id": inbox, "tags": ""})))
+            todo_id = inserted_id(
+                conn.execute(todos.insert().values({**_todo_row(newest), "list_id": inbox, "tags": ""}))
+            )
             conn.execute(todos.delete().where(todos.c.id == todo_id))
             conn.execute(users.delete().where(users.c.id == newest))
             new_user = inserted_id(
                 conn.execute(users.insert().values({**_user_row(9), "auth_key": "a" * 32, "calendar_token": "c" * 43}))
             )
-            new_todo = inserted_id(conn.execute(todos.insert().values({**_todo_row(new_user), "list_id": inbox, "tags": ""})))
+            new_todo = inserted_id(
+                conn.execute(todos.insert().values({**_todo_row(new_user), "list_id": inbox, "tags": ""}))
+            )
 
         assert new_user > newest
         assert new_todo > todo_id

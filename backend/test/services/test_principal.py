@@ -9,7 +9,7 @@ from backend.core.tokens import TokenClaims
 from backend.models import User
 from backend.services import users as user_service
 from backend.services.principal import PrincipalRow, load_principal
-from backend.test.factories import make_todo, make_user, token_claims
+from backend.test.factories import inbox_of, make_todo, make_user, token_claims
 
 
 def claims_of(user: User, *, jti: str = "jti-1", account_key: str | None = None) -> TokenClaims:
@@ -23,7 +23,9 @@ class TestLoadPrincipal:
 
         row = load_principal(db_session, token=claims_of(user))
 
-        assert row == PrincipalRow(user.id, user.username, "admin", 1, "UTC")
+        assert row == PrincipalRow(
+            user.id, user.username, "admin", 1, "UTC", "system", inbox_of(db_session, user.id), False
+        )
 
     def test_inactive_user_has_no_principal(self, db_session: Session) -> None:
         user = make_user(db_session, is_active=False)
