@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
+from .axe import report, violations
 from .conftest import ConsoleWatch, Server, User, api_add_todo, api_token, form_login
 from .pages import TodoListPage
 
@@ -33,10 +34,11 @@ def _online_list(context: BrowserContext, console: ConsoleWatch, user: User) -> 
 
 
 def _controls_enabled(page: Page) -> list[str]:
-    return page.eval_on_selector_all(
+    enabled: list[str] = page.eval_on_selector_all(
         "button:enabled, input:enabled, select:enabled, textarea:enabled",
         "(els) => els.map((el) => el.outerHTML.slice(0, 80))",
     )
+    return enabled
 
 
 def test_an_offline_reload_shows_the_last_seen_list_read_only(
@@ -54,6 +56,8 @@ def test_an_offline_reload_shows_the_last_seen_list_read_only(
     expect(todos.item("Seen before going offline")).to_be_visible()
     expect(todos.heading).to_have_text("Your todos")
     assert _controls_enabled(todos.page) == []
+    found = violations(todos.page)
+    assert found == [], report(found)
     assert todos.page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(244, 246, 248)"
 
 

@@ -68,9 +68,7 @@ def test_the_switch_works_without_javascript(open_page: SessionFactory, fresh_us
     assert (account.theme, account.background()) == ("light", LIGHT)
 
 
-def test_signed_out_pages_follow_the_browser(
-    new_context: Callable[..., BrowserContext], console: ConsoleWatch
-) -> None:
+def test_signed_out_pages_follow_the_browser(new_context: Callable[..., BrowserContext], console: ConsoleWatch) -> None:
     for scheme, colour in (("dark", DARK), ("light", LIGHT)):
         login = LoginPage(console.attach(new_context(color_scheme=scheme).new_page()))
         login.open()

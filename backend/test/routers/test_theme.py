@@ -29,7 +29,9 @@ class TestSetTheme:
         assert response.content == b""
         assert theme_of(client, user) == theme
 
-    @pytest.mark.parametrize("body", [{"theme": "blue"}, {"theme": "Dark"}, {"theme": ""}, {"theme": None}, {"theme": 1}])
+    @pytest.mark.parametrize(
+        "body", [{"theme": "blue"}, {"theme": "Dark"}, {"theme": ""}, {"theme": None}, {"theme": 1}]
+    )
     def test_anything_else_is_a_plain_422(self, client: TestClient, user: Account, body: dict[str, Any]) -> None:
         response = client.put("/user/theme", json=body, headers=user.headers)
 
