@@ -39,6 +39,7 @@ from backend.realtime.runtime import Realtime
 from backend.routers import (
     account,
     admin,
+    admin_pages,
     auth,
     calendar,
     export,
@@ -49,6 +50,7 @@ from backend.routers import (
     quick,
     tags,
     theme,
+    todo_pages,
     todos,
     trash,
     users,
@@ -166,7 +168,7 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
         ws,
     ):
         app.include_router(module.router)
-    for module in (todos, trash, export, auth, password_reset, users, account, theme, admin):
+    for module in (todo_pages, trash, export, auth, password_reset, users, account, theme, admin_pages):
         app.include_router(module.pages)
     app.include_router(pwa.router)
     app.add_route("/docs", docs_page, include_in_schema=False)

@@ -5,6 +5,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 DEFAULT_ZONE = "UTC"
+DAY_FORMAT = "%d %b %Y"  # how every page writes a date: 01 Jul 2026
 MAX_ZONE_CHARS = 64
 ZONE_MESSAGE = "Time zone must be a name from the time zone list, such as Europe/Berlin or UTC."
 # Files of the tz database that are not places: the machine's own zone and a placeholder.
@@ -74,3 +75,8 @@ def shift_days(moment: datetime, days: int, name: str) -> datetime:
     here = zone(name)
     wall = moment.astimezone(here).replace(tzinfo=None) + timedelta(days=days)
     return wall.replace(tzinfo=here).astimezone(UTC)
+
+
+def day_label(day: date, today: date) -> str:
+    """A date as the pages show it: "today", or `01 Jul 2026`."""
+    return "today" if day == today else day.strftime(DAY_FORMAT)

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
 from backend.core.http import json_response
 from backend.core.zones import today_in
@@ -43,3 +44,9 @@ async def quick_add(
     return answer_response(
         created_answer(await db.write(quick_service.create, principal=principal, text=data.text, today=today))
     )
+
+
+@router.api_route("/quick", methods=["GET", "PUT", "PATCH", "DELETE"], include_in_schema=False)
+async def quick_add_other_methods() -> Response:
+    """405, not `GET /todos/{todo_id}`'s 422 for the id "quick"."""
+    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": "POST"})

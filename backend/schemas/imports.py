@@ -1,8 +1,9 @@
 """One row of an import: what `GET /todos/export` writes, read back as a `TodoCreate`.
 
 A JSON row is validated as it is; a CSV row is text, so its fields are turned into the
-JSON types first ("True" → true, "3" → 3, "" → null for the dates and times). The export's `id` and
-`owner_id` are left out (the importer owns what it imports, under new ids); `created_at`
+JSON types first ("True" → true, "3" → 3, "" → null for the dates and times). The export's `id`,
+`owner_id`, `position`, `created_by` and `updated_by` are left out, and a `list_id` is
+checked but not used (the importer owns what it imports, under new ids, in their Inbox); `created_at`
 and `updated_at` are kept when present, so a round trip reproduces the todos.
 """
 
@@ -14,7 +15,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from backend.schemas.todos import TodoCreate
 
-EXPORT_ONLY = ("id", "owner_id")
+EXPORT_ONLY = ("id", "owner_id", "position", "created_by", "updated_by")
 TIMESTAMPS = ("created_at", "updated_at")
 _CSV_TRUE, _CSV_FALSE = {"true", "1", "yes"}, {"false", "0", "no", ""}
 _CSV_INTEGER = re.compile(r"[0-9]{1,3}")
@@ -40,7 +41,14 @@ def from_csv(row: dict[str, str | None]) -> dict[str, object]:
         values["priority"] = int(priority)
     elif not priority:
         values.pop("priority", None)
-    for key in ("due_date", "due_time", "remind_at", *TIMESTAMPS):
+    list_id = (row.get("list_id") or "").strip()
+    if list_id.isascii() and list_id.isdigit() and len(list_id) < 11:
+        values["list_id"] = int(list_id)
+    elif not list_id:
+        values.pop("list_id", None)
+    if isinstance(row.get("tags"), str):
+        values["tags"] = str(row["tags"]).split()
+    for key in ("due_date", "due_time", "remind_at", "repeat", *TIMESTAMPS):
         if not values.get(key):
             values.pop(key, None)
     return values

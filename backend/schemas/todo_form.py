@@ -9,7 +9,7 @@ has already gone off does not turn into "must be in the future".
 from collections.abc import Mapping
 from datetime import date, datetime, time, timedelta
 
-from backend.core.zones import local, to_utc
+from backend.core.zones import DAY_FORMAT, local, to_utc
 from backend.schemas.forms import TodoForm
 
 REMIND_CHOICES = {
@@ -85,4 +85,4 @@ def reminder_label(remind_at: str | None, zone: str) -> str:
     """A stored reminder as people read it in their zone: `24 Dec 2026, 09:30`."""
     if not remind_at:
         return ""
-    return local(datetime.fromisoformat(remind_at), zone).strftime("%d %b %Y, %H:%M")
+    return local(datetime.fromisoformat(remind_at), zone).strftime(f"{DAY_FORMAT}, %H:%M")

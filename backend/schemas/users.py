@@ -150,14 +150,19 @@ class CalendarFeed(BaseModel):
     url: str = Field(description="The feed's secret address: anyone who has it can read the feed")
 
 
+MAX_SEARCH = 254
+MAX_OFFSET = 1_000_000_000
+SEARCH_HELP = "Case-insensitive search in username and email"
+UserSearch = Annotated[str | None, Field(max_length=MAX_SEARCH, pattern=NO_NUL, description=SEARCH_HELP)]
+Offset = Annotated[int, Field(ge=0, le=MAX_OFFSET)]
+
+
 class UserQuery(BaseModel):
     """Paging and search for the admin user listing."""
 
-    q: str | None = Field(
-        default=None, max_length=254, pattern=NO_NUL, description="Case-insensitive search in username and email"
-    )
+    q: UserSearch = None
     limit: int = Field(default=50, ge=1, le=100)
-    offset: int = Field(default=0, ge=0, le=1_000_000_000)
+    offset: Offset = 0
 
 
 class RoleChange(InputModel):

@@ -34,7 +34,8 @@ def csv_chunks(batches: Iterable[list[TodoRow]]) -> Iterator[str]:
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for chunk in batches:
-        writer.writerows(chunk)
+        # Tags as one cell, space-separated ("home work"), as the importer reads them.
+        writer.writerows({**row, "tags": " ".join(row["tags"])} for row in chunk)
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()

@@ -124,7 +124,8 @@ def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | No
 
 def principal_row(row: Sequence[Any]) -> PrincipalRow:
     """A row of PRINCIPAL_COLUMNS as a PrincipalRow."""
-    return PrincipalRow(*row[:7], bool(row[7]))
+    user_id, username, role, todo_count, timezone, theme, inbox_id, shares = row[:8]
+    return PrincipalRow(user_id, username, role, todo_count, timezone, theme, inbox_id, bool(shares))
 
 
 def ensure_valid(session: Session, *, principal: Principal) -> None:

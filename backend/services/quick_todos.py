@@ -45,8 +45,9 @@ def _list_named(session: Session, principal: Principal, name: str | None) -> Lis
     row = session.execute(_WRITABLE_NAMED, {"key": name.lower(), "uid": principal.id}).first()
     if row is None:
         raise _refuse(f"There is no list named “{name}” that you can add to")
-    role = "owner" if row.owner_id == principal.id else "editor"
-    return ListAccess(row.id, row.owner_id, row.name, role, bool(row.is_inbox))
+    return ListAccess(
+        row.id, row.owner_id, row.name, "owner" if row.owner_id == principal.id else "editor", bool(row.is_inbox)
+    )
 
 
 def _parse(text: str, today: date) -> QuickAdd:

@@ -16,7 +16,7 @@ from sqlalchemy import Row, Select, String, Table, Update, bindparam, delete, fu
 from sqlalchemy.orm import Session
 
 from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, PreconditionFailed
-from backend.core.zones import shift_days
+from backend.core.zones import day_label, shift_days
 from backend.database.dates import date_text, iso_date, iso_utc, time_text, utc_text
 from backend.database.outbox import record
 from backend.models import Todo, User
@@ -388,9 +388,16 @@ def create(
 
 
 def insert_todo(
-    session: Session, principal: Principal, data: TodoCreate, target: ListAccess, *, now: datetime
+    session: Session,
+    principal: Principal,
+    data: TodoCreate,
+    target: ListAccess,
+    *,
+    now: datetime,
+    counted: bool = False,
 ) -> TodoRow:
-    """Insert one todo into `target` (already checked), count it and announce it; no commit."""
+    """Insert one todo into `target` (already checked), count it (unless `counted` already)
+    and announce it; no commit."""
     values = {
         **data.model_dump(exclude={"list_id"}),
         "tags": stored(data.tags),
@@ -402,7 +409,8 @@ def insert_todo(
         "created_at": now,
         "updated_at": now,
     }
-    count_up(session, principal, 1, owner_id=target.owner_id)
+    if not counted:
+        count_up(session, principal, 1, owner_id=target.owner_id)
     result = session.execute(_INSERT, values)
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
     place = Place(todo_id, target.id, target.owner_id, cast(int, values["position"]))
@@ -541,6 +549,11 @@ def replace(
         values.update(list_id=place.list_id, owner_id=place.owner_id, position=place.position)
     completing = data.complete and not todo["complete"] and data.repeat is not None and data.due_date is not None
     written = _written_row(place, data, values, todo["created_at"])
+    if completing:
+        # The next occurrence's count first: the owner's row is then locked before the todo's,
+        # in the same order as a create, so simultaneous completions queue instead of
+        # deadlocking on InnoDB. The loser's rollback undoes it.
+        count_up(session, principal, 1, owner_id=place.owner_id)
     if not _write(session, principal, todo, values, if_unchanged=if_unchanged, completing=completing):
         session.rollback()
         return get_visible(session, principal=principal, todo_id=todo["id"])
@@ -550,12 +563,18 @@ def replace(
         announce(session, principal, deleted_event(todo["id"], todo["owner_id"]), todo)
     announce(session, principal, todo_event("todo.updated", written), written)
     if completing:
-        add_next_occurrence(session, principal, written, now=now)
+        add_next_occurrence(session, principal, written, now=now, counted=True)
     session.commit()
     return written
 
 
-def add_next_occurrence(session: Session, principal: Principal, done: TodoRow, *, now: datetime) -> TodoRow:
+# What the next occurrence of a repeating todo copies (it gets its own due date and reminder).
+_REPEATED = frozenset({"title", "description", "priority", "tags", "repeat", "due_time"})
+
+
+def add_next_occurrence(
+    session: Session, principal: Principal, done: TodoRow, *, now: datetime, counted: bool = False
+) -> TodoRow:
     """The open todo that follows a completed repeating one: same fields, next due date by the rule."""
     due = date.fromisoformat(cast(str, done["due_date"]))
     following = repeats.next_due(due, cast(str, done["repeat"]))
@@ -563,22 +582,16 @@ def add_next_occurrence(session: Session, principal: Principal, done: TodoRow, *
     if done["remind_at"] is not None:
         shifted = shift_days(datetime.fromisoformat(done["remind_at"]), (following - due).days, principal.timezone)
         remind_at = shifted if shifted > now else None
-    data = TodoCreate.model_validate(
-        {
-            **{field: done[field] for field in ("title", "description", "priority", "tags", "repeat", "due_time")},  # type: ignore[literal-required]
-            "due_date": following,
-            "remind_at": remind_at,
-        }
-    )
+    kept = {field: value for field, value in done.items() if field in _REPEATED}
+    data = TodoCreate.model_validate({**kept, "due_date": following, "remind_at": remind_at})
     target = ListAccess(done["list_id"], done["owner_id"], "", "owner", False)
-    return insert_todo(session, principal, data, target, now=now)
+    return insert_todo(session, principal, data, target, now=now, counted=counted)
 
 
 def set_complete(session: Session, *, principal: Principal, todo: TodoRow, complete: bool) -> TodoRow:
     """Mark a todo done or not done (a repeating one done adds its next occurrence)."""
-    data = TodoCreate.model_validate(
-        {**{field: todo[field] for field in TodoCreate.model_fields}, "complete": complete}
-    )  # type: ignore[literal-required]
+    fields = {field: value for field, value in todo.items() if field in TodoCreate.model_fields}
+    data = TodoCreate.model_validate({**fields, "complete": complete})
     return replace(session, principal=principal, todo=todo, data=data)
 
 
@@ -614,13 +627,21 @@ def delete_any(session: Session, *, principal: Principal, todo_id: int) -> None:
     session.commit()
 
 
+_WITH_OWNER = select(*TODO_COLUMNS, _USER.username.label("owner")).join(_USERS, _USER.id == _TODO.owner_id)
+
+
+def get_any(session: Session, *, todo_id: int) -> AdminTodoRow:
+    """Admin: any live todo with its owner's username, or NotFound."""
+    row = session.execute(_WITH_OWNER.where(LIVE, _TODO.id == todo_id)).first()
+    if row is None:
+        raise NotFound("Todo not found")
+    return {**todo_row(row), "owner": row.owner}
+
+
 def list_all(session: Session, *, owner: str | None, limit: int, offset: int) -> tuple[list[AdminTodoRow], int]:
     """Admin: a page of every user's todos with their owner's username, newest first."""
     conditions = [LIVE, *([_USER.username_key == owner.lower()] if owner else [])]
-    base = (
-        select(*TODO_COLUMNS, _USER.username.label("owner")).join(_USERS, _USER.id == _TODO.owner_id).where(*conditions)
-    )
-    page = base.order_by(*_SORTS["-created_at"]).limit(limit).offset(offset)
+    page = _WITH_OWNER.where(*conditions).order_by(*_SORTS["-created_at"]).limit(limit).offset(offset)
     rows: list[AdminTodoRow] = [{**todo_row(row), "owner": row.owner} for row in session.execute(page).all()]
     total = session.execute(
         select(func.count()).select_from(_TABLE).join(_USERS, _USER.id == _TODO.owner_id).where(*conditions)
@@ -636,11 +657,12 @@ def is_overdue(todo: TodoRow, today: date) -> bool:
 
 def for_display(rows: list[TodoRow], today: date) -> list[DisplayTodoRow]:
     """Rows plus what the page shows: overdue flag and a readable due label."""
-    shown: list[DisplayTodoRow] = []
-    for row in rows:
-        due = None if row["due_date"] is None else date.fromisoformat(row["due_date"])
-        label = "" if due is None else "today" if due == today else due.strftime("%d %b %Y")
-        if label and row["due_time"]:
-            label = f"{label} {row['due_time']}"
-        shown.append({**row, "overdue": is_overdue(row, today), "due_label": label})
-    return shown
+    return [{**row, "overdue": is_overdue(row, today), "due_label": due_label(row, today)} for row in rows]
+
+
+def due_label(todo: TodoRow, today: date) -> str:
+    """When a todo is due, as the pages show it: "today 09:30", "01 Jul 2026", or ""."""
+    if todo["due_date"] is None:
+        return ""
+    label = day_label(date.fromisoformat(todo["due_date"]), today)
+    return f"{label} {todo['due_time']}" if todo["due_time"] else label

@@ -15,7 +15,8 @@ and an Idempotency-Key the fuzzer sends again with another body answers 422 for
 `POST /todos/todos` and `POST /todos/import`. A todo's `due_time` needs a `due_date` and
 a `remind_at` being set must lie ahead: 422 for creating and replacing a todo. An
 `If-Match` that is not the todo's current ETag (any made-up string is schema-valid)
-answers 412 for `PUT` and `PATCH /todos/todo/{todo_id}`.
+answers 412 for `PUT` and `PATCH /todos/todo/{todo_id}`. Quick-add text may name a list
+that does not exist or a date that cannot be (422 for `POST /todos/quick`).
 """
 
 from typing import Any
@@ -60,6 +61,11 @@ def fuzz_config(**extra: Any) -> schemathesis.Config:
                 {
                     "include-path": "/todos/todo/{todo_id}",
                     "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "412", "422"]}},
+                },
+                {
+                    # Quick-add text is any string; what it names (an @list, "feb 30") may not exist.
+                    "include-path": "/todos/quick",
+                    "checks": {"positive_data_acceptance": {"expected-statuses": [*ACCEPTED, "422"]}},
                 },
                 {
                     "include-path": "/todos/import",

@@ -136,6 +136,38 @@ class TestStatementsPerRequest:
 
         assert len(hit) == len(miss) == 1
 
+    def test_lists_tags_views_and_quick_add(
+        self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]
+    ) -> None:
+        inbox = client.get("/lists/", headers=user.headers).json()[0]["id"]
+        requests = [
+            (lambda: client.get("/lists/", headers=user.headers), 200),
+            (lambda: client.get(f"/lists/{inbox}", headers=user.headers), 200),
+            (lambda: client.get("/todos/", params={"list_id": inbox, "limit": 10}, headers=user.headers), 200),
+            (lambda: client.get("/todos/", params={"tag": ["a", "b"], "view": "upcoming"}, headers=user.headers), 200),
+            (lambda: client.get("/tags/", headers=user.headers), 200),
+            (
+                lambda: client.post(
+                    "/todos/quick", json={"text": "Call mom tomorrow 9am #family !4"}, headers=user.headers
+                ),
+                201,
+            ),
+            (lambda: client.patch(f"/todos/todo/{todos[0]}", json={"complete": True}, headers=user.headers), 200),
+        ]
+        for request, status in requests:
+            assert_few(recorder.count(request, status))
+
+    def test_a_shared_list_read_by_a_member(
+        self, client: TestClient, user: Account, other_user: Account, recorder: Recorder, todos: list[int]
+    ) -> None:
+        inbox = client.get("/lists/", headers=user.headers).json()[0]["id"]
+        member = {"username": other_user.username, "role": "editor"}
+        assert client.post(f"/lists/{inbox}/members", json=member, headers=user.headers).status_code == 201
+        page = recorder.count(lambda: client.get("/todos/", params={"list_id": inbox}, headers=other_user.headers), 200)
+        one = recorder.count(lambda: client.get(f"/todos/{todos[0]}", headers=other_user.headers), 200)
+        assert_few(page)
+        assert_few(one)
+
     def test_recorder_sees_statements(self, client: TestClient, user: Account, recorder: Recorder) -> None:
         statements = recorder.count(lambda: client.get("/todos/", headers=user.headers), 200)
 

@@ -26,7 +26,7 @@ import httpx
 from sqlalchemy import Table, create_engine, func, insert, select, update
 from sqlalchemy.pool import NullPool
 
-from backend.models import Todo, User
+from backend.models import Todo, TodoList, User
 from backend.scripts.bench.common import SetupError, log
 from backend.scripts.bench.processes import status_kb, wait_idle, worker_pids
 from backend.scripts.bench.seeding import count_todos, register_and_login, todo_body
@@ -37,7 +37,7 @@ EXPORT_TODOS_QUICK = 10_000
 FORMATS = ("json", "csv", "ics")
 INSERT_BATCH = 5_000
 SAMPLE_INTERVAL = 0.05
-TODOS, USERS = cast(Table, Todo.__table__), cast(Table, User.__table__)
+TODOS, USERS, LISTS = cast(Table, Todo.__table__), cast(Table, User.__table__), cast(Table, TodoList.__table__)
 
 
 @dataclass
@@ -62,7 +62,7 @@ class ExportRow:
         return {**asdict(self), "growth_mb": round(self.growth_mb, 1)}
 
 
-def todo_rows(owner_id: int, start: int, count: int, now: datetime) -> list[dict[str, object]]:
+def todo_rows(owner_id: int, list_id: int, start: int, count: int, now: datetime) -> list[dict[str, object]]:
     """Rows shaped like the API's seeded todos, with a due time and a reminder on some of them
     so the iCalendar writer's DUE-with-time and VALARM paths are exported too."""
     rows: list[dict[str, object]] = []
@@ -73,6 +73,9 @@ def todo_rows(owner_id: int, start: int, count: int, now: datetime) -> list[dict
         rows.append(
             {
                 "owner_id": owner_id,
+                "list_id": list_id,
+                "position": n,
+                "tags": " bench " if n % 3 == 0 else "",
                 "title": body["title"],
                 "description": body["description"],
                 "priority": body["priority"],
@@ -94,8 +97,9 @@ def insert_todos(db_url: str, username: str, count: int) -> None:
     try:
         with engine.connect() as conn:
             owner_id = conn.execute(select(USERS.c.id).where(USERS.c.username_key == username.lower())).scalar_one()
+            inbox = conn.execute(select(LISTS.c.id).where(LISTS.c.owner_id == owner_id)).scalar_one()
             for start in range(0, count, INSERT_BATCH):
-                conn.execute(insert(TODOS), todo_rows(owner_id, start, min(INSERT_BATCH, count - start), now))
+                conn.execute(insert(TODOS), todo_rows(owner_id, inbox, start, min(INSERT_BATCH, count - start), now))
                 conn.commit()
             conn.execute(update(USERS).where(USERS.c.id == owner_id).values(todo_count=USERS.c.todo_count + count))
             conn.commit()

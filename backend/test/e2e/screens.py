@@ -79,6 +79,13 @@ def _import_problems(page: Page) -> None:
         page.get_by_role("button", name="Import", exact=True).click()
 
 
+def _admin_ask(page: Page) -> None:
+    """The first "Deactivate …" of the admin page: its dialog, or its confirmation page without scripts."""
+    page.goto("/admin-page")
+    page.locator("#users-table").get_by_role("link", name="Deactivate").first.click()
+    expect(page.locator("dialog#confirm-dialog[open], #confirm-heading")).to_be_visible()
+
+
 def _delete_dialog(page: Page) -> None:
     page.goto("/todo-page")
     todos = TodoListPage(page)
@@ -109,6 +116,11 @@ SCREENS = [
     Screen("account", "reader", goto("/account-page")),
     Screen("account-errors", "reader", _account_errors),
     Screen("admin", "admin", goto("/admin-page")),
+    Screen("admin-nojs", "admin", goto("/admin-page"), js=False),
+    Screen("admin-search-empty", "admin", goto("/admin-page?q=nothing-matches-this")),
+    Screen("admin-notice", "admin", goto("/admin-page?done=deactivated&who=someone")),
+    Screen("admin-dialog", "admin", _admin_ask, root="dialog"),
+    Screen("admin-confirm", "admin", _admin_ask, js=False),
     Screen("error-403", "reader", goto("/admin-page")),
     Screen("error-404", "reader", goto("/edit-todo-page/2147483647")),
 ]

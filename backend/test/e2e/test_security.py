@@ -219,20 +219,21 @@ class TestRolesAndOwnership:
         expect(admin_page.todo_rows(victim.username)).to_have_count(2)
         expect(admin_page.find_user(admin.username)).to_contain_text("(you)")
         expect(admin_page.user_row(admin.username).get_by_role("button")).to_have_count(0)
+        expect(admin_page.user_row(admin.username).get_by_role("link")).to_have_count(0)
         expect(admin_page.find_user(victim.username)).to_be_visible()
 
         admin_page.mark_document()
-        admin_page.todo_row(first["id"]).get_by_role("button", name="Delete").click()
+        admin_page.todo_row(first["id"]).get_by_role("link", name="Delete todo").click()
         expect(admin_page.dialog).to_be_visible()
         expect(admin_page.dialog).to_contain_text("Victim todo one")
         admin_page.dialog.get_by_role("button", name="Delete").click()
         expect(admin_page.todo_row(first["id"])).to_have_count(0)
         expect(admin_page.todo_rows(victim.username)).to_have_count(1)
 
-        admin_page.user_row(victim.username).get_by_role("button", name="Delete").click()
+        admin_page.action(victim.username, f"Delete user {victim.username}").click()
         admin_page.dialog.get_by_role("button", name="Cancel").click()
         expect(admin_page.user_row(victim.username)).to_be_visible()
-        admin_page.user_row(victim.username).get_by_role("button", name="Delete").click()
+        admin_page.action(victim.username, f"Delete user {victim.username}").click()
         admin_page.dialog.get_by_role("button", name="Delete").click()
         expect(admin_page.user_row(victim.username)).to_have_count(0)
         expect(admin_page.todo_rows(victim.username)).to_have_count(0)
@@ -251,13 +252,21 @@ class TestRolesAndOwnership:
         admin_page = AdminPage(page)
         admin_page.open()
         with page.expect_navigation():
-            admin_page.todo_row(todo["id"]).get_by_role("button", name="Delete").click()
-        expect(page).to_have_url(re.compile(r"/admin-page$"))
-        expect(admin_page.todo_row(todo["id"])).to_have_count(0)
+            admin_page.todo_row(todo["id"]).get_by_role("link", name="Delete todo").click()
+        expect(admin_page.heading).to_have_text("Delete this todo?")
+        expect(page.locator("main")).to_contain_text("Plain form delete")
         with page.expect_navigation():
-            admin_page.find_user(victim.username).get_by_role("button", name="Delete").click()
-        expect(page).to_have_url(re.compile(r"/admin-page$"))
-        expect(page.locator("#users-table")).to_be_visible()
+            page.get_by_role("button", name="Delete").click()
+        expect(page).to_have_url(re.compile(r"/admin-page\?done=todo_deleted$"))
+        expect(admin_page.notice).to_have_text("The todo was deleted.")
+        expect(admin_page.todo_row(todo["id"])).to_have_count(0)
+        admin_page.search(victim.username)
+        with page.expect_navigation():
+            admin_page.action(victim.username, f"Delete user {victim.username}").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Delete").click()
+        expect(admin_page.notice).to_have_text(f"{victim.username} was deleted, with all of their todos.")
+        expect(admin_page.no_users).to_have_text(f"No users match “{victim.username}”.")
         with server.client() as client:
             gone = client.post("/auth/token", data={"username": victim.username, "password": victim.password})
         assert gone.status_code == 401

@@ -139,6 +139,35 @@ class TestEvents:
         assert nothing_pending(socket)
 
 
+class TestSharedLists:
+    def test_every_member_hears_of_changes_in_a_shared_list_and_strangers_do_not(
+        self, client: TestClient, user: Account, other_user: Account, account_factory: Any
+    ) -> None:
+        stranger = account_factory()
+        work = client.post("/lists/", json={"name": "Work"}, headers=user.headers).json()
+        members = f"/lists/{work['id']}/members"
+        client.post(members, json={"username": other_user.username, "role": "editor"}, headers=user.headers)
+        with (
+            client.websocket_connect("/ws", headers=user.headers) as owner_socket,
+            client.websocket_connect("/ws", headers=other_user.headers) as member_socket,
+            client.websocket_connect("/ws", headers=stranger.headers) as stranger_socket,
+        ):
+            todo = client.post(
+                "/todos/todos", json={"title": "Shared", "list_id": work["id"]}, headers=other_user.headers
+            ).json()
+            client.delete(f"/todos/todo/{todo['id']}", headers=user.headers)
+            for ws in (owner_socket, member_socket):
+                created, deleted = next_message(ws), next_message(ws)
+                assert (created["type"], created["todo"]["created_by"]) == ("todo.created", other_user.username)
+                assert (deleted["type"], deleted["id"]) == ("todo.deleted", todo["id"])
+            assert nothing_pending(stranger_socket)
+
+            client.delete(f"{members}/{other_user.username}", headers=user.headers)
+            assert next_message(member_socket)["type"] == "list.unshared"
+            client.post("/todos/todos", json={"title": "Private again", "list_id": work["id"]}, headers=user.headers)
+            assert nothing_pending(member_socket)
+
+
 class TestLimits:
     def test_a_frame_over_4_kib_closes_with_1008(self, socket: WebSocketTestSession) -> None:
         socket.send_text("x" * 4097)

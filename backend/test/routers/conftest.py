@@ -24,6 +24,12 @@ TODO_FIELDS = {
     "remind_at",
     "created_at",
     "updated_at",
+    "list_id",
+    "position",
+    "tags",
+    "repeat",
+    "created_by",
+    "updated_by",
 }
 MiB = 1024 * 1024
 

@@ -1,4 +1,4 @@
-"""Admin endpoints: every user, every todo, deletions. Admin role only."""
+"""Admin JSON endpoints: every user, every todo, deletions. Admin role only (the page: test_admin_pages.py)."""
 
 from typing import Any
 
@@ -7,11 +7,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from backend.core.config import Settings
 from backend.models import RevokedToken, User
 from backend.services.users import promote
 from backend.test.conftest import AccountFactory
-from backend.test.factories import Account, Pages, count_todos, login, make_todo, use_session, user_exists
+from backend.test.factories import Account, count_todos, login, make_todo, user_exists
 from backend.test.routers.conftest import total
 
 
@@ -236,16 +235,6 @@ class TestAdminWrites:
         assert client.delete(f"/admin/{user.username}", headers=admin.headers).status_code == 403
         assert user_exists(db_session, user.id)
 
-    @pytest.mark.parametrize("param", ["user_offset", "todo_offset"])
-    def test_huge_offsets_on_the_admin_page_are_a_422_page(
-        self, client: TestClient, admin: Account, settings: Settings, param: str
-    ) -> None:
-        use_session(client, settings, admin)
-
-        response = client.get("/admin-page", params={param: "9" * 40})
-
-        assert response.status_code == 422
-
 
 class TestDeleteAnyTodo:
     def test_deletes_anyones_todo(self, client: TestClient, admin: Account, user: Account, db_session: Session) -> None:
@@ -267,72 +256,3 @@ class TestDeleteAnyTodo:
     @pytest.mark.parametrize("todo_id", ["0", "-1", "abc"])
     def test_invalid_id_is_422(self, client: TestClient, admin: Account, todo_id: str) -> None:
         assert client.delete(f"/admin/todo/{todo_id}", headers=admin.headers).status_code == 422
-
-
-class TestAdminPages:
-    @pytest.fixture
-    def csrf(self, client: TestClient, settings: Settings, admin: Account) -> str:
-        return use_session(client, settings, admin)
-
-    def test_admin_page(
-        self, client: TestClient, pages: Pages, csrf: str, admin: Account, user: Account, db_session: Session
-    ) -> None:
-        make_todo(db_session, user.id)
-
-        name, context = pages.of(client.get("/admin-page"))
-
-        assert name == "admin.html"
-        assert {"users", "todos", "user_paging", "todo_paging", "links"} <= set(context)
-        assert {row["username"]: row["is_self"] for row in context["users"]} == {
-            admin.username: True,
-            user.username: False,
-        }
-        assert len(context["todos"]) == 1
-
-    def test_admin_page_pages_users(
-        self, client: TestClient, pages: Pages, csrf: str, account_factory: AccountFactory
-    ) -> None:
-        for _ in range(21):
-            account_factory()
-
-        _, first = pages.of(client.get("/admin-page"))
-        _, second = pages.of(client.get("/admin-page", params={"user_offset": 20}))
-
-        assert len(first["users"]) == 20
-        assert first["links"]["users_next"] == "/admin-page?user_offset=20"
-        assert len(second["users"]) == 2
-        assert second["links"]["users_prev"] in ("/admin-page", "/admin-page?user_offset=0")
-
-    def test_admin_page_is_403_for_a_user(
-        self, client: TestClient, pages: Pages, settings: Settings, user: Account
-    ) -> None:
-        use_session(client, settings, user)
-
-        response = client.get("/admin-page")
-
-        assert response.status_code == 403
-        assert pages.of(response)[0] == "error.html"
-
-    def test_delete_user_button(self, client: TestClient, csrf: str, user: Account, db_session: Session) -> None:
-        response = client.post(
-            f"/admin-page/users/{user.username}/delete", data={"csrf_token": csrf}, follow_redirects=False
-        )
-
-        assert (response.status_code, response.headers["location"]) == (303, "/admin-page")
-        assert not user_exists(db_session, user.id)
-
-    def test_delete_todo_button(self, client: TestClient, csrf: str, user: Account, db_session: Session) -> None:
-        todo = make_todo(db_session, user.id)
-
-        response = client.post(
-            f"/admin-page/todos/{todo['id']}/delete", data={"csrf_token": csrf}, follow_redirects=False
-        )
-
-        assert response.status_code == 303
-        assert count_todos(db_session) == 0
-
-    def test_delete_buttons_need_csrf(self, client: TestClient, csrf: str, user: Account, db_session: Session) -> None:
-        response = client.post(f"/admin-page/users/{user.username}/delete", follow_redirects=False)
-
-        assert response.status_code == 403
-        assert user_exists(db_session, user.id)

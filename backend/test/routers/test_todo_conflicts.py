@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from backend.core.http import matches
-from backend.routers import todos as todo_routes
+from backend.routers import todo_pages as todo_routes
 from backend.services import todos as todo_service
 from backend.test.factories import Account, Pages, count_todos, make_todo, principal_of
 from backend.test.routers.conftest import MakeTodo
@@ -266,7 +266,7 @@ class TestDeletedMeanwhile:
 
         principal = principal_of(db_session, user.id)
         after_the_check(
-            monkeypatch, lambda: todo_service.delete_for_owner(db_session, principal=principal, todo_id=todo["id"])
+            monkeypatch, lambda: todo_service.delete_visible(db_session, principal=principal, todo_id=todo["id"])
         )
         response = client.post(page_url(todo), data=posted(values, csrf, title="Mine"))
 

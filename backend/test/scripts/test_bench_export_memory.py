@@ -53,7 +53,7 @@ def test_the_heading_says_how_many_todos_and_whether_it_was_quick(todos: int, sa
 
 
 def test_seeded_rows_carry_due_times_and_reminders_on_every_fourth_dated_todo() -> None:
-    rows = todo_rows(7, 0, 24, datetime.now(UTC))
+    rows = todo_rows(7, 3, 0, 24, datetime.now(UTC))
     timed = [n for n, r in enumerate(rows) if r["due_time"] is not None]
     assert timed == [n for n in range(24) if n % 4 == 0 and n % 3]
     assert all(rows[n]["remind_at"] is not None and rows[n]["due_date"] is not None for n in timed)

@@ -14,6 +14,8 @@ from backend.services import users as user_service
 from backend.services.todos import TodoRow
 from backend.test.factories import count_todos, make_todo, make_user, principal_of
 
+TODAY = date(2026, 12, 5)
+
 
 def todo_count(session: Session, user_id: int) -> int:
     session.expire_all()
@@ -35,6 +37,12 @@ def due_row(todo_id: int, due_date: str | None, *, complete: bool = False) -> To
         "remind_at": None,
         "created_at": stamp,
         "updated_at": stamp,
+        "list_id": 1,
+        "position": todo_id,
+        "tags": [],
+        "repeat": None,
+        "created_by": None,
+        "updated_by": None,
     }
 
 
@@ -47,7 +55,9 @@ class TestRowShape:
         replaced = todo_service.replace(db_session, principal=principal, todo=created, data=TodoCreate(title="New"))
         toggled = todo_service.set_complete(db_session, principal=principal, todo=replaced, complete=True)
         read = todo_service.get_for_owner(db_session, todo_id=created["id"], owner_id=owner.id)
-        listed, _ = todo_service.list_for_owner(db_session, owner_id=owner.id, todo_count=1, query=TodoQuery())
+        listed, _ = todo_service.list_visible(
+            db_session, principal=principal_of(db_session, owner.id), query=TodoQuery(), today=TODAY
+        )
         [admin_row], _ = todo_service.list_all(db_session, owner=None, limit=1, offset=0)
 
         for row in (created, replaced, toggled, read, *listed):
@@ -121,7 +131,7 @@ class TestDelete:
         owner = make_user(db_session)
         todo, _ = make_todo(db_session, owner.id), make_todo(db_session, owner.id)
 
-        todo_service.delete_for_owner(db_session, principal=principal_of(db_session, owner.id), todo_id=todo["id"])
+        todo_service.delete_visible(db_session, principal=principal_of(db_session, owner.id), todo_id=todo["id"])
 
         assert count_todos(db_session, owner.id) == 1
         assert todo_count(db_session, owner.id) == 1
@@ -131,9 +141,7 @@ class TestDelete:
         todo = make_todo(db_session, owner.id)
 
         with pytest.raises(NotFound):
-            todo_service.delete_for_owner(
-                db_session, principal=principal_of(db_session, stranger.id), todo_id=todo["id"]
-            )
+            todo_service.delete_visible(db_session, principal=principal_of(db_session, stranger.id), todo_id=todo["id"])
 
         assert count_todos(db_session, owner.id) == 1
         assert todo_count(db_session, owner.id) == 1
@@ -160,8 +168,8 @@ class TestListForOwner:
         owner = make_user(db_session)
         make_todo(db_session, owner.id)
 
-        rows, total = todo_service.list_for_owner(
-            db_session, owner_id=owner.id, todo_count=todo_count(db_session, owner.id), query=TodoQuery()
+        rows, total = todo_service.list_visible(
+            db_session, principal=principal_of(db_session, owner.id), today=TODAY, query=TodoQuery()
         )
 
         assert len(rows) == 1
@@ -173,8 +181,8 @@ class TestListForOwner:
             make_todo(db_session, owner.id, priority=5)
         make_todo(db_session, owner.id, priority=1)
 
-        rows, total = todo_service.list_for_owner(
-            db_session, owner_id=owner.id, todo_count=4, query=TodoQuery(priority=5, limit=2)
+        rows, total = todo_service.list_visible(
+            db_session, principal=principal_of(db_session, owner.id), today=TODAY, query=TodoQuery(priority=5, limit=2)
         )
 
         assert len(rows) == 2
@@ -185,8 +193,8 @@ class TestListForOwner:
         hit = make_todo(db_session, owner.id, title="C:\\temp\\new")
         make_todo(db_session, owner.id, title="C:tempnew")
 
-        rows, _ = todo_service.list_for_owner(
-            db_session, owner_id=owner.id, todo_count=2, query=TodoQuery(q="\\temp\\")
+        rows, _ = todo_service.list_visible(
+            db_session, principal=principal_of(db_session, owner.id), today=TODAY, query=TodoQuery(q="\\temp\\")
         )
 
         assert [row["id"] for row in rows] == [hit["id"]]
@@ -195,7 +203,9 @@ class TestListForOwner:
         owner = make_user(db_session)
         make_todo(db_session, owner.id, due_date=date(2027, 1, 2))
 
-        (row,), _ = todo_service.list_for_owner(db_session, owner_id=owner.id, todo_count=1, query=TodoQuery())
+        (row,), _ = todo_service.list_visible(
+            db_session, principal=principal_of(db_session, owner.id), today=TODAY, query=TodoQuery()
+        )
 
         assert row["due_date"] == "2027-01-02"
         assert row["created_at"].endswith("Z")
@@ -257,7 +267,7 @@ class TestGuardedWrites:
         with pytest.raises(NotAuthenticated):
             todo_service.create(db_session, principal=principal, data=TodoCreate(title="New"))
         with pytest.raises(NotAuthenticated):
-            todo_service.delete_for_owner(db_session, principal=principal, todo_id=todo["id"])
+            todo_service.delete_visible(db_session, principal=principal, todo_id=todo["id"])
 
         db_session.rollback()
         assert todo_service.get_for_owner(db_session, todo_id=todo["id"], owner_id=owner.id)["title"] == "Before"
@@ -276,7 +286,7 @@ class TestGuardedWrites:
         owner = make_user(db_session)
         todo = make_todo(db_session, owner.id)
         principal = principal_of(db_session, owner.id)
-        todo_service.delete_for_owner(db_session, principal=principal, todo_id=todo["id"])
+        todo_service.delete_visible(db_session, principal=principal, todo_id=todo["id"])
 
         with pytest.raises(NotFound):
             todo_service.replace(db_session, principal=principal, todo=todo, data=TodoCreate(title="Ghost"))

@@ -1,6 +1,9 @@
-// Admin page, enhanced: each delete button asks in a <dialog>, calls the API and removes
-// the row without reloading. Without this script the buttons are plain form posts.
-import { api, ApiError, redirectToLogin } from "./api.js";
+// Admin page, enhanced: each action that is asked first (a link to its confirmation page)
+// asks in the page's <dialog> instead and calls the JSON API. A delete removes its row
+// without reloading; a change of role or standing opens the page again with its notice.
+// Without this script the links lead to the confirmation pages and everything else is a
+// plain form post.
+import { ApiError, redirectToLogin, request } from "./api.js";
 import { announce, confirmWith, supportsDialog } from "./ui.js";
 
 const dialog = document.getElementById("confirm-dialog");
@@ -16,37 +19,9 @@ function removeRow(row) {
   }
 }
 
-async function onSubmit(event) {
-  const form = event.target.closest("form[data-confirm-delete]");
-  if (!form || !supportsDialog(dialog)) {
-    return;
-  }
-  event.preventDefault();
-  const kind = form.dataset.confirmDelete;
-  const button = form.querySelector("button");
-  const confirmed = await confirmWith(dialog, {
-    title: kind === "user" ? "Delete this user?" : "Delete this todo?",
-    text: `Delete ${form.dataset.confirmText}? This cannot be undone.`,
-  });
-  if (!confirmed) {
-    button.focus();
-    return;
-  }
-  try {
-    await api.delete(form.dataset.apiPath);
-  } catch (error) {
-    if (error instanceof ApiError && error.isUnauthenticated) {
-      redirectToLogin();
-      return;
-    }
-    if (!(error instanceof ApiError && error.isNotFound)) {
-      announce(`Could not delete: ${error.message}`, { error: true });
-      button.focus();
-      return;
-    }
-  }
-  const row = form.closest("tr");
-  if (kind === "user") {
+function removeDeleted(link) {
+  const row = link.closest("tr");
+  if (link.dataset.remove === "user") {
     const username = row.dataset.username;
     for (const todoRow of document.querySelectorAll("#admin-todos-table tr[data-owner]")) {
       if (todoRow.dataset.owner === username) {
@@ -55,10 +30,44 @@ async function onSubmit(event) {
     }
   }
   removeRow(row);
-  announce(kind === "user" ? "User deleted." : "Todo deleted.");
+  announce(link.dataset.remove === "user" ? `${row.dataset.username} was deleted, with all of their todos.` : "Todo deleted.");
   const heading = document.querySelector("main h1");
   heading.setAttribute("tabindex", "-1");
   heading.focus();
 }
 
-document.addEventListener("submit", onSubmit);
+async function confirmAndRun(link) {
+  const { confirmTitle, confirmText, confirmLabel, apiMethod, apiPath, apiBody, doneUrl } = link.dataset;
+  const confirmed = await confirmWith(dialog, { title: confirmTitle, text: confirmText, label: confirmLabel });
+  if (!confirmed) {
+    link.focus();
+    return;
+  }
+  try {
+    await request(apiMethod, apiPath, apiBody ? JSON.parse(apiBody) : undefined);
+  } catch (error) {
+    if (error instanceof ApiError && error.isUnauthenticated) {
+      redirectToLogin();
+      return;
+    }
+    // A delete of what is already gone is done; anything else is said in plain words.
+    if (!(link.dataset.remove && error instanceof ApiError && error.isNotFound)) {
+      announce(`Nothing was changed: ${error.message}.`, { error: true });
+      link.focus();
+      return;
+    }
+  }
+  if (doneUrl) {
+    window.location.assign(doneUrl);
+  } else {
+    removeDeleted(link);
+  }
+}
+
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[data-confirm]");
+  if (link && supportsDialog(dialog)) {
+    event.preventDefault();
+    confirmAndRun(link);
+  }
+});

@@ -3,12 +3,15 @@
 /**
  * Ask for confirmation in the page's native <dialog>.
  * @param {HTMLDialogElement} dialog
- * @param {{title: string, text: string}} copy
- * @returns {Promise<boolean>} true when "Delete" was chosen
+ * @param {{title: string, text: string, label?: string}} copy label: the confirm button's, when given
+ * @returns {Promise<boolean>} true when the confirm button ("Delete") was chosen
  */
-export function confirmWith(dialog, { title, text }) {
+export function confirmWith(dialog, { title, text, label }) {
   dialog.querySelector(".dialog-title").textContent = title;
   dialog.querySelector(".dialog-text").textContent = text;
+  if (label) {
+    dialog.querySelector('button[value="confirm"]').textContent = label;
+  }
   dialog.returnValue = "";
   return new Promise((resolve) => {
     dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), { once: true });

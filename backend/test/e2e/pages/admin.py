@@ -1,4 +1,5 @@
-"""The admin page: every user and every todo, with delete."""
+"""The admin page: users (searched, with their role and standing), every todo, and the
+confirmation page its actions lead to without JavaScript."""
 
 from __future__ import annotations
 
@@ -22,6 +23,37 @@ class AdminPage(BasePage):
     @property
     def dialog(self) -> Locator:
         return self.page.locator("dialog#confirm-dialog")
+
+    @property
+    def notice(self) -> Locator:
+        return self.page.locator("#admin-notice")
+
+    @property
+    def problem(self) -> Locator:
+        return self.page.locator("#admin-problem")
+
+    @property
+    def no_users(self) -> Locator:
+        return self.page.locator("#no-users")
+
+    @property
+    def search_box(self) -> Locator:
+        return self.page.get_by_role("search", name="Search users").get_by_label("Search users")
+
+    def search(self, text: str) -> None:
+        """Search the users (a plain GET form: it works with and without JavaScript)."""
+        self.search_box.fill(text)
+        with self.page.expect_navigation():
+            self.page.get_by_role("search", name="Search users").get_by_role("button", name="Search").click()
+
+    def action(self, username: str, name: str) -> Locator:
+        """A user's action by its accessible name, e.g. "Deactivate alice" (a link when asked first)."""
+        row = self.user_row(username)
+        return row.get_by_role("link", name=name, exact=True).or_(row.get_by_role("button", name=name, exact=True))
+
+    def state(self, username: str, column: str) -> Locator:
+        """A user's "Role" or "Account" cell."""
+        return self.user_row(username).locator(f'td[data-label="{column}"]')
 
     def find_user(self, username: str) -> Locator:
         """Follow the users' "Next" links until the user's row shows (users are sorted by name)."""
