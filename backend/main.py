@@ -47,8 +47,10 @@ from backend.routers import (
     list_pages,
     lists,
     password_reset,
+    pwa,
     quick,
     tags,
+    theme,
     todo_bulk_pages,
     todo_pages,
     todos,
@@ -159,6 +161,7 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
         tags,
         users,
         account,
+        theme,
         auth,
         password_reset,
         admin,
@@ -168,8 +171,9 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     ):
         app.include_router(module.router)
     page_modules = (todo_pages, todo_bulk_pages, list_pages, quick, trash, export, auth, password_reset, users)
-    for module in (*page_modules, account, admin_pages):
+    for module in (*page_modules, account, theme, admin_pages):
         app.include_router(module.pages)
+    app.include_router(pwa.router)
     app.add_route("/docs", docs_page, include_in_schema=False)
     if state.metrics:
         app.add_api_route("/metrics", metrics_endpoint, include_in_schema=False)

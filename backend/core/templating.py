@@ -23,12 +23,22 @@ def build_templates(version: str) -> Jinja2Templates:
     return templates
 
 
+def _this_page(request: Request) -> str:
+    """Where a form in the header comes back to: this page, when a GET can show it again."""
+    if request.method != "GET":
+        return ""
+    query = request.url.query
+    return f"{request.url.path}?{query}" if query else request.url.path
+
+
 def render(request: Request, name: str, context: Mapping[str, object], status_code: int = 200) -> HTMLResponse:
-    """Render a page; base.html gets the signed-in user and CSRF token from request.state."""
+    """Render a page; base.html gets the signed-in user (theme included) and CSRF token from
+    request.state."""
     templates = app_state(request).templates
     page = {
         "principal": getattr(request.state, "principal", None),
         "csrf_token": getattr(request.state, "csrf_token", ""),
+        "this_page": _this_page(request),
         **context,
     }
     response = templates.TemplateResponse(request, name, page, status_code=status_code)

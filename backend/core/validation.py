@@ -28,6 +28,7 @@ FIELD_MESSAGES = {
     "password": "Password must be 8–256 characters.",
     "new_password": "New password must be 8–256 characters.",
     "timezone": ZONE_MESSAGE,
+    "theme": "Theme must be system, light or dark.",
 }
 LABELS = {
     "new_password": "New password",

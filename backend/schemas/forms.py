@@ -100,6 +100,13 @@ class TimezoneForm(FormModel):
     timezone: Stripped = ""
 
 
+class ThemeForm(FormModel):
+    """The header's theme switch: the theme chosen and the page to go back to."""
+
+    theme: Stripped = ""
+    return_to: str = ""
+
+
 class ToggleForm(FormModel):
     """The list's done / not done button; `return_to` is the list page it came from."""
 

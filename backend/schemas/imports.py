@@ -41,6 +41,11 @@ def from_csv(row: dict[str, str | None]) -> dict[str, object]:
         values["priority"] = int(priority)
     elif not priority:
         values.pop("priority", None)
+    list_id = (row.get("list_id") or "").strip()
+    if list_id.isascii() and list_id.isdigit() and len(list_id) < 11:
+        values["list_id"] = int(list_id)
+    elif not list_id:
+        values.pop("list_id", None)
     if isinstance(row.get("tags"), str):
         values["tags"] = str(row["tags"]).split()
     for key in ("due_date", "due_time", "remind_at", "repeat", *TIMESTAMPS):

@@ -88,6 +88,17 @@ class UserCreate(InputModel):
     phone_number: Phone | None = None
 
 
+Theme = Literal["system", "light", "dark"]
+
+
+class ThemeChange(InputModel):
+    """The colour theme of the pages."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"theme": "dark"}]})
+
+    theme: Theme
+
+
 class UserRead(BaseModel):
     """A user as the API shows it: never the password hash."""
 
@@ -102,6 +113,7 @@ class UserRead(BaseModel):
     role: Literal["user", "admin"]
     is_active: bool
     timezone: str = Field(description='IANA time zone name; "today" and due times are read in it')
+    theme: Theme = Field(description="The pages' colours: \"system\" follows the device's light or dark setting")
     created_at: datetime
 
 

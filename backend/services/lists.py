@@ -104,6 +104,7 @@ def create_list(session: Session, *, principal: Principal, data: ListCreate) -> 
 
 def update_list(session: Session, *, principal: Principal, list_id: int, data: ListCreate) -> dict[str, Any]:
     """Rename or recolour a list (its owner only)."""
+    ensure_valid(session, principal=principal)  # a session that ended changes nothing
     access = list_access(session, principal=principal, list_id=list_id).require("own")
     values = {"name": data.name, "name_key": data.name.lower(), "color": data.color, "updated_at": utcnow()}
     try:
@@ -121,6 +122,7 @@ def delete_list(session: Session, *, principal: Principal, list_id: int) -> None
     """Delete a list (its owner only; never their last). Its todos go to the trash, and
     come back into the Inbox if restored. Deleting the Inbox makes the oldest other list
     the Inbox."""
+    ensure_valid(session, principal=principal)  # a session that ended changes nothing
     access = list_access(session, principal=principal, list_id=list_id).require("own")
     others = session.execute(
         select(_LIST.id).where(_LIST.owner_id == principal.id, _LIST.id != list_id).order_by(_LIST.id)
@@ -157,6 +159,7 @@ def members(session: Session, *, principal: Principal, list_id: int) -> list[dic
 
 def add_member(session: Session, *, principal: Principal, list_id: int, data: MemberAdd) -> tuple[dict[str, Any], bool]:
     """Share the list (its owner only) or change a member's role; True when newly shared."""
+    ensure_valid(session, principal=principal)  # a session that ended changes nothing
     access = list_access(session, principal=principal, list_id=list_id).require("own")
     found_user = session.execute(select(_USER.id, _USER.username).where(_USER.username_key == data.username.lower()))
     user = found_user.first()
@@ -180,6 +183,7 @@ def add_member(session: Session, *, principal: Principal, list_id: int, data: Me
 
 def remove_member(session: Session, *, principal: Principal, list_id: int, username: str) -> None:
     """Unshare: the owner removes anyone, a member removes themselves."""
+    ensure_valid(session, principal=principal)  # a session that ended changes nothing
     access = list_access(session, principal=principal, list_id=list_id)
     user_id = session.execute(select(_USER.id).where(_USER.username_key == username.lower())).scalar()
     if access.role != "owner" and user_id != principal.id:

@@ -388,9 +388,16 @@ def create(
 
 
 def insert_todo(
-    session: Session, principal: Principal, data: TodoCreate, target: ListAccess, *, now: datetime
+    session: Session,
+    principal: Principal,
+    data: TodoCreate,
+    target: ListAccess,
+    *,
+    now: datetime,
+    counted: bool = False,
 ) -> TodoRow:
-    """Insert one todo into `target` (already checked), count it and announce it; no commit."""
+    """Insert one todo into `target` (already checked), count it (unless `counted` already)
+    and announce it; no commit."""
     values = {
         **data.model_dump(exclude={"list_id"}),
         "tags": stored(data.tags),
@@ -402,7 +409,8 @@ def insert_todo(
         "created_at": now,
         "updated_at": now,
     }
-    count_up(session, principal, 1, owner_id=target.owner_id)
+    if not counted:
+        count_up(session, principal, 1, owner_id=target.owner_id)
     result = session.execute(_INSERT, values)
     (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
     place = Place(todo_id, target.id, target.owner_id, cast(int, values["position"]))
@@ -541,6 +549,11 @@ def replace(
         values.update(list_id=place.list_id, owner_id=place.owner_id, position=place.position)
     completing = data.complete and not todo["complete"] and data.repeat is not None and data.due_date is not None
     written = _written_row(place, data, values, todo["created_at"])
+    if completing:
+        # The next occurrence's count first: the owner's row is then locked before the todo's,
+        # in the same order as a create, so simultaneous completions queue instead of
+        # deadlocking on InnoDB. The loser's rollback undoes it.
+        count_up(session, principal, 1, owner_id=place.owner_id)
     if not _write(session, principal, todo, values, if_unchanged=if_unchanged, completing=completing):
         session.rollback()
         return get_visible(session, principal=principal, todo_id=todo["id"])
@@ -550,7 +563,7 @@ def replace(
         announce(session, principal, deleted_event(todo["id"], todo["owner_id"]), todo)
     announce(session, principal, todo_event("todo.updated", written), written)
     if completing:
-        add_next_occurrence(session, principal, written, now=now)
+        add_next_occurrence(session, principal, written, now=now, counted=True)
     session.commit()
     return written
 
@@ -559,7 +572,9 @@ def replace(
 _REPEATED = frozenset({"title", "description", "priority", "tags", "repeat", "due_time"})
 
 
-def add_next_occurrence(session: Session, principal: Principal, done: TodoRow, *, now: datetime) -> TodoRow:
+def add_next_occurrence(
+    session: Session, principal: Principal, done: TodoRow, *, now: datetime, counted: bool = False
+) -> TodoRow:
     """The open todo that follows a completed repeating one: same fields, next due date by the rule."""
     due = date.fromisoformat(cast(str, done["due_date"]))
     following = repeats.next_due(due, cast(str, done["repeat"]))
@@ -570,7 +585,7 @@ def add_next_occurrence(session: Session, principal: Principal, done: TodoRow, *
     kept = {field: value for field, value in done.items() if field in _REPEATED}
     data = TodoCreate.model_validate({**kept, "due_date": following, "remind_at": remind_at})
     target = ListAccess(done["list_id"], done["owner_id"], "", "owner", False)
-    return insert_todo(session, principal, data, target, now=now)
+    return insert_todo(session, principal, data, target, now=now, counted=counted)
 
 
 def set_complete(session: Session, *, principal: Principal, todo: TodoRow, complete: bool) -> TodoRow:

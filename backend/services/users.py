@@ -140,6 +140,11 @@ def set_timezone(session: Session, *, principal: Principal, timezone: str) -> No
     _update_own_row(session, principal, timezone=timezone)
 
 
+def set_theme(session: Session, *, principal: Principal, theme: str) -> None:
+    """Replace the user's colour theme ("system", "light" or "dark", checked by the caller)."""
+    _update_own_row(session, principal, theme=theme)
+
+
 def calendar_token(session: Session, *, principal: Principal) -> str:
     """The secret of the user's calendar feed address, while their session holds."""
     token = session.execute(select(User.calendar_token).where(actor_row()), principal.guard()).scalar_one_or_none()

@@ -243,6 +243,7 @@ class TestOpenAPIDocument:
             ("PUT", "/user/password"),
             ("PUT", "/user/phonenumber/{phone_number}"),
             ("PUT", "/user/timezone/{timezone}"),
+            ("PUT", "/user/theme"),
             ("GET", "/user/calendar"),
             ("POST", "/user/calendar/rotate"),
             ("GET", "/calendar/{feed_token}.ics"),

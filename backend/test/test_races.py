@@ -6,6 +6,7 @@
 - A cookie form whose body arrives after its session was logged out changes nothing.
 - 64 simultaneous creates with one Idempotency-Key create exactly one todo; the others
   get its answer replayed or a 409, also when half of them send another body.
+- 32 simultaneous completions of one repeating todo add exactly one next occurrence.
 """
 
 import socket
@@ -22,7 +23,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.models import ROLE_ADMIN, User
+from backend.models import ROLE_ADMIN, Todo, User
 from backend.test.conftest import AccountFactory, live_env
 from backend.test.factories import Account, count_todos, todo_payload, use_session
 from backend.test.live import HOST, LiveServer
@@ -150,3 +151,33 @@ class TestIdempotentCreatesUnderLoad:
         assert {r.status_code for r in responses} <= {201, 409, 422}, server.tail()
         assert [r.status_code == 201 and "Idempotent-Replayed" not in r.headers for r in responses].count(True) == 1
         assert count_todos(db_session, user.id) == 1
+
+
+class TestRepeatingCompletionsUnderLoad:
+    def test_32_simultaneous_completions_add_one_next_occurrence(
+        self, server: LiveServer, user: Account, db_session: Session
+    ) -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as setup:
+            body = {"title": "Water plants", "repeat": "every 3 days", "due_date": "2027-03-01", "tags": ["home"]}
+            todo = setup.post("/todos/todos", json=body, headers=user.headers).json()
+        with ExitStack() as stack:
+            clients = [stack.enter_context(httpx.Client(base_url=server.url, timeout=30)) for _ in range(32)]
+            for client in clients:
+                assert client.get("/health/live").status_code == 200
+
+            def complete(n: int) -> httpx.Response:
+                path = f"/todos/todo/{todo['id']}"
+                return clients[n].patch(path, json={"complete": True}, headers=user.headers)
+
+            responses = all_at_once(len(clients), complete)
+
+        assert {r.status_code for r in responses} == {200}, server.tail()
+        assert all(r.json()["complete"] for r in responses)
+        session_rows = db_session.execute(select(Todo.due_date, Todo.complete).where(Todo.owner_id == user.id)).all()
+        db_session.commit()
+        assert sorted((str(row.due_date), bool(row.complete)) for row in session_rows) == [
+            ("2027-03-01", True),
+            ("2027-03-04", False),
+        ]
+        assert count_todos(db_session, user.id) == 2
+        assert db_session.execute(select(User.todo_count).where(User.id == user.id)).scalar_one() == 2

@@ -45,6 +45,7 @@ TEST_ONLY_MODULES = (
     "schemathesis",
     "hypothesis",
     "playwright",
+    "axe_playwright_python",
     "aiosmtpd",
     "httpx2",
     "mypy",

@@ -118,12 +118,13 @@ class TestStatementsPerRequest:
         assert_few(users)
         assert_few(all_todos)
 
-    def test_account_calendar_and_time_zone(self, client: TestClient, user: Account, recorder: Recorder) -> None:
+    def test_account_calendar_time_zone_and_theme(self, client: TestClient, user: Account, recorder: Recorder) -> None:
         address = recorder.count(lambda: client.get("/user/calendar", headers=user.headers), 200)
         rotate = recorder.count(lambda: client.post("/user/calendar/rotate", headers=user.headers), 200)
         zone = recorder.count(lambda: client.put("/user/timezone/Europe%2FBerlin", headers=user.headers), 204)
+        theme = recorder.count(lambda: client.put("/user/theme", json={"theme": "dark"}, headers=user.headers), 204)
 
-        for statements in (address, rotate, zone):
+        for statements in (address, rotate, zone, theme):
             assert_few(statements)
 
     def test_calendar_feed_is_one_statement(

@@ -1,18 +1,28 @@
 """Every page at phone and desktop width: screenshots, no sideways scrolling, labels on
-every control, readable contrast, visible focus and a sensible tab order."""
+every control, readable contrast in the light and the dark theme, visible focus and a
+sensible tab order."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import Literal
 
 import pytest
-from playwright.sync_api import FilePayload, Page, expect
+from playwright.sync_api import Page, expect
 
 from .conftest import SCREENSHOTS, SessionFactory, User
-from .pages import LoginPage, RegisterPage, TodoFormPage, TodoListPage
+from .pages import LoginPage, TodoFormPage, TodoListPage
+from .screens import SCREENS, Screen
 
 WIDTHS = (1280, 375)
+LIGHT, DARK = "rgb(244, 246, 248)", "rgb(15, 20, 26)"  # the page background of each theme
+# (browser setting, <html data-theme> forced on the page or None, the theme it must give):
+# the system's light and dark, then the user's choice against the system's.
+THEMES: tuple[tuple[Literal["light", "dark"], str | None, str], ...] = (
+    ("light", None, LIGHT),
+    ("dark", None, DARK),
+    ("light", "dark", DARK),
+    ("dark", "light", LIGHT),
+)
 
 # Text nodes whose contrast against their (blended) background is below WCAG AA.
 CONTRAST_PROBLEMS = """
@@ -75,119 +85,17 @@ UNLABELLED = """
 """
 
 
-@dataclass(frozen=True)
-class Screen:
-    name: str
-    who: str  # "anonymous", "reader", "fresh" or "admin"
-    show: Callable[[Page], None]
-    js: bool = True
-    status: int = 200
-    root: str = "body"
-
-
-def _goto(path: str) -> Callable[[Page], None]:
-    def show(page: Page) -> None:
-        page.goto(path)
-
-    return show
-
-
-def _login_error(page: Page) -> None:
-    LoginPage(page).open()
-    LoginPage(page).login("nobody-here", "not-a-real-password")
-
-
-def _register_errors(page: Page) -> None:
-    RegisterPage(page).open()
-    RegisterPage(page).register("x", "not-an-email", "", "Hopper", "123")
-
-
-def _first_todo(page: Page, prefix: str) -> None:
-    page.goto("/todo-page")
-    todo_id = TodoListPage(page).items.first.get_attribute("data-todo-id")
-    page.goto(f"{prefix}/{todo_id}")
-
-
-def _add_errors(page: Page) -> None:
-    form = TodoFormPage(page)
-    form.open()
-    form.fill(title="   ", due_date="")
-    form.submit()
-
-
-def _edit_submitted(page: Page, *, version: str | None = None, action: str | None = None) -> None:
-    """Submit the first todo's edit form as if it were stale (`version`) or its todo gone
-    (`action`): the screen shows, nothing is written."""
-    _first_todo(page, "/edit-todo-page")
-    form = TodoFormPage(page)
-    if version is not None:
-        form.form.locator("input[name=version]").evaluate("(input, value) => { input.value = value; }", version)
-    if action is not None:
-        form.form.evaluate("(form, action) => { form.action = action; }", action)
-    form.fill(title="What I typed")
-    form.submit()
-
-
-def _account_errors(page: Page) -> None:
-    page.goto("/account-page")
-    page.get_by_role("textbox", name="Phone number").fill("call me maybe")
-    with page.expect_navigation():
-        page.get_by_role("button", name="Save phone number").click()
-
-
-def _import_problems(page: Page) -> None:
-    page.goto("/todo-page")
-    bad_file: FilePayload = {"name": "todos.json", "mimeType": "application/json", "buffer": b'[{"title": ""}]'}
-    page.get_by_label("Import todos from a CSV or JSON file").set_input_files(files=[bad_file])
-    with page.expect_navigation():
-        page.get_by_role("button", name="Import", exact=True).click()
-
-
-def _admin_ask(page: Page) -> None:
-    """The first "Deactivate …" of the admin page: its dialog, or its confirmation page without scripts."""
-    page.goto("/admin-page")
-    page.locator("#users-table").get_by_role("link", name="Deactivate").first.click()
-    expect(page.locator("dialog#confirm-dialog[open], #confirm-heading")).to_be_visible()
-
-
-def _delete_dialog(page: Page) -> None:
-    page.goto("/todo-page")
-    todos = TodoListPage(page)
-    todos.items.first.get_by_role("link", name="Delete").click()
-    expect(todos.dialog).to_be_visible()
-
-
-SCREENS = [
-    Screen("login", "anonymous", _goto("/login-page")),
-    Screen("login-error", "anonymous", _login_error),
-    Screen("register", "anonymous", _goto("/register-page")),
-    Screen("register-errors", "anonymous", _register_errors),
-    Screen("forgot-password", "anonymous", _goto("/forgot-password-page")),
-    Screen("import-problems", "reader", _import_problems),
-    Screen("reset-password", "anonymous", _goto("/reset-password-page?token=from-the-mail")),
-    Screen("reset-password-no-link", "anonymous", _goto("/reset-password-page")),
-    Screen("todos", "reader", _goto("/todo-page")),
-    Screen("todos-nojs", "reader", _goto("/todo-page"), js=False),
-    Screen("todos-filtered-empty", "reader", _goto("/todo-page?q=nothing-matches-this&complete=false")),
-    Screen("todos-empty", "fresh", _goto("/todo-page")),
-    Screen("todos-delete-dialog", "reader", _delete_dialog, root="dialog"),
-    Screen("todo-add", "reader", _goto("/add-todo-page")),
-    Screen("todo-add-errors", "reader", _add_errors),
-    Screen("todo-edit", "reader", lambda page: _first_todo(page, "/edit-todo-page")),
-    Screen("todo-edit-conflict", "reader", lambda page: _edit_submitted(page, version='W/"stale"'), status=409),
-    Screen("todo-edit-deleted", "reader", lambda page: _edit_submitted(page, action="/edit-todo-page/2147483647")),
-    Screen("todo-delete-confirm", "reader", lambda page: _first_todo(page, "/delete-todo-page")),
-    Screen("account", "reader", _goto("/account-page")),
-    Screen("account-errors", "reader", _account_errors),
-    Screen("admin", "admin", _goto("/admin-page")),
-    Screen("admin-nojs", "admin", _goto("/admin-page"), js=False),
-    Screen("admin-search-empty", "admin", _goto("/admin-page?q=nothing-matches-this")),
-    Screen("admin-notice", "admin", _goto("/admin-page?done=deactivated&who=someone")),
-    Screen("admin-dialog", "admin", _admin_ask, root="dialog"),
-    Screen("admin-confirm", "admin", _admin_ask, js=False),
-    Screen("error-403", "reader", _goto("/admin-page")),
-    Screen("error-404", "reader", _goto("/edit-todo-page/2147483647")),
-]
+def _contrast_in_every_theme(page: Page, root: str) -> dict[str, list[str]]:
+    """The contrast problems under each of THEMES (none is the answer), after checking that
+    the theme took: the browser's setting is emulated, the user's choice set on <html>."""
+    rendered = page.locator("html").get_attribute("data-theme")
+    problems = {}
+    for scheme, forced, background in THEMES:
+        page.emulate_media(color_scheme=scheme, reduced_motion="reduce")  # no colour transitions
+        page.evaluate("(theme) => { document.documentElement.dataset.theme = theme; }", forced or rendered)
+        assert page.evaluate("getComputedStyle(document.body).backgroundColor") == background, (scheme, forced)
+        problems[f"{scheme} browser, theme {forced or rendered}"] = page.evaluate(CONTRAST_PROBLEMS, root)
+    return {theme: found for theme, found in problems.items() if found}
 
 
 @pytest.mark.parametrize("width", WIDTHS, ids=lambda w: f"{w}px")
@@ -202,11 +110,14 @@ def test_page_layout(
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"{screen.name}-{width}.png", full_page=True)
 
-    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == "rgb(244, 246, 248)", "CSS not applied"
+    assert page.evaluate("getComputedStyle(document.body).backgroundColor") == LIGHT, "CSS not applied"
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     assert page.evaluate(UNLABELLED) == []
-    assert page.evaluate(CONTRAST_PROBLEMS, screen.root) == []
+    assert _contrast_in_every_theme(page, screen.root) == {}
     assert page.locator("h1").count() == 1 or screen.root == "dialog"
+    page.emulate_media(color_scheme="dark")
+    page.evaluate("() => { document.documentElement.dataset.theme = 'system'; }")
+    page.screenshot(path=SCREENSHOTS / f"{screen.name}-{width}-dark.png", full_page=True)
 
 
 def test_no_page_scrolls_sideways_at_360px(
@@ -249,13 +160,16 @@ def test_tab_order_and_focus_rings_on_the_todo_list(open_page: SessionFactory, r
     page.goto("/todo-page")
     first_title = TodoListPage(page).titles.first.inner_text()
     second_title = TodoListPage(page).titles.nth(1).inner_text()
-    stops = _tab_stops(page, 28)
+    stops = _tab_stops(page, 31)
     assert [name for name, _ in stops] == [
         "Skip to content",
         "✓ Todo",
         "Todos",
         "Add",
         "Account",
+        "Auto",
+        "Light",
+        "Dark",
         "Log out",
         "All todos",  # the sidebar: views, lists, a new list, tags
         "Today",

@@ -45,6 +45,7 @@ USER_FIELDS = {
     "role",
     "is_active",
     "timezone",
+    "theme",
     "created_at",
 }
 

@@ -317,3 +317,15 @@ class TestWithoutAuth:
     )
     def test_every_route_needs_a_token(self, client: TestClient, method: str, path: str) -> None:
         assert client.request(method, path).status_code == 401
+
+
+class TestEndedSessions:
+    def test_list_writes_after_logout_are_401_and_change_nothing(self, client: TestClient, user: Account) -> None:
+        work = new_list(client, user)
+        assert client.post("/auth/logout", headers=user.headers).status_code == 204
+        writes = [
+            client.put(f"/lists/{work['id']}", json={"name": "Changed"}, headers=user.headers),
+            client.delete(f"/lists/{work['id']}", headers=user.headers),
+            client.post("/lists/", json={"name": "New"}, headers=user.headers),
+        ]
+        assert [response.status_code for response in writes] == [401, 401, 401]

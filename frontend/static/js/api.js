@@ -146,6 +146,7 @@ export const api = {
   },
   /** For paths the server rendered into a data-api-path attribute. */
   delete: (path) => request("DELETE", path),
+  put: (path, body) => request("PUT", path, body),
 };
 
 /** Send the browser to the login page, coming back here afterwards. */

@@ -175,7 +175,8 @@ function enhanceItems(root) {
 }
 
 function enhance() {
-  if (!region) {
+  // An offline copy (offline.js) stays as the server drew it: read-only, no live socket.
+  if (!region || document.documentElement.hasAttribute("data-offline")) {
     return;
   }
   enhanceItems(region);

@@ -46,3 +46,17 @@ class BasePage:
 
     def same_document(self) -> bool:
         return bool(self.page.evaluate("window.__e2eMark === 'still here'"))
+
+    # --- the colour theme ---------------------------------------------------------------
+
+    def theme_option(self, name: str) -> Locator:
+        """One of the header's theme buttons: "Auto", "Light" or "Dark"."""
+        return self.page.get_by_role("group", name="Colour theme").get_by_role("button", name=name, exact=True)
+
+    @property
+    def theme(self) -> str | None:
+        """The theme the page is drawn with (<html data-theme>)."""
+        return self.page.locator("html").get_attribute("data-theme")
+
+    def background(self) -> str:
+        return str(self.page.evaluate("getComputedStyle(document.body).backgroundColor"))
