@@ -28,10 +28,10 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis import Case
 from schemathesis.python import asgi
-from sqlalchemy import delete, update
+from sqlalchemy import delete, func, select, update
 
 from backend.main import create_app
-from backend.models import IdempotencyKey, RevokedToken, Todo, User
+from backend.models import IdempotencyKey, ListMember, RevokedToken, Todo, TodoList, User
 from backend.test.conftest import build_settings
 from backend.test.factories import Account, bearer, state_of
 
@@ -204,13 +204,18 @@ def test_stateful_workflows_conform(app: FastAPI, admin_session: AdminSession) -
 
 
 def reset_to_admin(app: FastAPI, admin_id: int) -> None:
-    """Remove everything but the admin's account (and so un-revoke its token)."""
+    """Remove everything but the admin's account and its first list, made its Inbox again
+    (and so un-revoke its token, and free every list name)."""
     with state_of(app).db.engine.begin() as conn:
         conn.execute(delete(Todo))
         conn.execute(delete(IdempotencyKey))
         conn.execute(delete(RevokedToken))
+        conn.execute(delete(ListMember))
         conn.execute(delete(User).where(User.id != admin_id))
-        conn.execute(update(User).values(todo_count=0))
+        first = conn.execute(select(func.min(TodoList.id)).where(TodoList.owner_id == admin_id)).scalar_one()
+        conn.execute(delete(TodoList).where(TodoList.id != first))
+        conn.execute(update(TodoList).values(name="Inbox", name_key="inbox", color=None, is_inbox=True))
+        conn.execute(update(User).values(todo_count=0, theme="system"))
 
 
 class TestOpenAPIDocument:
