@@ -93,6 +93,18 @@ def _delete_dialog(page: Page) -> None:
     expect(todos.dialog).to_be_visible()
 
 
+def _inbox(page: Page, path: str) -> None:
+    """`path` with `{id}` the user's Inbox (the first of their lists)."""
+    inbox = page.request.get("/lists/").json()[0]["id"]
+    page.goto(path.format(id=inbox))
+
+
+def _shortcuts(page: Page) -> None:
+    page.goto("/todo-page")
+    page.locator("body").press("?")
+    expect(page.locator("dialog[open]")).to_be_visible()
+
+
 SCREENS = [
     Screen("login", "anonymous", goto("/login-page")),
     Screen("login-error", "anonymous", _login_error),
@@ -123,4 +135,10 @@ SCREENS = [
     Screen("admin-confirm", "admin", _admin_ask, js=False),
     Screen("error-403", "reader", goto("/admin-page")),
     Screen("error-404", "reader", goto("/edit-todo-page/2147483647")),
+    Screen("list-view", "reader", lambda page: _inbox(page, "/todo-page?list_id={id}")),
+    Screen("list-settings", "reader", lambda page: _inbox(page, "/list-page/{id}")),
+    Screen("list-delete-confirm", "reader", lambda page: _inbox(page, "/list-page/{id}/delete")),
+    Screen("list-new", "reader", goto("/list-page")),
+    Screen("todos-view-upcoming", "reader", goto("/todo-page?view=upcoming")),
+    Screen("shortcuts-dialog", "reader", _shortcuts, root="dialog[open]"),
 ]
