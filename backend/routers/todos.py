@@ -71,7 +71,11 @@ def created_answer(todo: TodoRow) -> Answer:
     "/todos",
     status_code=201,
     response_model=TodoRead,
-    responses=CREATED | WRITE_ERRORS | IN_PROGRESS | {422: {"model": Problems, "description": INVALID_TODO}},
+    responses=CREATED
+    | WRITE_ERRORS
+    | IN_PROGRESS
+    | error_responses(404)
+    | {422: {"model": Problems, "description": INVALID_TODO}},
 )
 async def create_todo(
     request: Request,

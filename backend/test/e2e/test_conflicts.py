@@ -10,7 +10,7 @@ from playwright.sync_api import Page, expect
 from .conftest import Server, SessionFactory, User, api_add_todo, api_token
 from .pages import TodoFormPage, TodoListPage
 
-AT_LIST = re.compile(r"/todo-page$")
+AT_LIST = re.compile(r"/todo-page(\?notice=saved)?$")  # back on the list, saying "Saved."
 
 
 def _edit_while_changed_elsewhere(page: Page, server: Server, user: User, title: str) -> TodoFormPage:

@@ -296,7 +296,7 @@ class TestHeaders:
         page = reader_page
         page.goto("/todo-page")
         css = page.locator('link[rel="stylesheet"]').get_attribute("href") or ""
-        script = page.locator("script[type=module]").get_attribute("src") or ""
+        script = page.locator('script[type=module][src*="/js/todos.js"]').get_attribute("src") or ""
         assert re.fullmatch(r"/static/[0-9a-f]{12}/css/app\.css", css), css
         assert re.fullmatch(r"/static/[0-9a-f]{12}/js/todos\.js", script), script
         answer = page.request.get(css)

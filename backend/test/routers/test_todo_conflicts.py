@@ -89,7 +89,7 @@ class TestEditPageVersion:
 
         response = client.post(page_url(todo), data=posted(values, csrf, title="New"), follow_redirects=False)
 
-        assert (response.status_code, response.headers["location"]) == (303, "/todo-page")
+        assert (response.status_code, response.headers["location"]) == (303, "/todo-page?notice=saved")
         assert stored(client, user, todo).json()["title"] == "New"
 
     def test_without_the_version_field_it_saves_over_any_version_as_before(
