@@ -76,9 +76,9 @@ def readable_lists() -> ColumnElement[bool]:
     return or_(_LIST.owner_id == bindparam("uid"), _member(_LIST.id, editor=False))
 
 
-def visible_todos(principal: Principal) -> ColumnElement[bool]:
+def visible_todos(*, shares: bool) -> ColumnElement[bool]:
     """`todo_readable()`, or only the owner test for someone no list is shared with or by (cheapest)."""
-    return todo_readable() if principal.shares else _TODO.owner_id == bindparam("uid")
+    return todo_readable() if shares else _TODO.owner_id == bindparam("uid")
 
 
 _ACCESS = (

@@ -40,7 +40,7 @@ def tag_pattern(tag: str) -> str:
 def tag_counts(session: Session, *, principal: Principal) -> list[dict[str, object]]:
     """Every tag on the todos the principal can see (not in the trash), with how many carry it."""
     texts = session.execute(
-        select(_TODO.tags).where(visible_todos(principal), _TODO.deleted_at.is_(None), _TODO.tags != ""),
+        select(_TODO.tags).where(visible_todos(shares=principal.shares), _TODO.deleted_at.is_(None), _TODO.tags != ""),
         {"uid": principal.id},
     ).scalars()
     counts = Counter(tag for text in texts for tag in listed(text))

@@ -33,6 +33,7 @@ from backend.services.access import (
     todo_denied,
     todo_readable,
     todo_writable,
+    visible_todos,
 )
 from backend.services.principal import SESSION_ENDED, Principal, actor_row, ensure_valid, lock_admins, still_valid
 from backend.services.tags import has_tag, listed, stored, tag_pattern
@@ -264,8 +265,7 @@ def _list_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
     Every value is a bound parameter, so a statement object is reused for every request
     with that shape and SQLAlchemy never rebuilds or re-keys it.
     """
-    visible = todo_readable() if shape.shares else _TODO.owner_id == bindparam("uid")
-    conditions = [visible, LIVE]
+    conditions = [visible_todos(shares=shape.shares), LIVE]
     if shape.complete:
         conditions.append(_TODO.complete == bindparam("complete"))
     if shape.priority:
