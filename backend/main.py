@@ -33,6 +33,7 @@ from backend.core.static_files import STATIC_DIR, VersionedStaticFiles, static_v
 from backend.core.templating import build_templates, docs_page
 from backend.core.tokens import TokenReader
 from backend.core.tracing import build_tracing, install_tracing, shutdown_tracing
+from backend.database.request_scope import RequestScopeMiddleware
 from backend.database.session import Database, build_engine
 from backend.jobs.background import Background
 from backend.realtime.runtime import Realtime
@@ -140,7 +141,7 @@ def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager
         await state.realtime.stop()
         await anyio.to_thread.run_sync(state.background.stop)
         shutdown_tracing(state.tracing)
-        state.db.dispose()
+        await state.db.dispose_async()
         if multiprocess_mode():
             # Live gauges (requests in flight) must stop counting this worker.
             multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
@@ -183,9 +184,11 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
 def add_middleware(app: FastAPI, state: AppState) -> None:
     """The middleware stack (tracing's outermost layer is added by install_tracing)."""
     settings = state.settings
-    # Added innermost first: gzip, private responses (no-store, renewed session cookie),
+    # Added innermost first: the request's database scope, gzip, private responses (no-store, renewed session cookie),
     # body size and time limits, request context (ids, security headers, logs,
     # metrics, the 500 boundary), proxy headers.
+    # Innermost: one database session (one connection checkout) per request, on servers.
+    app.add_middleware(RequestScopeMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(PrivateResponseMiddleware, settings=settings)
     app.add_middleware(

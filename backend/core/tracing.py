@@ -65,6 +65,8 @@ def install_tracing(app: FastAPI, tracing: Tracing | None, settings: Settings, d
         return
     app.add_middleware(TracingContextMiddleware, tracing=tracing)
     instrument_engine(db.engine, tracing)
+    if db.server is not None:  # requests on PostgreSQL / MariaDB
+        instrument_engine(db.server.engine, tracing)
     if settings.REDIS_URL:
         instrument_coredis()
 

@@ -5,10 +5,12 @@ from `backend.services`, handed to `Database.read` or `Database.write`:
 
 - on SQLite the call runs inline on the event loop. A local SQLite statement takes
   microseconds and the process serialises its writers anyway, so a thread-pool hop per
-  request would cost more than it saves (see README "Performance").
-- on PostgreSQL / MariaDB every statement is a network round-trip, so the whole unit of
-  work runs in one worker thread. The thread limiter is no larger than the connection
-  pool, so a thread never waits for a connection and nothing queues behind the pool.
+  request would cost more than it saves (docs/performance.md).
+- on PostgreSQL / MariaDB it runs over an async driver on the event loop, sharing the
+  request's one connection checkout (backend/database/request_scope.py).
+
+Code outside requests (job workers, the export stream, scripts) calls `Database.call`,
+which runs a unit in a plain sync session on the sync twin of the driver.
 """
 
 import sqlite3
@@ -20,11 +22,14 @@ import anyio
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.config import Settings
 from backend.core.errors import DatabaseBusy
+from backend.database.drivers import async_url, sync_url
 from backend.database.outbox import Publisher, bind_publisher
+from backend.database.request_scope import ServerUnits
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -40,22 +45,36 @@ def is_sqlite_busy(exc: Exception) -> bool:
 
 
 def build_engine(settings: Settings, url: str | None = None) -> Engine:
-    """Create the engine for DATABASE_URL with per-dialect tuning."""
-    db_url = make_url(url or settings.DATABASE_URL)
+    """Create the sync engine for DATABASE_URL (its sync twin driver) with per-dialect tuning."""
+    db_url = sync_url(url or settings.DATABASE_URL)
     if db_url.get_backend_name() == "sqlite":
         return _sqlite_engine(db_url.render_as_string(hide_password=False), settings)
-    connect_args: dict[str, Any] = {"connect_timeout": 5}
     if db_url.get_backend_name() == "mysql":
         db_url = db_url.update_query_dict({"charset": "utf8mb4"})
-    return create_engine(
-        db_url,
-        pool_size=settings.DB_POOL_SIZE,
-        max_overflow=settings.DB_MAX_OVERFLOW,
-        pool_timeout=settings.DB_POOL_TIMEOUT,
-        pool_pre_ping=True,
-        pool_recycle=1800,
-        connect_args=connect_args,
-    )
+    # Sync sessions serve job workers and scripts, where a liveness check per checkout
+    # costs nothing that matters; requests run on the async engine, which has none.
+    return create_engine(db_url, pool_pre_ping=True, **_pool_options(settings), connect_args={"connect_timeout": 5})
+
+
+def _pool_options(settings: Settings) -> dict[str, Any]:
+    return {
+        "pool_size": settings.DB_POOL_SIZE,
+        "max_overflow": settings.DB_MAX_OVERFLOW,
+        "pool_timeout": settings.DB_POOL_TIMEOUT,
+        "pool_recycle": 1800,
+    }
+
+
+def build_server_units(engine: Engine, settings: Settings, publisher: Callable[[], Publisher | None]) -> ServerUnits:
+    """The async engine requests use on PostgreSQL / MariaDB, on the same database as `engine`."""
+    named = make_url(settings.DATABASE_URL)
+    # The driver DATABASE_URL names, when `engine` is on that database (else the default).
+    url = async_url(named if sync_url(named) == engine.url.difference_update_query(["charset"]) else engine.url)
+    if url.get_backend_name() == "mysql":
+        url = url.update_query_dict({"charset": "utf8mb4"})
+    timeout = {"timeout": 5} if url.get_driver_name() == "asyncpg" else {"connect_timeout": 5}
+    async_engine = create_async_engine(url, **_pool_options(settings), connect_args=timeout)
+    return ServerUnits(async_engine, publisher)
 
 
 def _sqlite_engine(url: str, settings: Settings) -> Engine:
@@ -93,8 +112,6 @@ class Database:
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
         self.session_factory = sessionmaker(engine, expire_on_commit=False, autoflush=False)
-        capacity = settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW
-        self.limiter = anyio.CapacityLimiter(capacity)
         # SQLite units of work run one at a time on the event loop, so one connection for
         # reads (autocommit: every read statement is its own snapshot) and one for writes
         # (BEGIN IMMEDIATE) serve them all without a pool checkout per request.
@@ -105,6 +122,14 @@ class Database:
         # Where committed change events go (realtime/events.py): the app's hub, a worker's
         # Redis relay, or nowhere (None: scripts, tests that do not listen).
         self.publisher: Publisher | None = None
+        # PostgreSQL / MariaDB requests: an async engine, made now but connecting only
+        # when a request first needs it (job workers and scripts never do).
+        self.server = None if self.is_sqlite else build_server_units(engine, settings, lambda: self.publisher)
+
+    @property
+    def request_engine(self) -> Engine:
+        """The engine whose connections requests use (statements are counted and traced on it)."""
+        return self.engine if self.server is None else self.server.engine.sync_engine
 
     def session(self, *, write: bool = False) -> Session:
         """A new pooled session; for writes on SQLite its transaction starts with BEGIN IMMEDIATE."""
@@ -165,19 +190,15 @@ class Database:
 
     async def read(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
         """Run a read-only unit of work without blocking the event loop on the network."""
-        if self.is_sqlite:  # the hottest path of the app: no extra layer
+        if self.server is None:  # SQLite, the hottest path of the app: no extra layer
             return self._sqlite_read(fn, *args, **kw)
-        return await self._in_thread(lambda session: fn(session, *args, **kw), write=False)
+        return await self.server.run(lambda session: fn(session, *args, **kw), write=False)
 
     async def write(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
         """Run a unit of work that writes; the service function commits."""
-        if self.is_sqlite:
+        if self.server is None:
             return await self._sqlite_write(fn, *args, **kw)
-        return await self._in_thread(lambda session: fn(session, *args, **kw), write=True)
-
-    async def _in_thread(self, fn: Callable[[Session], T], *, write: bool) -> T:
-        # Server databases: the driver blocks on the network, so off the event loop.
-        return await anyio.to_thread.run_sync(lambda: self.call(fn, write=write), limiter=self.limiter)
+        return await self.server.run(lambda session: fn(session, *args, **kw), write=True)
 
     async def _sqlite_write(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs) -> T:
         # The write connection never waits inside SQLite (busy_timeout 0, which would block
@@ -202,8 +223,14 @@ class Database:
             await anyio.sleep(pause)
             pause = min(pause * 2, BUSY_MAX_PAUSE)
 
+    async def dispose_async(self) -> None:
+        """Close the async engine's pooled connections (on the loop that made them), then the rest."""
+        if self.server is not None:
+            await self.server.engine.dispose()
+        self.dispose()
+
     def dispose(self) -> None:
-        """Close the SQLite connections and every pooled connection."""
+        """Close the SQLite connections and every pooled connection of the sync engine."""
         if self._sqlite_reader is not None:
             self._sqlite_reader.close()
             self._sqlite_reader = None

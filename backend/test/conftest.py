@@ -28,6 +28,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 
 from backend.core.config import RATE_LIMIT_FIELDS, Settings
+from backend.database.drivers import sync_url
 from backend.database.session import SQLITE_BEGIN, build_engine
 from backend.main import create_app
 from backend.models import FormDraft, IdempotencyKey, RevokedToken, Schedule, Todo, User
@@ -79,7 +80,7 @@ def fresh_database(tmp_dir: Path) -> Iterator[str]:
     if server is None:
         yield f"sqlite:///{tmp_dir / f'test-{uuid.uuid4().hex[:10]}.db'}"
         return
-    url = make_url(server)
+    url = sync_url(server)
     is_mysql = url.get_backend_name() == "mysql"
     name = f"todo_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": SERVER_CONNECT_TIMEOUT})

@@ -43,7 +43,7 @@ def recorder(app: FastAPI, client: TestClient, user: Account) -> Iterator[Record
     """Listens on the app's engine, after a warm-up request has opened its connections."""
     assert client.get("/todos/", headers=user.headers).status_code == 200
     recorder = Recorder()
-    engine = state_of(app).db.engine
+    engine = state_of(app).db.request_engine
     event.listen(engine, "before_cursor_execute", recorder)
     yield recorder
     event.remove(engine, "before_cursor_execute", recorder)

@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from backend.core.config import Settings
+from backend.database.drivers import sync_url
 from backend.scripts.bench.common import HIGH_RATE, LOOPBACK_HOSTS, PYTHON, REPO, SetupError, log
 
 # What the app must not pick up from a developer's shell: tracing is off in every row
@@ -42,7 +43,7 @@ class FreshDatabase:
     def drop(self) -> None:
         if not self.admin_url or not self.name:
             return
-        engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+        engine = create_engine(sync_url(self.admin_url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
         try:
             with engine.connect() as conn:
                 if conn.dialect.name == "postgresql":
@@ -79,7 +80,7 @@ def fresh_database(db_url: str | None, tmpdir: Path) -> FreshDatabase:
     url = _server_url(db_url)
     is_postgres = url.get_backend_name() == "postgresql"
     name = f"bench_{datetime.now().strftime('%Y%m%d_%H%M%S')}_{os.getpid()}"
-    engine = create_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    engine = create_engine(sync_url(url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with engine.connect() as conn:
             if is_postgres:
@@ -115,7 +116,7 @@ def analyze(db: FreshDatabase) -> str | None:
     """
     if not db.admin_url:
         return None
-    engine = create_engine(db.url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    engine = create_engine(sync_url(db.url), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with engine.connect() as conn:
             if conn.dialect.name == "postgresql":

@@ -26,6 +26,7 @@ import httpx
 from sqlalchemy import Table, create_engine, func, insert, select, update
 from sqlalchemy.pool import NullPool
 
+from backend.database.drivers import sync_url
 from backend.models import Todo, TodoList, User
 from backend.scripts.bench.common import SetupError, log
 from backend.scripts.bench.processes import status_kb, wait_idle, worker_pids
@@ -92,7 +93,7 @@ def todo_rows(owner_id: int, list_id: int, start: int, count: int, now: datetime
 
 def insert_todos(db_url: str, username: str, count: int) -> None:
     """`count` todos for `username` in batches of INSERT_BATCH, and his todo_count raised by as many."""
-    engine = create_engine(db_url, poolclass=NullPool)
+    engine = create_engine(sync_url(db_url), poolclass=NullPool)
     now = datetime.now(UTC)
     try:
         with engine.connect() as conn:

@@ -11,6 +11,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Engine, MetaData, Table, create_engine, func, inspect, select, text
 
+from backend.database.drivers import sync_url
 from backend.models import Base
 from backend.test.conftest import DatabaseFactory, alembic_config
 
@@ -21,7 +22,7 @@ TABLES = {"users", "todos", "lists", "list_members", "revoked_tokens", "form_dra
 def empty_database(database_factory: DatabaseFactory) -> Iterator[tuple[str, Engine]]:
     """A second, empty database on the same server, dropped afterwards."""
     with database_factory() as url:
-        engine = create_engine(url)
+        engine = create_engine(sync_url(url))
         yield url, engine
         engine.dispose()
 

@@ -1,0 +1,163 @@
+"""Requests on PostgreSQL and MariaDB: an async driver, one connection checkout per request,
+no liveness query per checkout, and a read retried once on a connection the server dropped."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, event, select, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from backend.database.drivers import async_url, sync_url
+from backend.models import Todo
+from backend.test.factories import Account, on_request_path, state_of, todo_payload
+
+
+@pytest.mark.parametrize(
+    ("named", "sync_driver", "async_driver"),
+    [
+        ("postgresql+psycopg://u@h/db", "postgresql+psycopg", "postgresql+psycopg_async"),
+        ("postgresql+asyncpg://u@h/db", "postgresql+psycopg", "postgresql+asyncpg"),
+        ("postgresql://u@h/db", "postgresql", "postgresql+psycopg_async"),
+        ("mysql://u@h/db", "mysql", "mysql+asyncmy"),
+        ("mysql+pymysql://u@h/db", "mysql+pymysql", "mysql+asyncmy"),
+        ("mysql+asyncmy://u@h/db", "mysql+pymysql", "mysql+asyncmy"),
+        ("mysql+aiomysql://u@h/db", "mysql+pymysql", "mysql+aiomysql"),
+        ("sqlite:///x.db", "sqlite", None),
+    ],
+)
+def test_each_side_gets_its_driver(named: str, sync_driver: str, async_driver: str | None) -> None:
+    assert sync_url(named).drivername == sync_driver
+    assert sync_url(named).database == make_url(named).database
+    if async_driver is None:
+        with pytest.raises(ValueError, match="no async driver for sqlite"):
+            async_url(named)
+    else:
+        assert async_url(named).drivername == async_driver
+
+
+@pytest.fixture
+def server_app(app: FastAPI, client: TestClient, user: Account) -> Engine:
+    """The engine `app`'s requests use, after a warm-up request; servers only."""
+    db = state_of(app).db
+    if db.server is None:
+        pytest.skip("SQLite requests run on two long-lived connections, not a pool")
+    assert client.get("/todos/", headers=user.headers).status_code == 200
+    return db.request_engine
+
+
+class Checkouts:
+    def __init__(self) -> None:
+        self.count = 0
+        self.statements: list[str] = []
+
+    def checkout(self, *_args: Any) -> None:
+        self.count += 1
+
+    def statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if on_request_path():
+            self.statements.append(" ".join(statement.split()))
+
+
+@pytest.fixture
+def checkouts(server_app: Engine) -> Iterator[Checkouts]:
+    seen = Checkouts()
+    event.listen(server_app, "checkout", seen.checkout)
+    event.listen(server_app, "before_cursor_execute", seen.statement)
+    yield seen
+    event.remove(server_app, "checkout", seen.checkout)
+    event.remove(server_app, "before_cursor_execute", seen.statement)
+
+
+class TestOneCheckoutPerRequest:
+    def test_the_user_check_and_the_query_share_one_connection(
+        self, client: TestClient, user: Account, checkouts: Checkouts
+    ) -> None:
+        created = client.post("/todos/todos", json=todo_payload(title="one checkout"), headers=user.headers)
+        assert created.status_code == 201
+        assert checkouts.count == 1
+        todo_id = created.json()["id"]
+
+        for method, path, body, status in [
+            ("GET", "/todos/", None, 200),
+            ("GET", f"/todos/{todo_id}", None, 200),
+            ("PUT", f"/todos/todo/{todo_id}", todo_payload(title="still one"), 200),
+            ("DELETE", f"/todos/todo/{todo_id}", None, 204),
+        ]:
+            checkouts.count = 0
+            checkouts.statements.clear()
+            response = client.request(method, path, json=body, headers=user.headers)
+            assert response.status_code == status, response.text
+            assert checkouts.count == 1, (method, path)
+            assert len(checkouts.statements) >= 2, checkouts.statements  # the user check, then the query
+
+    def test_no_liveness_query_runs_per_checkout(
+        self, server_app: Engine, client: TestClient, user: Account, checkouts: Checkouts
+    ) -> None:
+        for _ in range(3):
+            assert client.get("/todos/", headers=user.headers).status_code == 200
+        assert checkouts.count == 3
+        assert not [s for s in checkouts.statements if s.upper().startswith("SELECT 1")]
+        assert server_app.pool._pre_ping is False  # noqa: SLF001 (what the pool was built with)
+
+
+def _drop_app_connections(engine: Engine) -> int:
+    """End every other session on the test database, as a server restart or a proxy would."""
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            rows = conn.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ).all()
+            return len(rows)
+        ids = conn.execute(
+            text("SELECT ID FROM information_schema.PROCESSLIST WHERE DB = DATABASE() AND ID <> CONNECTION_ID()")
+        ).scalars()
+        killed = 0
+        for session_id in list(ids):
+            conn.exec_driver_sql(f"KILL {int(session_id)}")
+            killed += 1
+        return killed
+
+
+def _count_todos(session: Session) -> int:
+    return len(session.execute(select(Todo.id)).all())
+
+
+class TestDroppedConnections:
+    def test_a_read_is_retried_on_a_fresh_connection(
+        self, server_app: Engine, engine: Engine, client: TestClient, user: Account
+    ) -> None:
+        assert _drop_app_connections(engine) >= 1
+
+        response = client.get("/todos/", headers=user.headers)
+
+        assert response.status_code == 200, response.text
+        assert client.post("/todos/todos", json=todo_payload(), headers=user.headers).status_code == 201
+
+    def test_a_write_is_not_retried_and_the_next_one_goes_through(
+        self, app: FastAPI, server_app: Engine, engine: Engine, client: TestClient
+    ) -> None:
+        db = state_of(app).db
+        calls: list[int] = []
+
+        def write(session: Session) -> int:
+            calls.append(1)
+            return _count_todos(session)
+
+        assert client.portal is not None
+        assert _drop_app_connections(engine) >= 1
+
+        with pytest.raises(DBAPIError) as raised:
+            client.portal.call(lambda: db.write(write))
+
+        assert raised.value.connection_invalidated
+        assert calls == [1]  # run once, not again
+        assert client.portal.call(lambda: db.write(write)) == 0
+        assert client.portal.call(lambda: db.read(_count_todos)) == 0
