@@ -8,11 +8,13 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
@@ -24,6 +26,7 @@ from backend.core import security
 from backend.core.config import Settings
 from backend.core.state import AppState, app_state
 from backend.core.tokens import TokenClaims, issue_token
+from backend.database.session import Database
 from backend.jobs.schedules import EMBEDDED_THREAD
 from backend.models import ROLE_USER, Todo, TodoList, User
 from backend.schemas.todos import TodoCreate
@@ -32,6 +35,8 @@ from backend.services import todos as todo_service
 from backend.services import users as user_service
 from backend.services.principal import PRINCIPAL_COLUMNS, Principal, principal_row
 from backend.services.todos import TodoRow
+
+T = TypeVar("T")
 
 DEFAULT_PASSWORD = "quiet-Harbor-lantern-73"
 ACCOUNT_KEY = "0" * 32  # a well-formed account key that no account has
@@ -294,3 +299,17 @@ def on_request_path() -> bool:
     """False on the app's embedded scheduler thread, whose ticks (a query a second) are not
     part of any request: statement counts skip them."""
     return threading.current_thread().name != EMBEDDED_THREAD
+
+
+def on_new_loop(db: Database, fn: Callable[[], Awaitable[T]]) -> T:
+    """Run `fn` on an event loop of its own, then close the connections `db` opened on it
+    (an async driver's connection belongs to the loop that made it)."""
+
+    async def main() -> T:
+        try:
+            return await fn()
+        finally:
+            if db.server is not None:
+                await db.server.engine.dispose()
+
+    return anyio.run(main)

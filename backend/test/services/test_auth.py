@@ -21,14 +21,14 @@ from backend.schemas.users import UserCreate
 from backend.services import auth as auth_service
 from backend.services.auth import AuthContext
 from backend.test.conftest import SettingsFactory
-from backend.test.factories import DEFAULT_PASSWORD, make_user, principal_of, user_payload
+from backend.test.factories import DEFAULT_PASSWORD, make_user, on_new_loop, principal_of, user_payload
 
 T = TypeVar("T")
 ContextFactory = Callable[..., AuthContext]
 
 
-def run(fn: Callable[[], Awaitable[T]]) -> T:
-    return anyio.run(fn)
+def run(ctx: AuthContext, fn: Callable[[], Awaitable[T]]) -> T:
+    return on_new_loop(ctx.db, fn)
 
 
 @pytest.fixture
@@ -56,7 +56,9 @@ class TestLogin:
     def test_issues_a_token_for_the_user(self, ctx: AuthContext, db_session: Session, settings: Settings) -> None:
         user = make_user(db_session)
 
-        issued = run(lambda: auth_service.login(ctx, username=user.username, password=DEFAULT_PASSWORD, client_ip="ip"))
+        issued = run(
+            ctx, lambda: auth_service.login(ctx, username=user.username, password=DEFAULT_PASSWORD, client_ip="ip")
+        )
 
         claims = read_token(issued.token, secret=settings.secret_key)
         assert claims.user_id == user.id
@@ -69,7 +71,7 @@ class TestLogin:
         user = make_user(db_session)
 
         with pytest.raises(NotAuthenticated) as caught:
-            run(lambda: auth_service.login(ctx, username=user.username, password="wrong-one-1", client_ip="ip"))
+            run(ctx, lambda: auth_service.login(ctx, username=user.username, password="wrong-one-1", client_ip="ip"))
 
         assert caught.value.headers == {"WWW-Authenticate": "Basic"}
 
@@ -84,7 +86,7 @@ class TestLogin:
         monkeypatch.setattr(security, "verify_password", spy)
 
         with pytest.raises(NotAuthenticated):
-            run(lambda: auth_service.login(ctx, username="nobody", password="whatever-1", client_ip="ip"))
+            run(ctx, lambda: auth_service.login(ctx, username="nobody", password="whatever-1", client_ip="ip"))
 
         assert seen == [None]
 
@@ -104,7 +106,7 @@ class TestLogin:
                     outcomes.append("429")
             return outcomes
 
-        assert run(attempts) == ["401", "401", "429"]
+        assert run(ctx, attempts) == ["401", "401", "429"]
 
     def test_hashing_runs_off_the_event_loop_thread(
         self, ctx: AuthContext, db_session: Session, monkeypatch: pytest.MonkeyPatch
@@ -123,7 +125,7 @@ class TestLogin:
             await auth_service.login(ctx, username=user.username, password=DEFAULT_PASSWORD, client_ip="ip")
             return threading.get_ident()
 
-        loop_thread = run(login)
+        loop_thread = run(ctx, login)
 
         assert threads
         assert loop_thread not in threads
@@ -135,7 +137,7 @@ class TestLogin:
         db_session.execute(update(User).where(User.id == user.id).values(hashed_password=legacy))
         db_session.commit()
 
-        run(lambda: auth_service.login(ctx, username=user.username, password=password, client_ip="ip"))
+        run(ctx, lambda: auth_service.login(ctx, username=user.username, password=password, client_ip="ip"))
 
         db_session.expire_all()
         stored = db_session.execute(select(User.hashed_password).where(User.id == user.id)).scalar_one()
@@ -148,7 +150,7 @@ class TestRegister:
     def test_creates_a_user_with_an_argon2_hash(self, ctx: AuthContext) -> None:
         data = UserCreate.model_validate(user_payload())
 
-        user = run(lambda: auth_service.register(ctx, data=data, client_ip="ip"))
+        user = run(ctx, lambda: auth_service.register(ctx, data=data, client_ip="ip"))
 
         assert user.role == "user"
         assert user.hashed_password.startswith("$argon2id$")
@@ -158,7 +160,7 @@ class TestRegister:
         data = UserCreate.model_validate(user_payload(password="12345"))
 
         with pytest.raises(InvalidInput) as caught:
-            run(lambda: auth_service.register(ctx, data=data, client_ip="ip"))
+            run(ctx, lambda: auth_service.register(ctx, data=data, client_ip="ip"))
 
         codes = {error["type"] for error in caught.value.errors}
         assert {"password_length", "password_too_common", "password_entirely_numeric"} <= codes
@@ -172,7 +174,7 @@ class TestRegister:
             await auth_service.count_signup(ctx, client_ip="ip")
 
         with pytest.raises(RateLimited):
-            run(twice)
+            run(ctx, twice)
 
 
 class TestChangePassword:
@@ -181,13 +183,14 @@ class TestChangePassword:
 
         with pytest.raises(BadRequest):
             run(
+                ctx,
                 lambda: auth_service.change_password(
                     ctx,
                     principal=principal_of(db_session, user.id),
                     current="not-it-at-all",
                     new="fresh-Meadow-violin-58",
                     client_ip="ip",
-                )
+                ),
             )
 
     def test_policy_errors_point_at_new_password(self, ctx: AuthContext, db_session: Session) -> None:
@@ -195,13 +198,14 @@ class TestChangePassword:
 
         with pytest.raises(InvalidInput) as caught:
             run(
+                ctx,
                 lambda: auth_service.change_password(
                     ctx,
                     principal=principal_of(db_session, user.id),
                     current=DEFAULT_PASSWORD,
                     new="password1",
                     client_ip="ip",
-                )
+                ),
             )
 
         assert {tuple(error["loc"]) for error in caught.value.errors} == {("body", "new_password")}
@@ -210,13 +214,14 @@ class TestChangePassword:
         user = make_user(db_session)
 
         run(
+            ctx,
             lambda: auth_service.change_password(
                 ctx,
                 principal=principal_of(db_session, user.id),
                 current=DEFAULT_PASSWORD,
                 new="fresh-Meadow-violin-58",
                 client_ip="ip",
-            )
+            ),
         )
 
         db_session.expire_all()

@@ -1,6 +1,5 @@
 """services.idempotency: the claim, the stored answer in the create's transaction, release and take-over."""
 
-import asyncio
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import timedelta
 from functools import partial
@@ -19,7 +18,7 @@ from backend.services import idempotency
 from backend.services import todos as todo_service
 from backend.services.idempotency import Answer, Keep
 from backend.services.principal import Principal
-from backend.test.factories import count_todos, make_user, principal_of
+from backend.test.factories import count_todos, make_user, on_new_loop, principal_of
 
 Work = Callable[[Keep], Awaitable[Answer]]
 HASH = "a" * 64
@@ -176,8 +175,9 @@ class TestReleaseAndTakeOver:
 
 class TestOnce:
     def run(self, db: Database, principal: Principal, work: Work, request_hash: str = HASH) -> tuple[Answer, bool]:
-        return asyncio.run(
-            idempotency.once(db, principal=principal, key="k", request_hash=request_hash, hours=24, work=work)
+        return on_new_loop(
+            db,
+            lambda: idempotency.once(db, principal=principal, key="k", request_hash=request_hash, hours=24, work=work),
         )
 
     def test_work_runs_once_and_its_answer_is_replayed(
