@@ -54,13 +54,15 @@ class Checkouts:
     def __init__(self) -> None:
         self.count = 0
         self.statements: list[str] = []
+        self.autocommit: list[bool] = []  # the driver connection's mode at each statement
 
     def checkout(self, *_args: Any) -> None:
         self.count += 1
 
-    def statement(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+    def statement(self, conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         if on_request_path():
             self.statements.append(" ".join(statement.split()))
+            self.autocommit.append(bool(conn.connection.dbapi_connection.autocommit))
 
 
 @pytest.fixture
@@ -103,6 +105,21 @@ class TestOneCheckoutPerRequest:
         assert checkouts.count == 3
         assert not [s for s in checkouts.statements if s.upper().startswith("SELECT 1")]
         assert server_app.pool._pre_ping is False  # noqa: SLF001 (what the pool was built with)
+
+
+class TestTransactions:
+    def test_reads_skip_begin_and_rollback_on_postgresql_and_writes_keep_their_transaction(
+        self, server_app: Engine, client: TestClient, user: Account, checkouts: Checkouts
+    ) -> None:
+        if server_app.dialect.name != "postgresql":
+            pytest.skip("MySQL drivers begin transactions implicitly: reads keep them")
+        created = client.post("/todos/todos", json=todo_payload(), headers=user.headers)
+        assert created.status_code == 201
+        assert checkouts.autocommit and not any(checkouts.autocommit)  # one transaction: check, count, insert
+
+        checkouts.autocommit.clear()
+        assert client.get(f"/todos/{created.json()['id']}", headers=user.headers).status_code == 200
+        assert checkouts.autocommit == [True, True]  # the user check and the query, no BEGIN
 
 
 def _drop_app_connections(engine: Engine) -> int:
