@@ -23,12 +23,9 @@ from typing import Any, Concatenate, ParamSpec
 
 import dramatiq
 from dramatiq import Broker, Middleware, Worker
-from dramatiq.brokers.rabbitmq import RabbitmqBroker
-from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.errors import DramatiqError
 from dramatiq.middleware import AgeLimit, CurrentMessage, Retries, ShutdownNotifications, TimeLimit
-from redis.exceptions import RedisError
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
@@ -52,7 +49,8 @@ EMBEDDED_THREADS = 2
 STOP_TIMEOUT_MS = 10_000
 # Raised by a broker that cannot be reached when a job is sent.
 TRACE_OPTION = "trace_context"  # the message option carrying the sender's `traceparent`
-ENQUEUE_ERRORS = (DramatiqError, RedisError, OSError)
+# What a broker that is down raises on send (the Redis broker adds redis-py's errors).
+ENQUEUE_ERRORS: tuple[type[Exception], ...] = (DramatiqError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,10 +83,19 @@ def build_broker(settings: Settings, middleware: list[Middleware]) -> Broker:
     url = settings.BROKER_URL
     if url is None:
         return StubBroker(middleware=middleware)
+    # Each broker's client library is imported only when it is used: they weigh ~10 MB
+    # of every app worker's memory.
     if url.startswith(("redis://", "rediss://", "unix://")):
+        from dramatiq.brokers.redis import RedisBroker  # noqa: PLC0415
+        from redis.exceptions import RedisError  # noqa: PLC0415
+
+        global ENQUEUE_ERRORS  # noqa: PLW0603 (widened once, when the Redis broker is built)
+        ENQUEUE_ERRORS = (DramatiqError, RedisError, OSError)
         redis_broker: Broker = RedisBroker(url=url, middleware=middleware)  # type: ignore[no-untyped-call]
         return redis_broker
     if url.startswith(("amqp://", "amqps://")):
+        from dramatiq.brokers.rabbitmq import RabbitmqBroker  # noqa: PLC0415
+
         return RabbitmqBroker(url=url, middleware=middleware)
     raise ValueError("BROKER_URL must start with redis://, rediss://, unix://, amqp:// or amqps://")
 

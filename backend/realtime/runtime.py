@@ -8,13 +8,16 @@ await realtime.stop()                  # shut-down: sockets closed with 1001 (go
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from backend.core.config import Settings
 from backend.database.session import Database
 from backend.realtime.connection import GOING_AWAY
 from backend.realtime.hub import Hub
-from backend.realtime.relay import RedisRelay
 from backend.realtime.sessions import watch
+
+if TYPE_CHECKING:
+    from backend.realtime.relay import RedisRelay
 
 logger = logging.getLogger("backend.realtime")
 # How long start-up waits for the Redis subscriber before serving without it (and warning).
@@ -24,7 +27,11 @@ FIRST_SUBSCRIBE_SECONDS = 2.0
 class Realtime:
     def __init__(self, settings: Settings) -> None:
         self.hub = Hub(max_per_user=settings.WS_MAX_PER_USER)
-        self.relay = RedisRelay(settings.REDIS_URL, self.hub) if settings.REDIS_URL else None
+        self.relay: RedisRelay | None = None
+        if settings.REDIS_URL:
+            from backend.realtime import relay  # noqa: PLC0415 (redis-py only when used: ~7 MB)
+
+            self.relay = relay.RedisRelay(settings.REDIS_URL, self.hub)
         self.hub.relay = self.relay
         self._watcher: asyncio.Task[None] | None = None
 

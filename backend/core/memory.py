@@ -1,0 +1,24 @@
+"""Memory the process gives back: large buffers are returned to the system when freed.
+
+Every password check allocates Argon2id's 19 MiB work area. glibc serves an allocation
+that large with mmap and unmaps it on free, but after the first such free it raises its
+mmap threshold above that size, so later hashes come from the heap of the thread that
+ran them and stay resident: 20 MB or more per hashing thread, for the life of the worker.
+Pinning the threshold keeps big buffers on mmap (measured in docs/performance.md).
+"""
+
+import ctypes
+import ctypes.util
+
+M_MMAP_THRESHOLD = -3  # glibc <malloc.h>
+MMAP_THRESHOLD = 128 * 1024  # glibc's own default, made fixed
+
+
+def pin_mmap_threshold() -> bool:
+    """Fix glibc's mmap threshold; False where the C library has no mallopt (musl, macOS)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD))
