@@ -31,35 +31,40 @@ from .processes import (
     request_id,
 )
 
-HEALTH = {"method": "GET", "route": "/health", "status": "200"}
+# The requests the metrics test counts. Not /health: the launcher's readiness poll asks for
+# that, and the app counts a request after its response has gone out, so the poll's 200 can
+# land in the count after the test has read it (as can a poll the client gave up on). No
+# process the tests start asks for /health/live, so its count is the test's requests alone.
+COUNTED = {"method": "GET", "route": "/health/live", "status": "200"}
 
 
-def health_count(families: object) -> float:
-    """http_requests_total for GET /health 200 in parsed metric families."""
+def counted(families: object) -> float:
+    """http_requests_total for the COUNTED labels in parsed metric families."""
     return sum(
         sample.value
         for family in families  # type: ignore[attr-defined]
         for sample in family.samples
-        if sample.name == "http_requests_total" and all(sample.labels.get(k) == v for k, v in HEALTH.items())
+        if sample.name == "http_requests_total" and all(sample.labels.get(k) == v for k, v in COUNTED.items())
     )
 
 
-def per_worker_health(directory: Path) -> dict[int, float]:
-    """Each worker's own GET /health count, read from its counter file alone."""
+def per_worker_counts(directory: Path) -> dict[int, float]:
+    """Each worker's own COUNTED count, read from its counter file alone."""
     counts = {}
     for path in directory.glob("counter_*.db"):
         pid = int(re.fullmatch(r"counter_(\d+)\.db", path.name).group(1))  # type: ignore[union-attr]
-        counts[pid] = health_count(MultiProcessCollector.merge([str(path)], accumulate=True))  # type: ignore[no-untyped-call]
+        counts[pid] = counted(MultiProcessCollector.merge([str(path)], accumulate=True))  # type: ignore[no-untyped-call]
     return counts
 
 
 def seed_stale_metrics(directory: Path) -> Path:
-    """What a previous run would leave: a dead worker's file claiming 1000 /health hits."""
+    """What a previous run would leave: a dead worker's file claiming 1000 COUNTED hits."""
     directory.mkdir(parents=True, exist_ok=True)
+    labels = ", ".join(repr(COUNTED[key]) for key in ("method", "route", "status"))
     code = (
         "from prometheus_client import Counter\n"
         "Counter('http_requests', '', ['method', 'route', 'status'])"
-        ".labels('GET', '/health', '200').inc(1000)\n"
+        f".labels({labels}).inc(1000)\n"
     )
     env = clean_env(PROMETHEUS_MULTIPROC_DIR=str(directory))
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
@@ -80,11 +85,12 @@ def two_workers(module_launcher: Launcher, deploy_database: str) -> Iterator[tup
 
 def test_metrics_are_summed_across_workers(two_workers: tuple[AppProcess, Path]) -> None:
     app, metrics_dir = two_workers
-    sent = sum(per_worker_health(metrics_dir).values())  # the start-up health checks
+    assert sum(per_worker_counts(metrics_dir).values()) == 0  # the stale file's 1000 are gone
+    sent = 0
 
     def hit(_: int) -> int:
         # A new connection each time, so the kernel hands them to both workers.
-        return httpx.get(f"{app.url}/health", headers={"Connection": "close"}).status_code
+        return httpx.get(f"{app.url}{COUNTED['route']}", headers={"Connection": "close"}).status_code
 
     def both_served() -> bool:
         nonlocal sent
@@ -92,12 +98,16 @@ def test_metrics_are_summed_across_workers(two_workers: tuple[AppProcess, Path])
             statuses = list(pool.map(hit, range(16)))
         assert statuses == [200] * 16
         sent += 16
-        return len([n for n in per_worker_health(metrics_dir).values() if n > 0]) >= 2
+        return len([n for n in per_worker_counts(metrics_dir).values() if n > 0]) >= 2
 
     wait_until(both_served, timeout=60, interval=0, what="requests served by both workers")
-    workers = per_worker_health(metrics_dir)
+    # A worker counts a request just after sending its response: wait until every request
+    # sent is in the files. Nothing else asks for this route, so the counts then stay put
+    # and an extra count (a request counted twice) still fails the equality below.
+    wait_until(lambda: sum(per_worker_counts(metrics_dir).values()) >= sent, timeout=10, what="every request counted")
+    workers = per_worker_counts(metrics_dir)
     scraped = httpx.get(f"{app.url}/metrics", headers=METRICS_AUTH)
-    total = health_count(text_string_to_metric_families(scraped.text))
+    total = counted(text_string_to_metric_families(scraped.text))
     assert set(workers) <= set(pids_started(app.output()))
     assert total == sum(workers.values()) == sent, (total, workers, sent)
     assert len([n for n in workers.values() if n > 0]) == 2

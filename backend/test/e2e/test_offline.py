@@ -9,12 +9,16 @@ import pytest
 from playwright.sync_api import BrowserContext, Page, expect
 from playwright.sync_api import Error as PlaywrightError
 
+from backend.test.live import wait_until
+
 from .axe import report, violations
 from .conftest import ConsoleWatch, Server, User, api_add_todo, api_token, form_login
 from .pages import TodoListPage
 
 NOTICE = "Offline — showing your last-seen list; changes are disabled"
 # The page's copy is in the worker's page cache (it fetches it when the page first loads).
+# Asynchronous, so it is polled with page.evaluate: wait_for_function takes the promise
+# itself for a truthy answer and returns at once, before the worker has kept anything.
 LIST_KEPT = """async () => {
   for (const name of await caches.keys()) {
     if (name.startsWith("pages ") && (await (await caches.open(name)).keys()).length > 0) return true;
@@ -29,7 +33,7 @@ def _online_list(context: BrowserContext, console: ConsoleWatch, user: User) -> 
     todos = TodoListPage(console.attach(context.new_page()))
     todos.open()
     todos.page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    todos.page.wait_for_function(LIST_KEPT)
+    wait_until(lambda: todos.page.evaluate(LIST_KEPT), timeout=10, what="the service worker to keep the list page")
     return todos
 
 

@@ -73,8 +73,14 @@ export function connectLive({ path, status, onMessage, onReconnect }) {
       setState("connecting");
     }
     let opened = false;
-    socket = new WebSocket(socketUrl(path));
-    socket.addEventListener("open", () => {
+    const current = new WebSocket(socketUrl(path));
+    socket = current;
+    current.addEventListener("open", () => {
+      if (current !== socket) {
+        // Abandoned while still connecting (see `stop`): close it now that closing is clean.
+        current.close(1000);
+        return;
+      }
       opened = true;
       attempt = 0;
       setState("open");
@@ -85,7 +91,10 @@ export function connectLive({ path, status, onMessage, onReconnect }) {
       }
       everOpened = true;
     });
-    socket.addEventListener("message", (event) => {
+    current.addEventListener("message", (event) => {
+      if (current !== socket) {
+        return;
+      }
       let message;
       try {
         message = JSON.parse(event.data);
@@ -93,12 +102,33 @@ export function connectLive({ path, status, onMessage, onReconnect }) {
         return;
       }
       if (message && message.type === "ping") {
-        socket.send(JSON.stringify({ type: "pong" }));
+        current.send(JSON.stringify({ type: "pong" }));
       } else if (message && typeof message.type === "string") {
         onMessage(message);
       }
     });
-    socket.addEventListener("close", (event) => lost(event.code, opened));
+    current.addEventListener("close", (event) => {
+      if (current === socket) {
+        lost(event.code, opened);
+      }
+    });
+  }
+
+  /**
+   * Close the current socket without it counting as lost. close() on a socket that is
+   * still connecting makes the browser warn ("closed before the connection is
+   * established"), so such a socket is abandoned instead: no longer `socket`, it closes
+   * itself from its own `open` event (or just fails) and its events are ignored.
+   */
+  function stop() {
+    if (socket === null) {
+      return;
+    }
+    if (socket.readyState === WebSocket.CONNECTING) {
+      socket = null;
+    } else {
+      socket.close(1000);
+    }
   }
 
   async function lost(code, opened) {
@@ -135,9 +165,7 @@ export function connectLive({ path, status, onMessage, onReconnect }) {
   // Leaving the page is not a lost connection.
   window.addEventListener("pagehide", () => {
     finished = true;
-    if (socket) {
-      socket.close(1000);
-    }
+    stop();
   });
   window.addEventListener("pageshow", (event) => {
     if (event.persisted && finished && socket === null && status.textContent === "") {
