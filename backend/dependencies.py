@@ -18,6 +18,7 @@ from backend.core.errors import INVALID_CREDENTIALS, NotAuthenticated, Permissio
 from backend.core.sessions import renew_session_if_due, session_cookie_name
 from backend.core.state import AppState, app_state
 from backend.core.tokens import InvalidToken, TokenClaims
+from backend.database.request_scope import release as release_connection
 from backend.database.session import Database
 from backend.services import principal as principal_service
 from backend.services import todos as todo_service
@@ -78,6 +79,7 @@ async def _check_csrf(request: Request, secret: str, session_id: str) -> None:
     if presented is None and request.headers.get("content-type", "").startswith(
         ("application/x-www-form-urlencoded", "multipart/form-data")
     ):
+        await release_connection()  # a slow body must not hold a pooled connection
         value = (await request.form()).get(CSRF_FIELD)
         presented = value if isinstance(value, str) else None
     if not security.csrf_matches(secret, session_id, presented):

@@ -11,7 +11,7 @@ from sqlalchemy.engine import URL, make_url
 
 # async driver -> its sync twin, and sync driver -> the async driver requests use
 SYNC_TWIN = {"asyncpg": "psycopg", "psycopg_async": "psycopg", "asyncmy": "pymysql", "aiomysql": "pymysql"}
-ASYNC_TWIN = {"psycopg": "psycopg_async", "psycopg2": "asyncpg", "pymysql": "asyncmy", "mysqldb": "asyncmy"}
+ASYNC_TWIN = {"psycopg": "psycopg_async", "psycopg2": "psycopg_async", "pymysql": "asyncmy", "mysqldb": "asyncmy"}
 
 
 def _driver(url: URL) -> str:

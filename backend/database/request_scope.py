@@ -6,14 +6,19 @@ event loop, with no thread-pool hop.
 
 Within an HTTP request every unit shares one session, so the user check and the
 request's own query use one connection checkout and one transaction (which a write
-unit commits). `RequestScopeMiddleware` opens the scope and ends it after the response.
-Outside a request (WebSocket handshakes, start-up) each unit gets a session of its own.
+unit commits). `RequestScopeMiddleware` opens the scope and gives the connection back
+as the response starts, before its body is sent. A request about to wait on something
+slow that is not the database (a form body, a password hash) calls `release()` first,
+and its next unit checks a connection out again. Outside a request (WebSocket
+handshakes, start-up) each unit gets a session of its own. MariaDB sessions run at READ
+COMMITTED, as PostgreSQL's do, so a write after the user check sees current rows.
 
 A safe-method request (GET, HEAD) only reads. On PostgreSQL, whose drivers open every
 transaction with a BEGIN round trip and end it with a ROLLBACK, its statements run in
 autocommit instead: two round trips fewer, and each read still sees committed data.
 (MySQL drivers begin transactions implicitly, where switching would add round trips.)
-A write unit in such a request, should one come, runs in a transaction of its own.
+A write unit in such a request, should one come, gives that connection back and runs in
+a transaction of its own.
 
 No liveness check (`pool_pre_ping`) runs per checkout: a connection the server dropped
 fails its first statement, SQLAlchemy then discards it and every older pooled one, and a
@@ -21,15 +26,18 @@ read (idempotent) is retried once on a fresh connection. A write is not retried:
 answers 503 and the client may send it again.
 """
 
+import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from contextvars import ContextVar
 from typing import TypeVar
 
-from sqlalchemy.exc import DBAPIError
+import anyio
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session
-from starlette.types import ASGIApp, Receive, Scope, Send
+from sqlalchemy.util import greenlet_spawn
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.database.outbox import Publisher, bind_publisher
 
@@ -50,15 +58,27 @@ class RequestScope:
         self.ended = False
         self.read_only = read_only
 
-    async def end(self) -> None:
-        """Roll back whatever is open and give the connection back to the pool."""
-        self.ended = True
+    async def release(self) -> None:
+        """Roll back whatever is open and give the connection back; a later unit takes another."""
         session, self.session = self.session, None
         if session is not None:
-            await _close(session)
+            with anyio.CancelScope(shield=True):  # a cancelled request still checks its connection in
+                await _close(session)
+
+    async def end(self) -> None:
+        """`release`, and later units of this request run in sessions of their own."""
+        self.ended = True
+        await self.release()
 
 
 _scope: ContextVar[RequestScope | None] = ContextVar("db_request_scope", default=None)
+
+
+async def release() -> None:
+    """Before waiting on something slow that is not the database: free the request's connection."""
+    scope = _scope.get()
+    if scope is not None:
+        await scope.release()
 
 
 async def _close(session: AsyncSession) -> None:
@@ -69,7 +89,7 @@ async def _close(session: AsyncSession) -> None:
 
 
 class RequestScopeMiddleware:
-    """Gives each HTTP request a scope for its units of work and ends it afterwards."""
+    """Gives each HTTP request a scope for its units of work; ends it as the response starts."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -80,8 +100,14 @@ class RequestScopeMiddleware:
             return
         request_scope = RequestScope(read_only=scope["method"] in SAFE_METHODS)
         token = _scope.set(request_scope)
+
+        async def send_after_release(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                await request_scope.end()  # before the body: slow clients never hold a connection
+            await send(message)
+
         try:
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, send_after_release)
         finally:
             _scope.reset(token)
             await request_scope.end()
@@ -99,23 +125,52 @@ class ServerUnits:
         self._factory = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         self._publisher = publisher
         self._autocommit_reads = engine.dialect.name in EXPLICIT_BEGIN
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def _new_session(self) -> AsyncSession:
         session = self._factory()
         bind_publisher(session.sync_session, self._publisher())
         return session
 
+    def _follow(self, loop: asyncio.AbstractEventLoop) -> None:
+        """An async driver's connections belong to the loop that opened them. One loop per
+        process in production; an app driven from two loops (tests do) gets a fresh pool
+        on each switch, and the old one is closed on its own loop."""
+        old_loop, self._loop = self._loop, loop
+        if old_loop is not None:
+            engine = self.engine.sync_engine
+            old_pool, engine.pool = engine.pool, engine.pool.recreate()
+            if old_loop.is_running():
+                asyncio.run_coroutine_threadsafe(greenlet_spawn(old_pool.dispose), old_loop)
+
+    async def dispose(self) -> None:
+        """Close the pooled connections, on the loop they belong to."""
+        loop = asyncio.get_running_loop()
+        if self._loop is None or self._loop is loop:
+            await self.engine.dispose()
+        else:
+            self._follow(loop)
+
     async def run(self, fn: Callable[[Session], T], *, write: bool) -> T:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._follow(loop)
         try:
-            return await self._run_once(fn, write=write)
-        except DBAPIError as exc:
-            if write or not _disconnected(exc):
-                raise
-        return await self._run_once(fn, write=write)  # a read on a connection the server had dropped: once more
+            try:
+                return await self._run_once(fn, write=write)
+            except DBAPIError as exc:
+                if write or not _disconnected(exc):
+                    raise
+            return await self._run_once(fn, write=write)  # a read on a connection the server had dropped: once more
+        except OSError as exc:  # asyncpg's own connect failures (refused, timed out) are not DBAPI errors
+            raise OperationalError("connect", None, exc) from exc
 
     async def _run_once(self, fn: Callable[[Session], T], *, write: bool) -> T:
         scope = _scope.get()
-        if scope is None or scope.ended or (write and scope.read_only and self._autocommit_reads):
+        if scope is not None and write and scope.read_only and self._autocommit_reads:
+            await scope.release()  # the autocommit connection: nothing open on it to lose
+            scope = None
+        if scope is None or scope.ended:
             async with self._new_session() as session:
                 return await self._guarded(session, fn)
         try:
@@ -126,8 +181,7 @@ class ServerUnits:
             return await self._guarded(scope.session, fn)
         except BaseException:
             # Start the request's next unit (if any) on a clean session and connection.
-            await scope.end()
-            scope.ended = False
+            await scope.release()
             raise
 
     @staticmethod
@@ -135,7 +189,7 @@ class ServerUnits:
         try:
             result = await session.run_sync(fn)
         except BaseException:
-            with suppress(DBAPIError):  # a dead connection: the pool has discarded it already
+            with anyio.CancelScope(shield=True), suppress(DBAPIError):  # a dead connection: discarded already
                 await session.rollback()
             raise
         if session.sync_session.identity_map:

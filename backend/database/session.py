@@ -16,6 +16,7 @@ which runs a unit in a plain sync session on the sync twin of the driver.
 import sqlite3
 import time
 from collections.abc import Callable
+from functools import cached_property
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import anyio
@@ -68,12 +69,17 @@ def _pool_options(settings: Settings) -> dict[str, Any]:
 def build_server_units(engine: Engine, settings: Settings, publisher: Callable[[], Publisher | None]) -> ServerUnits:
     """The async engine requests use on PostgreSQL / MariaDB, on the same database as `engine`."""
     named = make_url(settings.DATABASE_URL)
+    same = sync_url(named).difference_update_query(["charset"]) == engine.url.difference_update_query(["charset"])
     # The driver DATABASE_URL names, when `engine` is on that database (else the default).
-    url = async_url(named if sync_url(named) == engine.url.difference_update_query(["charset"]) else engine.url)
+    url = async_url(named if same else engine.url)
+    options: dict[str, Any] = {}
     if url.get_backend_name() == "mysql":
         url = url.update_query_dict({"charset": "utf8mb4"})
+        # A fresh snapshot per statement, as on PostgreSQL: a request's write unit runs in
+        # the transaction its user check opened, and must see rows as they are now.
+        options["isolation_level"] = "READ COMMITTED"
     timeout = {"timeout": 5} if url.get_driver_name() == "asyncpg" else {"connect_timeout": 5}
-    async_engine = create_async_engine(url, **_pool_options(settings), connect_args=timeout)
+    async_engine = create_async_engine(url, **_pool_options(settings), **options, connect_args=timeout)
     return ServerUnits(async_engine, publisher)
 
 
@@ -122,9 +128,15 @@ class Database:
         # Where committed change events go (realtime/events.py): the app's hub, a worker's
         # Redis relay, or nowhere (None: scripts, tests that do not listen).
         self.publisher: Publisher | None = None
-        # PostgreSQL / MariaDB requests: an async engine, made now but connecting only
-        # when a request first needs it (job workers and scripts never do).
-        self.server = None if self.is_sqlite else build_server_units(engine, settings, lambda: self.publisher)
+        self._settings = settings
+
+    @cached_property
+    def server(self) -> ServerUnits | None:
+        """PostgreSQL / MariaDB requests: the async engine, made when first needed (job
+        workers and scripts never need it); None on SQLite."""
+        if self.is_sqlite:
+            return None
+        return build_server_units(self.engine, self._settings, lambda: self.publisher)
 
     @property
     def request_engine(self) -> Engine:
@@ -225,8 +237,8 @@ class Database:
 
     async def dispose_async(self) -> None:
         """Close the async engine's pooled connections (on the loop that made them), then the rest."""
-        if self.server is not None:
-            await self.server.engine.dispose()
+        if "server" in self.__dict__ and self.server is not None:
+            await self.server.dispose()
         self.dispose()
 
     def dispose(self) -> None:

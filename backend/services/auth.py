@@ -16,6 +16,7 @@ from backend.core.config import Settings
 from backend.core.errors import BadRequest, InvalidInput, NotAuthenticated, RateLimited
 from backend.core.ratelimit import Throttle
 from backend.core.tokens import IssuedToken, issue_token
+from backend.database.request_scope import release as release_connection
 from backend.database.session import Database
 from backend.models import User
 from backend.schemas.users import UserCreate
@@ -39,6 +40,7 @@ class AuthContext:
 
 
 async def _in_thread(ctx: AuthContext, fn: Callable[..., T], *args: Any) -> T:
+    await release_connection()  # waiting for a hashing thread must not hold a pooled connection
     return await anyio.to_thread.run_sync(fn, *args, limiter=ctx.hash_limiter)
 
 

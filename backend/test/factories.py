@@ -310,6 +310,6 @@ def on_new_loop(db: Database, fn: Callable[[], Awaitable[T]]) -> T:
             return await fn()
         finally:
             if db.server is not None:
-                await db.server.engine.dispose()
+                await db.server.dispose()
 
     return anyio.run(main)

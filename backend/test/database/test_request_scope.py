@@ -9,12 +9,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, event, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from backend.database.drivers import async_url, sync_url
+from backend.database.session import Database, build_engine
 from backend.models import Todo
-from backend.test.factories import Account, on_request_path, state_of, todo_payload
+from backend.test.conftest import build_settings
+from backend.test.factories import Account, on_new_loop, on_request_path, state_of, todo_payload
+from backend.test.live import free_port
 
 
 @pytest.mark.parametrize(
@@ -23,6 +26,7 @@ from backend.test.factories import Account, on_request_path, state_of, todo_payl
         ("postgresql+psycopg://u@h/db", "postgresql+psycopg", "postgresql+psycopg_async"),
         ("postgresql+asyncpg://u@h/db", "postgresql+psycopg", "postgresql+asyncpg"),
         ("postgresql://u@h/db", "postgresql", "postgresql+psycopg_async"),
+        ("postgresql+psycopg2://u@h/db", "postgresql+psycopg2", "postgresql+psycopg_async"),
         ("mysql://u@h/db", "mysql", "mysql+asyncmy"),
         ("mysql+pymysql://u@h/db", "mysql+pymysql", "mysql+asyncmy"),
         ("mysql+asyncmy://u@h/db", "mysql+pymysql", "mysql+asyncmy"),
@@ -38,6 +42,23 @@ def test_each_side_gets_its_driver(named: str, sync_driver: str, async_driver: s
             async_url(named)
     else:
         assert async_url(named).drivername == async_driver
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+asyncpg://u@127.0.0.1:{port}/db",
+        "postgresql+psycopg://u@127.0.0.1:{port}/db",
+        "mysql+asyncmy://u@127.0.0.1:{port}/db",
+    ],
+)
+def test_a_server_that_refuses_connections_is_an_operational_error(url: str) -> None:
+    """What the 503 handler and the health check catch, whatever the driver raises."""
+    settings = build_settings(url.format(port=free_port()))
+    db = Database(build_engine(settings), settings)
+
+    with pytest.raises(OperationalError):
+        on_new_loop(db, lambda: db.read(_count_todos))
 
 
 @pytest.fixture
