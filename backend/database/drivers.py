@@ -12,6 +12,8 @@ from sqlalchemy.engine import URL, make_url
 # async driver -> its sync twin, and sync driver -> the async driver requests use
 SYNC_TWIN = {"asyncpg": "psycopg", "psycopg_async": "psycopg", "asyncmy": "pymysql", "aiomysql": "pymysql"}
 ASYNC_TWIN = {"psycopg": "psycopg_async", "psycopg2": "psycopg_async", "pymysql": "asyncmy", "mysqldb": "asyncmy"}
+# URL options only asyncpg understands; its sync twin (psycopg) would refuse them.
+ASYNCPG_ONLY = ("prepared_statement_cache_size",)
 
 
 def _driver(url: URL) -> str:
@@ -23,7 +25,11 @@ def sync_url(url: str | URL) -> URL:
     parsed = make_url(url)
     driver = _driver(parsed)
     twin = SYNC_TWIN.get(driver)
-    return parsed.set(drivername=f"{parsed.get_backend_name()}+{twin}") if twin else parsed
+    if twin is None:
+        return parsed
+    if driver == "asyncpg":
+        parsed = parsed.difference_update_query(ASYNCPG_ONLY)
+    return parsed.set(drivername=f"{parsed.get_backend_name()}+{twin}")
 
 
 def async_url(url: str | URL) -> URL:

@@ -20,6 +20,12 @@ from backend.test.factories import Account, on_new_loop, on_request_path, state_
 from backend.test.live import free_port
 
 
+def test_asyncpg_only_options_stay_off_the_sync_side() -> None:
+    named = "postgresql+asyncpg://u@h/db?prepared_statement_cache_size=0&sslmode=require"
+    assert dict(sync_url(named).query) == {"sslmode": "require"}
+    assert dict(async_url(named).query) == {"prepared_statement_cache_size": "0", "sslmode": "require"}
+
+
 @pytest.mark.parametrize(
     ("named", "sync_driver", "async_driver"),
     [
