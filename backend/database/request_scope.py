@@ -51,12 +51,13 @@ EXPLICIT_BEGIN = frozenset({"postgresql"})
 class RequestScope:
     """The session an HTTP request's units of work share, once the first one needs it."""
 
-    __slots__ = ("session", "ended", "read_only")
+    __slots__ = ("session", "ended", "read_only", "limiter")
 
     def __init__(self, *, read_only: bool) -> None:
         self.session: AsyncSession | None = None
         self.ended = False
         self.read_only = read_only
+        self.limiter: anyio.CapacityLimiter | None = None  # the turn this scope holds
 
     async def release(self) -> None:
         """Roll back whatever is open and give the connection back; a later unit takes another."""
@@ -64,6 +65,9 @@ class RequestScope:
         if session is not None:
             with anyio.CancelScope(shield=True):  # a cancelled request still checks its connection in
                 await _close(session)
+        limiter, self.limiter = self.limiter, None
+        if limiter is not None:
+            limiter.release_on_behalf_of(self)
 
     async def end(self) -> None:
         """`release`, and later units of this request run in sessions of their own."""
@@ -120,8 +124,12 @@ def _disconnected(exc: BaseException) -> bool:
 class ServerUnits:
     """Runs units of work on an async engine (PostgreSQL, MariaDB)."""
 
-    def __init__(self, engine: AsyncEngine, publisher: Callable[[], Publisher | None]) -> None:
+    def __init__(self, engine: AsyncEngine, publisher: Callable[[], Publisher | None], *, capacity: int) -> None:
         self.engine = engine
+        # Requests take turns for the pool's connections in arrival order. The pool's own
+        # queue lets a newcomer take a connection a waiter was just woken for, which at
+        # 256 connections left a few requests waiting seconds (p99 20 x p50).
+        self.turns = anyio.CapacityLimiter(capacity)
         self._factory = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         self._publisher = publisher
         self._autocommit_reads = engine.dialect.name in EXPLICIT_BEGIN
@@ -171,10 +179,13 @@ class ServerUnits:
             await scope.release()  # the autocommit connection: nothing open on it to lose
             scope = None
         if scope is None or scope.ended:
-            async with self._new_session() as session:
+            async with self.turns, self._new_session() as session:
                 return await self._guarded(session, fn)
         try:
             if scope.session is None:
+                if scope.limiter is None:
+                    await self.turns.acquire_on_behalf_of(scope)
+                    scope.limiter = self.turns
                 scope.session = self._new_session()
                 if scope.read_only and self._autocommit_reads:
                     await scope.session.connection(execution_options=AUTOCOMMIT)

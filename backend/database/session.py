@@ -80,7 +80,7 @@ def build_server_units(engine: Engine, settings: Settings, publisher: Callable[[
         options["isolation_level"] = "READ COMMITTED"
     timeout = {"timeout": 5} if url.get_driver_name() == "asyncpg" else {"connect_timeout": 5}
     async_engine = create_async_engine(url, **_pool_options(settings), **options, connect_args=timeout)
-    return ServerUnits(async_engine, publisher)
+    return ServerUnits(async_engine, publisher, capacity=settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW)
 
 
 def _sqlite_engine(url: str, settings: Settings) -> Engine:

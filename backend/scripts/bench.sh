@@ -2,7 +2,7 @@
 # The performance benchmark (issues 5 and 12; docs/performance.md says how to read it).
 #
 #   backend/scripts/bench.sh                      # SQLite, 10 s per scenario (~3 min)
-#   backend/scripts/bench.sh --db postgresql+psycopg://postgres@127.0.0.1:5432/test --workers 2
+#   backend/scripts/bench.sh --db postgresql+asyncpg://postgres@127.0.0.1:5432/test --workers 2
 #   backend/scripts/bench.sh --db 'mysql+pymysql://root@127.0.0.1:3306/test?charset=utf8mb4'
 #   backend/scripts/bench.sh --quick              # 3 s per scenario, smoke run
 #   backend/scripts/bench.sh --duration 20

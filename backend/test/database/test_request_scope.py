@@ -134,6 +134,27 @@ class TestOneCheckoutPerRequest:
         assert server_app.pool._pre_ping is False  # noqa: SLF001 (what the pool was built with)
 
 
+class TestTurns:
+    def test_every_request_gives_its_turn_back_whatever_it_answers(
+        self, app: FastAPI, server_app: Engine, client: TestClient, user: Account
+    ) -> None:
+        server = state_of(app).db.server
+        assert server is not None
+        for method, path, body, status in [
+            ("GET", "/todos/", None, 200),
+            ("GET", "/todos/999999", None, 404),
+            ("POST", "/todos/todos", {"title": ""}, 422),
+            ("POST", "/todos/todos", todo_payload(), 201),
+            ("GET", "/todos/", None, 401),
+        ]:
+            headers = user.headers if status != 401 else {}
+            response = client.request(method, path, json=body, headers=headers)
+            assert response.status_code == status, (path, response.text)
+            assert server.turns.borrowed_tokens == 0, path
+
+        assert server.turns.total_tokens == state_of(app).settings.DB_POOL_SIZE + state_of(app).settings.DB_MAX_OVERFLOW
+
+
 class TestTransactions:
     def test_reads_skip_begin_and_rollback_on_postgresql_and_writes_keep_their_transaction(
         self, server_app: Engine, client: TestClient, user: Account, checkouts: Checkouts

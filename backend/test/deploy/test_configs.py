@@ -411,7 +411,7 @@ class TestPipelines:
         }
         assert {"postgres", "mariadb", "docker"} <= services
         urls = {job.get("variables", {}).get("TEST_DATABASE_URL", "") for job in jobs}
-        assert any(u.startswith("postgresql+psycopg://") for u in urls)
+        assert any(u.startswith("postgresql+asyncpg://") for u in urls)
         assert any(u.startswith("mysql+pymysql://") and "utf8mb4" in u for u in urls)
         assert {job.get("stage") for job in jobs} >= {"lint", "test", "build", "deploy"}
 
