@@ -17,6 +17,7 @@ from backend.realtime.events import deleted_event, list_event
 from backend.schemas.lists import ListCreate, MemberAdd
 from backend.services.access import LISTS, MEMBERS, OWNER_ONLY, list_access, readable_lists, recipients
 from backend.services.principal import Principal, ensure_valid
+from backend.services.transactions import commit_then
 
 MAX_LISTS = 100
 LAST_LIST = "This is your only list; make another before deleting it"
@@ -98,8 +99,7 @@ def create_list(session: Session, *, principal: Principal, data: ListCreate) -> 
     except IntegrityError:
         session.rollback()
         raise _name_taken(data.name) from None
-    session.commit()
-    return get_list(session, principal=principal, list_id=list_id)
+    return commit_then(session, get_list(session, principal=principal, list_id=list_id))
 
 
 def update_list(session: Session, *, principal: Principal, list_id: int, data: ListCreate) -> dict[str, Any]:
@@ -114,8 +114,7 @@ def update_list(session: Session, *, principal: Principal, list_id: int, data: L
         session.rollback()
         raise _name_taken(data.name) from None
     _announce_list(session, access.id, access.owner_id, "list.updated")
-    session.commit()
-    return get_list(session, principal=principal, list_id=list_id)
+    return commit_then(session, get_list(session, principal=principal, list_id=list_id))
 
 
 def delete_list(session: Session, *, principal: Principal, list_id: int) -> None:
@@ -176,9 +175,8 @@ def add_member(session: Session, *, principal: Principal, list_id: int, data: Me
             insert(MEMBERS), {"list_id": list_id, "user_id": user_id, "role": data.role, "created_at": utcnow()}
         )
     _announce_list(session, list_id, access.owner_id, "list.shared")
-    session.commit()
     row = next(row for row in members(session, principal=principal, list_id=list_id) if row["username"] == name)
-    return row, not found
+    return commit_then(session, row), not found
 
 
 def remove_member(session: Session, *, principal: Principal, list_id: int, username: str) -> None:

@@ -13,6 +13,7 @@ from backend.models import Todo
 from backend.models.base import utcnow
 from backend.services.principal import Principal
 from backend.services.todos import TodoRow, get_visible, write_guarded
+from backend.services.transactions import commit_then
 
 _TABLE = cast(Table, Todo.__table__)
 _TODO = _TABLE.c
@@ -50,5 +51,4 @@ def move(session: Session, *, principal: Principal, todo: TodoRow, index: int) -
             .where(_TODO.id.in_(list(moved)))
             .values(position=case(moved, value=_TODO.id, else_=_TODO.position))
         )
-    session.commit()
-    return get_visible(session, principal=principal, todo_id=todo["id"])
+    return commit_then(session, get_visible(session, principal=principal, todo_id=todo["id"]))

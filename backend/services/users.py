@@ -15,6 +15,7 @@ from backend.models.user import new_calendar_token
 from backend.schemas.users import UserCreate
 from backend.services.access import INBOX
 from backend.services.principal import SESSION_ENDED, Principal, actor_row, lock_admins
+from backend.services.transactions import commit_then
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,9 +222,8 @@ def _admin_change(session: Session, *, principal: Principal, username: str, valu
     if user.id == principal.id:
         raise Conflict("Admins cannot change their own role or standing; ask another admin")
     session.execute(update(User).where(User.id == user.id).values(**values, updated_at=utcnow()))
-    session.commit()
     session.refresh(user)
-    return user
+    return commit_then(session, user)
 
 
 def set_role(session: Session, *, principal: Principal, username: str, role: str) -> User:
