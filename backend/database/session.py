@@ -38,6 +38,7 @@ SQLITE_BEGIN = "sqlite_begin"
 READ_BUSY_MS = 500
 BUSY_FIRST_PAUSE = 0.002
 BUSY_MAX_PAUSE = 0.05
+LATER_BEGIN_WAIT_MS = 250
 
 
 def is_sqlite_busy(exc: Exception) -> bool:
@@ -229,7 +230,15 @@ class Database:
                     if not is_sqlite_busy(exc):
                         raise
                 else:
-                    return self._guarded(session, fn, *args, **kw)
+                    # A unit that commits more than once (bulk actions: one transaction per
+                    # todo) begins again inside; let those BEGINs wait briefly in SQLite,
+                    # since the retry above covers only the first ("database is locked").
+                    driver = session.connection().connection.driver_connection
+                    driver.execute(f"PRAGMA busy_timeout={LATER_BEGIN_WAIT_MS}")  # type: ignore[union-attr]
+                    try:
+                        return self._guarded(session, fn, *args, **kw)
+                    finally:
+                        driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
             if time.monotonic() + pause > deadline:
                 raise DatabaseBusy()
             await anyio.sleep(pause)

@@ -11,12 +11,14 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
+from backend.database.session import Database, build_engine
 from backend.test.conftest import ClientFactory
-from backend.test.factories import Account
+from backend.test.factories import Account, on_new_loop
 
 BUSY_MS = 1500
 
@@ -71,3 +73,35 @@ class TestForeignWriteLock:
         foreign_lock.execute("BEGIN")  # the fixture's ROLLBACK needs a transaction
 
         assert busy_client.post("/todos/todos", json={"title": "x"}, headers=user.headers).status_code == 201
+
+
+class TestAUnitThatCommitsTwice:
+    def test_its_second_begin_waits_for_a_lock_taken_in_between(
+        self, settings: Settings, foreign_lock: sqlite3.Connection
+    ) -> None:
+        foreign_lock.execute("COMMIT")  # free until the unit's first commit
+        db = Database(build_engine(settings), settings)
+        taken, release = threading.Event(), threading.Event()
+
+        def hold_the_lock_briefly() -> None:
+            foreign_lock.execute("BEGIN IMMEDIATE")
+            taken.set()
+            release.wait(5)
+            foreign_lock.execute("COMMIT")
+
+        def two_transactions(session: Session) -> int:
+            session.execute(text("UPDATE users SET updated_at = updated_at"))
+            session.commit()
+            threading.Thread(target=hold_the_lock_briefly).start()
+            assert taken.wait(5)
+            threading.Timer(0.05, release.set).start()  # held 50 ms into the next BEGIN
+            session.execute(text("UPDATE users SET updated_at = updated_at"))
+            session.commit()
+            return 2
+
+        try:
+            assert on_new_loop(db, lambda: db.write(two_transactions)) == 2
+        finally:
+            release.set()
+            db.dispose()
+        foreign_lock.execute("BEGIN")  # the fixture's ROLLBACK needs a transaction
