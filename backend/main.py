@@ -186,12 +186,12 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
 def add_middleware(app: FastAPI, state: AppState) -> None:
     """The middleware stack (tracing's outermost layer is added by install_tracing)."""
     settings = state.settings
-    # Added innermost first: the request's database scope, gzip, private responses (no-store, renewed session cookie),
-    # body size and time limits, request context (ids, security headers, logs,
-    # metrics, the 500 boundary), proxy headers.
+    # Added innermost first: the request's database scope, gzip, private responses
+    # (no-store, renewed session cookie), body size and time limits, request context (ids,
+    # security headers, logs, metrics, the 500 boundary), proxy headers.
     if state.db.server is not None:
-        # Innermost: one database session (one connection checkout) per request, on
-        # servers. SQLite needs none: its units run inline on two long-lived connections.
+        # One database session (one connection checkout) per request, on servers. SQLite
+        # needs none: its units run inline on two long-lived connections.
         app.add_middleware(RequestScopeMiddleware)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     app.add_middleware(PrivateResponseMiddleware, settings=settings)

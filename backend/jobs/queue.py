@@ -50,7 +50,7 @@ STOP_TIMEOUT_MS = 10_000
 # Raised by a broker that cannot be reached when a job is sent.
 TRACE_OPTION = "trace_context"  # the message option carrying the sender's `traceparent`
 # What a broker that is down raises on send (the Redis broker adds redis-py's errors).
-ENQUEUE_ERRORS: tuple[type[Exception], ...] = (DramatiqError, OSError)
+SEND_ERRORS: tuple[type[Exception], ...] = (DramatiqError, OSError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,25 +78,24 @@ class UnknownJob(LookupError):
     """A function that was never registered as a job on this queue."""
 
 
-def build_broker(settings: Settings, middleware: list[Middleware]) -> Broker:
-    """The broker named by BROKER_URL: Redis, RabbitMQ, or in-memory when unset."""
+def build_broker(settings: Settings, middleware: list[Middleware]) -> tuple[Broker, tuple[type[Exception], ...]]:
+    """The broker named by BROKER_URL (Redis, RabbitMQ, or in-memory when unset) and what
+    sending on it raises when it cannot be reached."""
     url = settings.BROKER_URL
     if url is None:
-        return StubBroker(middleware=middleware)
+        return StubBroker(middleware=middleware), SEND_ERRORS
     # Each broker's client library is imported only when it is used: they weigh ~10 MB
     # of every app worker's memory.
     if url.startswith(("redis://", "rediss://", "unix://")):
         from dramatiq.brokers.redis import RedisBroker  # noqa: PLC0415
         from redis.exceptions import RedisError  # noqa: PLC0415
 
-        global ENQUEUE_ERRORS  # noqa: PLW0603 (widened once, when the Redis broker is built)
-        ENQUEUE_ERRORS = (DramatiqError, RedisError, OSError)
         redis_broker: Broker = RedisBroker(url=url, middleware=middleware)  # type: ignore[no-untyped-call]
-        return redis_broker
+        return redis_broker, (*SEND_ERRORS, RedisError)
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker  # noqa: PLC0415
 
-        return RabbitmqBroker(url=url, middleware=middleware)
+        return RabbitmqBroker(url=url, middleware=middleware), SEND_ERRORS
     raise ValueError("BROKER_URL must start with redis://, rediss://, unix://, amqp:// or amqps://")
 
 
@@ -108,6 +107,7 @@ class JobQueue:
     embedded: bool
     queue_name: str = DEFAULT_QUEUE
     metrics: JobMetrics | None = None
+    send_errors: tuple[type[Exception], ...] = SEND_ERRORS  # what `enqueue_or_log` logs instead of raising
     _names: dict[Callable[..., object], str] = field(default_factory=dict)
     _worker: Worker | None = None
 
@@ -146,7 +146,7 @@ class JobQueue:
         """`enqueue`, but a broker that is down is logged and counted as a failed job, not raised."""
         try:
             return self.enqueue(job, *args, **kwargs)
-        except ENQUEUE_ERRORS as exc:
+        except self.send_errors as exc:
             name = self._names.get(job, "unknown")
             logger.error("job could not be enqueued", extra={"job": name, "error": describe_error(exc)})
             if self.metrics is not None:
@@ -214,8 +214,10 @@ def build_job_queue(
         JobEvents(metrics),
         Retries(max_retries=settings.JOB_MAX_RETRIES, min_backoff=min_backoff_ms, max_backoff=max_backoff_ms),
     ]
+    broker, send_errors = build_broker(settings, middleware)
     queue = JobQueue(
-        broker=build_broker(settings, middleware),
+        broker=broker,
+        send_errors=send_errors,
         embedded=settings.BROKER_URL is None,
         queue_name=queue_name,
         metrics=metrics,

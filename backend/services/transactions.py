@@ -10,9 +10,9 @@ T = TypeVar("T")
 def commit_then(session: Session, answer: T) -> T:
     """Commit, then answer what was read inside the transaction.
 
-    Reading after the commit would begin another transaction: on SQLite a second
-    BEGIN IMMEDIATE, which fails at once ("database is locked", a 500) while another
-    process holds the write lock; the busy retry covers only a unit's first BEGIN.
+    Reading after the commit would begin a second transaction: another round trip on a
+    server, and on SQLite another BEGIN IMMEDIATE, which must wait for the write lock
+    again whenever another process took it in between.
     """
     session.commit()
     return answer

@@ -1,8 +1,9 @@
 """A write request is one transaction: what it answers is read before its commit.
 
 A second transaction after the commit costs a round trip on a server, and on SQLite a
-second BEGIN IMMEDIATE that fails at once ("database is locked", a 500) whenever another
-process took the write lock in between. Counted with the engine's `begin` event.
+second BEGIN IMMEDIATE that waits for the write lock whenever another process took it in
+between (before later BEGINs could wait, it failed: "database is locked", a 500).
+Counted with the engine's `begin` event.
 """
 
 from collections.abc import Callable, Iterator
