@@ -2,13 +2,14 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from backend.core.errors import PreconditionFailed
 from backend.core.http import dump_json, etag_of, json_response, matches
+from backend.core.query_models import query_model, query_parameters
 from backend.core.routing import register_todo_id
 from backend.core.zones import today_in
 from backend.database.session import Database
@@ -24,6 +25,7 @@ from backend.services.principal import Principal
 from backend.services.todos import CHANGED_ELSEWHERE, TodoRow
 
 register_todo_id()  # before any route uses {todo_id:todo_id}
+read_todo_query = query_model(TodoQuery)
 router = APIRouter(prefix="/todos", tags=["todos"])
 READ_ERRORS = AUTH_ERRORS | error_responses(404)
 WRITE_ERRORS = AUTH_ERRORS | BODY_ERRORS | error_responses(403)
@@ -42,9 +44,10 @@ NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag given 
     "/",
     response_model=list[TodoRead],
     responses={200: {"headers": LIST_HEADERS}, **NOT_MODIFIED, **READ_ERRORS},
+    openapi_extra=query_parameters(TodoQuery),
 )
 async def list_todos(
-    request: Request, query: Annotated[TodoQuery, Query()], principal: CurrentUser, db: DbDep
+    request: Request, query: Annotated[TodoQuery, Depends(read_todo_query)], principal: CurrentUser, db: DbDep
 ) -> Response:
     """The todos the caller can see (their own and those of lists shared with them), filtered,
     sorted and paged; total in `X-Total-Count`. A `list_id` they cannot see is 404."""

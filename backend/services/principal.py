@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import NotAuthenticated, PermissionDenied
 from backend.core.tokens import TokenClaims
+from backend.database.direct import first_row
 from backend.models import ROLE_ADMIN, ListMember, RevokedToken, TodoList, User
 
 SESSION_ENDED = "Your session has ended; sign in again"
@@ -118,7 +119,7 @@ _LOAD = select(*PRINCIPAL_COLUMNS).where(*_valid_conditions())
 def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | None:
     """The principal's row when the token is still good, else None."""
     params = {"actor_id": token.user_id, "actor_ver": token.version, "actor_acc": token.account_key}
-    row = session.execute(_LOAD, {**params, "actor_jti": token.jti}).first()
+    row = first_row(session, _LOAD, {**params, "actor_jti": token.jti})
     return None if row is None else principal_row(row)
 
 
@@ -131,7 +132,7 @@ def principal_row(row: Sequence[Any]) -> PrincipalRow:
 def ensure_valid(session: Session, *, principal: Principal) -> None:
     """Raise NotAuthenticated when the principal's session no longer holds (the slow path:
     called after a guarded write matched nothing, to tell "gone" from "not yours")."""
-    if session.execute(_LOAD, principal.guard()).first() is None:
+    if first_row(session, _LOAD, principal.guard()) is None:
         raise NotAuthenticated(SESSION_ENDED)
 
 

@@ -5,7 +5,7 @@ Core statement: the list endpoint is the hottest path in the app and ORM objects
 rows cost more than the query itself.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import cache
@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, PreconditionFailed
 from backend.core.zones import day_label, shift_days
 from backend.database.dates import date_text, iso_date, iso_utc, time_text, utc_text
+from backend.database.direct import all_rows, first_row, inserted_id, row_count
 from backend.database.outbox import record
 from backend.models import Todo, User
 from backend.models.base import utcnow
@@ -176,7 +177,7 @@ def _update_statement(*, seen: bool, completing: bool) -> Update:
     return statement
 
 
-def todo_row(row: TodoColumns) -> TodoRow:
+def todo_row(row: Sequence[Any]) -> TodoRow:
     """A row starting with TODO_COLUMNS as a dict (a literal: cheaper than zipping names)."""
     return {
         "id": row[0],
@@ -323,7 +324,7 @@ def list_visible(session: Session, *, principal: Principal, query: TodoQuery, to
     params.update({f"tag{n}": tag_pattern(tag) for n, tag in enumerate(query.tag)})
     if query.view is not None:
         params.update(today=today, week_end=today + timedelta(days=7))
-    rows = [todo_row(row) for row in session.execute(page, params).all()]
+    rows = [todo_row(row) for row in all_rows(session, page, params)]
     if not rows and query.list_id is not None:
         list_access(session, principal=principal, list_id=query.list_id)  # NotFound unless visible
     filtered = shape != _Shape(query.sort, False, False, False, False, 0, None, False)
@@ -338,14 +339,14 @@ def page_total(
     """How many match before paging: known from a short page (or an empty first one), else counted."""
     if found < limit and (found or offset == 0):
         return offset + found
-    total: int = session.execute(count, params).scalar_one()
-    return total
+    (total,) = all_rows(session, count, params)[0]
+    return int(total)
 
 
 def get_visible(session: Session, *, principal: Principal, todo_id: int) -> TodoRow:
     """A todo the principal may read; anyone else's is NotFound, exactly like a missing one."""
     statement = _ONE_VISIBLE if principal.shares else _ONE_OWNED
-    row = session.execute(statement, {"tid": todo_id, "uid": principal.id}).first()
+    row = first_row(session, statement, {"tid": todo_id, "uid": principal.id})
     if row is None:
         raise NotFound("Todo not found")
     return todo_row(row)
@@ -411,8 +412,7 @@ def insert_todo(
     }
     if not counted:
         count_up(session, principal, 1, owner_id=target.owner_id)
-    result = session.execute(_INSERT, values)
-    (todo_id,) = result.inserted_primary_key  # type: ignore[attr-defined]
+    todo_id = inserted_id(session, _INSERT, values)
     place = Place(todo_id, target.id, target.owner_id, cast(int, values["position"]))
     todo = _written_row(place, data, values, utc_text(now))
     announce(session, principal, todo_event("todo.created", todo), todo)
@@ -472,7 +472,7 @@ def count_up(session: Session, principal: Principal, added: int, *, owner_id: in
     # Counter first: on InnoDB the insert's foreign-key check share-locks the owner's row,
     # and upgrading that lock afterwards deadlocks two concurrent creates of one user.
     # It is also the session check: no row matches once the session has ended.
-    if session.execute(_COUNT_UP, {**principal.guard(), "added": added}).rowcount == 0:  # type: ignore[attr-defined]
+    if row_count(session, _COUNT_UP, {**principal.guard(), "added": added}) == 0:
         raise NotAuthenticated(SESSION_ENDED)
 
 
@@ -500,7 +500,7 @@ def _write(
     if if_unchanged:
         params["seen_at"] = datetime.fromisoformat(todo["updated_at"])
     statement = _update_statement(seen=if_unchanged, completing=completing)
-    if session.execute(statement, params).rowcount:  # type: ignore[attr-defined]
+    if row_count(session, statement, params):
         return True
     ensure_valid(session, principal=principal)
     current = get_visible(session, principal=principal, todo_id=todo["id"])

@@ -1,0 +1,167 @@
+"""The hottest statements, straight to the driver: compiled once per dialect, run on the
+unit of work's own connection.
+
+`session.execute(statement, params)` spends most of its time around the statement, not in
+it: a cache key built by walking the statement, parameter and result objects, events,
+a `Result` wrapping the rows. For the few statements every request runs (the user check,
+one todo, a page of todos, the guarded UPDATE) that was 70 µs a statement on SQLite,
+against 13 µs for the driver's own `cursor.execute` (docs/performance.md, issue 12).
+
+Here SQLAlchemy still does what makes it one code path for every database: the dialect
+compiles the statement (its SQL text, placeholders and casts) and its types convert
+values both ways (bind and result processors). What is skipped is the per-execution
+bookkeeping. The statement runs on `session.connection()`, so it is inside the unit's
+transaction exactly as `session.execute` would be; a driver error goes through
+SQLAlchemy's own handling (wrapped, a dropped connection invalidated and marked, so the
+callers' 503s and retries see what they always saw).
+
+Whenever the engine has cursor-execute listeners (tracing, the tests that count
+statements) or the statement or driver needs more than this path does (named
+placeholders, expanding IN lists, post-compile parameters), the statement goes through
+`session.execute` instead: the same statement, the same rows.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+from sqlalchemy.sql.dml import ValuesBase
+
+Processor = Callable[[Any], Any] | None
+_MISSING = object()
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """One statement as one dialect runs it."""
+
+    sql: str
+    # (name, default, bind processor) per positional placeholder, in placeholder order.
+    binds: tuple[tuple[str, Any, Processor], ...]
+    # (column index, result processor) where the driver's value needs converting.
+    results: tuple[tuple[int, Callable[[Any], Any]], ...]
+    # An INSERT whose new id comes back as a row (RETURNING), not as the cursor's lastrowid.
+    returns_id: bool = False
+
+
+# Keyed by statement and dialect identity and, for INSERT/UPDATE, the parameter names
+# (they choose the SET columns); the value keeps both objects alive, so ids are never reused.
+_Key = tuple[int, int, frozenset[str] | None]
+_PREPARED: dict[_Key, tuple[Executable, Dialect, _Prepared | None]] = {}
+
+
+def _prepare(statement: Executable, dialect: Dialect, keys: frozenset[str] | None) -> _Prepared | None:
+    """Compile `statement` for `dialect`, or None when only `session.execute` can run it."""
+    if not dialect.positional:
+        return None
+    compiled = statement.compile(dialect=dialect, column_keys=None if keys is None else sorted(keys))  # type: ignore[attr-defined]
+    if "__[POSTCOMPILE" in compiled.string or compiled.literal_execute_params or compiled.post_compile_params:
+        return None
+    defaults = {}
+    for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
+        if column.default is None or not column.default.is_scalar:
+            return None  # a default computed in Python at execution: SQLAlchemy's job
+        defaults[column.key] = column.default.arg
+    binds = []
+    for name in compiled.positiontup or ():
+        bind = compiled.binds[name]
+        if bind.expanding or bind.callable is not None:
+            return None
+        default = defaults.get(name, _MISSING if bind.required else bind.value)
+        binds.append((name, default, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+    results = []
+    for index, column in enumerate(getattr(statement, "selected_columns", ())):
+        processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
+        if processor is not None:
+            results.append((index, processor))
+    returning = compiled.effective_returning or () if compiled.isinsert else ()
+    if len(returning) > 1:
+        return None  # RETURNING more than the new id: SQLAlchemy sorts the columns out
+    returns_id = bool(returning)
+    return _Prepared(compiled.string, tuple(binds), tuple(results), returns_id)
+
+
+def _prepared(statement: Executable, dialect: Dialect, params: Mapping[str, Any]) -> _Prepared | None:
+    keys = frozenset(params) if isinstance(statement, ValuesBase) else None
+    key = (id(statement), id(dialect), keys)
+    entry = _PREPARED.get(key)
+    if entry is None:
+        entry = _PREPARED[key] = (statement, dialect, _prepare(statement, dialect, keys))
+    return entry[2]
+
+
+def _values(prepared: _Prepared, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    values = []
+    for name, default, processor in prepared.binds:
+        value = params.get(name, default)
+        if value is _MISSING:
+            raise KeyError(f"no value for the bound parameter {name!r}")
+        values.append(value if processor is None else processor(value))
+    return tuple(values)
+
+
+def _listened(conn: Connection) -> bool:
+    dispatch = conn.dispatch
+    return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute)
+
+
+def _run(session: Session, statement: Executable, params: Mapping[str, Any], *, fetch: str) -> Any:
+    """What `fetch` names ("rows", "count" or "id") of running `statement`; None to fall
+    back to `session.execute`."""
+    conn = session.connection()
+    prepared = None if _listened(conn) else _prepared(statement, conn.dialect, params)
+    if prepared is None:
+        return None
+    values = _values(prepared, params)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(prepared.sql, values)
+        if fetch == "count":
+            return cursor.rowcount
+        if fetch == "id":
+            return cursor.fetchone()[0] if prepared.returns_id else cursor.lastrowid  # type: ignore[index]
+        rows = cursor.fetchall()
+    except Exception as exc:  # noqa: BLE001 — translated (and a dead connection invalidated) by SQLAlchemy
+        conn._handle_dbapi_exception(exc, prepared.sql, values, cursor, None)  # noqa: SLF001
+    finally:
+        cursor.close()
+    if not prepared.results:
+        return rows
+    converted = []
+    for row in rows:
+        columns = list(row)
+        for index, processor in prepared.results:
+            columns[index] = processor(columns[index])
+        converted.append(columns)
+    return converted
+
+
+def all_rows(session: Session, statement: Executable, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
+    """Every row `statement` (a SELECT) returns, as tuples."""
+    rows = _run(session, statement, params, fetch="rows")
+    return session.execute(statement, params).all() if rows is None else rows
+
+
+def first_row(session: Session, statement: Executable, params: Mapping[str, Any]) -> Sequence[Any] | None:
+    """The row `statement` (a SELECT of at most one row) returns, or None."""
+    rows = all_rows(session, statement, params)
+    return rows[0] if rows else None
+
+
+def row_count(session: Session, statement: Executable, params: Mapping[str, Any]) -> int:
+    """How many rows `statement` (an UPDATE or DELETE) matched."""
+    count = _run(session, statement, params, fetch="count")
+    if count is None:
+        count = session.execute(statement, params).rowcount  # type: ignore[attr-defined]
+    return int(count)
+
+
+def inserted_id(session: Session, statement: Executable, params: Mapping[str, Any]) -> int:
+    """Run `statement` (an INSERT of one row) and return the new row's primary key."""
+    new_id = _run(session, statement, params, fetch="id")
+    if new_id is None:
+        (new_id,) = session.execute(statement, params).inserted_primary_key  # type: ignore[attr-defined]
+    return int(new_id)
