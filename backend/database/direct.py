@@ -39,8 +39,8 @@ class _Prepared:
     """One statement as one dialect runs it."""
 
     sql: str
-    # (name, default, bind processor) per positional placeholder, in placeholder order.
-    binds: tuple[tuple[str, Any, Processor], ...]
+    # (name, default maker, default, bind processor) per positional placeholder, in order.
+    binds: tuple[tuple[str, Callable[[Any], Any] | None, Any, Processor], ...]
     # (column index, result processor) where the driver's value needs converting.
     results: tuple[tuple[int, Callable[[Any], Any]], ...]
     # An INSERT whose new id comes back as a row (RETURNING), not as the cursor's lastrowid.
@@ -60,18 +60,21 @@ def _prepare(statement: Executable, dialect: Dialect, keys: frozenset[str] | Non
     compiled = statement.compile(dialect=dialect, column_keys=None if keys is None else sorted(keys))  # type: ignore[attr-defined]
     if "__[POSTCOMPILE" in compiled.string or compiled.literal_execute_params or compiled.post_compile_params:
         return None
-    defaults = {}
+    # Columns the statement sets from their Python defaults (an `onupdate=utcnow`, say)
+    # when the parameters leave them out: made here as SQLAlchemy's execution would.
+    made: dict[str, Callable[[Any], Any]] = {}
     for column in (*compiled.insert_prefetch, *compiled.update_prefetch):
-        if column.default is None or not column.default.is_scalar:
-            return None  # a default computed in Python at execution: SQLAlchemy's job
-        defaults[column.key] = column.default.arg
+        default = column.onupdate if column in compiled.update_prefetch else column.default
+        if default is None or not (default.is_scalar or default.is_callable):
+            return None
+        made[column.key] = default.arg if default.is_callable else _constant(default.arg)
     binds = []
     for name in compiled.positiontup or ():
         bind = compiled.binds[name]
         if bind.expanding or bind.callable is not None:
             return None
-        default = defaults.get(name, _MISSING if bind.required else bind.value)
-        binds.append((name, default, bind.type.dialect_impl(dialect).bind_processor(dialect)))
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        binds.append((name, made.get(name), _MISSING if bind.required else bind.value, processor))
     results = []
     for index, column in enumerate(getattr(statement, "selected_columns", ())):
         processor = column.type.dialect_impl(dialect).result_processor(dialect, None)
@@ -82,6 +85,10 @@ def _prepare(statement: Executable, dialect: Dialect, keys: frozenset[str] | Non
         return None  # RETURNING more than the new id: SQLAlchemy sorts the columns out
     returns_id = bool(returning)
     return _Prepared(compiled.string, tuple(binds), tuple(results), returns_id)
+
+
+def _constant(value: Any) -> Callable[[Any], Any]:
+    return lambda _context: value
 
 
 def _prepared(statement: Executable, dialect: Dialect, params: Mapping[str, Any]) -> _Prepared | None:
@@ -95,10 +102,15 @@ def _prepared(statement: Executable, dialect: Dialect, params: Mapping[str, Any]
 
 def _values(prepared: _Prepared, params: Mapping[str, Any]) -> tuple[Any, ...]:
     values = []
-    for name, default, processor in prepared.binds:
-        value = params.get(name, default)
-        if value is _MISSING:
+    for name, make, default, processor in prepared.binds:
+        if name in params:
+            value = params[name]
+        elif make is not None:
+            value = make(None)  # SQLAlchemy's wrapper of a default function; it takes no context here
+        elif default is _MISSING:
             raise KeyError(f"no value for the bound parameter {name!r}")
+        else:
+            value = default
         values.append(value if processor is None else processor(value))
     return tuple(values)
 

@@ -117,6 +117,17 @@ class RequestScopeMiddleware:
             await request_scope.end()
 
 
+def _in_autocommit(fn: Callable[[Session], T]) -> Callable[[Session], T]:
+    """`fn`, checking its session's connection out in autocommit first (in the same
+    greenlet: a separate `await session.connection()` cost one more switch per request)."""
+
+    def unit(session: Session) -> T:
+        session.connection(execution_options=AUTOCOMMIT)
+        return fn(session)
+
+    return unit
+
+
 def _disconnected(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
@@ -188,7 +199,7 @@ class ServerUnits:
                     scope.limiter = self.turns
                 scope.session = self._new_session()
                 if scope.read_only and self._autocommit_reads:
-                    await scope.session.connection(execution_options=AUTOCOMMIT)
+                    fn = _in_autocommit(fn)
             return await self._guarded(scope.session, fn)
         except BaseException:
             # Start the request's next unit (if any) on a clean session and connection.

@@ -13,7 +13,7 @@ from backend.core.query_models import query_model, query_parameters
 from backend.core.routing import register_todo_id
 from backend.core.zones import today_in
 from backend.database.session import Database
-from backend.dependencies import CurrentUser, DbDep, OwnedTodo, TodoId
+from backend.dependencies import CurrentUser, OwnedTodo, TodoId, request_db
 from backend.routers.idempotent import answer_once, answer_response
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Problems, Responses, error_responses
 from backend.schemas.idempotency import IN_PROGRESS, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
@@ -47,11 +47,12 @@ NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag given 
     openapi_extra=query_parameters(TodoQuery),
 )
 async def list_todos(
-    request: Request, query: Annotated[TodoQuery, Depends(read_todo_query)], principal: CurrentUser, db: DbDep
+    request: Request, query: Annotated[TodoQuery, Depends(read_todo_query)], principal: CurrentUser
 ) -> Response:
     """The todos the caller can see (their own and those of lists shared with them), filtered,
     sorted and paged; total in `X-Total-Count`. A `list_id` they cannot see is 404."""
     today = today_in(principal.timezone)
+    db = request_db(request)
     rows, total = await db.read(todo_service.list_visible, principal=principal, query=query, today=today)
     return json_response(request, rows, headers={"X-Total-Count": str(total)}, etag=True)
 
@@ -84,10 +85,10 @@ async def create_todo(
     request: Request,
     data: TodoCreate,
     principal: CurrentUser,
-    db: DbDep,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Create a todo for the caller; with an Idempotency-Key, at most once per key."""
+    db = request_db(request)
     if idempotency_key is None:
         return answer_response(created_answer(await db.write(todo_service.create, principal=principal, data=data)))
 
@@ -125,19 +126,20 @@ async def _replace(
 
 @router.put("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE)
 async def update_todo(
-    request: Request, data: TodoUpdate, todo: OwnedTodo, principal: CurrentUser, db: DbDep, if_match: IfMatch = None
+    request: Request, data: TodoUpdate, todo: OwnedTodo, principal: CurrentUser, if_match: IfMatch = None
 ) -> Response:
     """Replace every editable field of one of the caller's todos (only that version of it, with If-Match)."""
-    return await _replace(request, todo, data, if_match, principal, db)
+    return await _replace(request, todo, data, if_match, principal, request_db(request))
 
 
 @router.patch("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE)
 async def patch_todo(
-    request: Request, data: TodoPatch, todo: OwnedTodo, principal: CurrentUser, db: DbDep, if_match: IfMatch = None
+    request: Request, data: TodoPatch, todo: OwnedTodo, principal: CurrentUser, if_match: IfMatch = None
 ) -> Response:
     """Change only the fields given (`{"complete": true}`, say); answers with the whole todo.
 
     `{"position": n}` moves it to the n-th place (0-based) of its list."""
+    db = request_db(request)
     changes = data.model_dump(exclude_unset=True)
     position = changes.pop("position", None)
     if if_match is not None and not matches(if_match, etag_of(todo)):
@@ -158,7 +160,7 @@ async def patch_todo(
 
 
 @router.delete("/todo/{todo_id}", status_code=204, responses=AUTH_ERRORS | error_responses(403, 404))
-async def delete_todo(todo_id: TodoId, principal: CurrentUser, db: DbDep) -> Response:
+async def delete_todo(request: Request, todo_id: TodoId, principal: CurrentUser) -> Response:
     """Delete one of the caller's todos."""
-    await db.write(todo_service.delete_visible, principal=principal, todo_id=todo_id)
+    await request_db(request).write(todo_service.delete_visible, principal=principal, todo_id=todo_id)
     return Response(status_code=204)

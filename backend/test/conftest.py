@@ -94,7 +94,9 @@ def fresh_database(tmp_dir: Path) -> Iterator[str]:
         admin.dispose()
         _unreachable(server, exc)
     try:
-        yield url.set(database=name).render_as_string(hide_password=False)
+        # The driver TEST_DATABASE_URL names (asyncpg, say): requests use it, as the app's
+        # would; Alembic, jobs and the fixtures' engine use its sync twin.
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
             if is_mysql:
