@@ -28,9 +28,13 @@ find "$PROMETHEUS_MULTIPROC_DIR" -mindepth 1 -maxdepth 1 -name '*.db' -delete
 # are hundreds (measured in docs/performance.md).
 # --ws-per-message-deflate false: change events are ~500 bytes of JSON, and each socket's
 # compression state cost ~46 kB of worker memory (docs/performance.md, WebSocket fan-out).
-# The image puts its venv on PATH; a checkout has backend/.venv.
-uvicorn="$(command -v uvicorn || echo backend/.venv/bin/uvicorn)"
-exec "$uvicorn" backend.main:app \
+# backend/server.py is uvicorn with each worker on a listening socket of its own
+# (SO_REUSEPORT): with one shared socket, a burst of keep-alive connections lands on
+# whichever worker wakes first (docs/performance.md, two workers).
+# PYTHON if set; else a checkout's backend/.venv, or the image's venv (first on PATH).
+python="${PYTHON:-backend/.venv/bin/python}"
+[ -x "$python" ] || python=python
+exec "$python" -m backend.server backend.main:app \
     --host "$host" \
     --port "$port" \
     --workers "$workers" \

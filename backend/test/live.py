@@ -207,8 +207,9 @@ class LiveServer(LiveProcess):
         name: str = "uvicorn",
         **options: Unpack[ServerOptions],
     ) -> LiveServer:
-        """`python -m uvicorn APP --host 127.0.0.1 --port PORT *args` from the repository root."""
-        command = [sys.executable, "-m", "uvicorn", app, "--host", HOST, "--port", PORT, *args]
+        """`python -m backend.server APP --host 127.0.0.1 --port PORT *args` from the repository
+        root: uvicorn as serve.sh runs it (each of several workers on a socket of its own)."""
+        command = [sys.executable, "-m", "backend.server", app, "--host", HOST, "--port", PORT, *args]
         return cls(name, command, **options)
 
     @property

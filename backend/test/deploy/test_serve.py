@@ -153,21 +153,20 @@ def test_image_healthcheck_command(two_workers: tuple[AppProcess, Path]) -> None
 
 
 def test_serve_sh_command_line(tmp_path: Path) -> None:
-    """What serve.sh hands uvicorn, seen through a stand-in `uvicorn` first on PATH."""
-    stub = tmp_path / "bin" / "uvicorn"
+    """What serve.sh hands uvicorn (through backend/server.py), seen by a stand-in PYTHON."""
+    stub = tmp_path / "bin" / "python"
     stub.parent.mkdir()
     stub.write_text('#!/bin/sh\necho "dir=$PROMETHEUS_MULTIPROC_DIR"; ls "$PROMETHEUS_MULTIPROC_DIR"; echo "args=$*"\n')
     stub.chmod(0o755)
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_1.db").write_text("stale")
-    env = clean_env(PORT="8123", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir))
-    env["PATH"] = f"{stub.parent}{os.pathsep}{env['PATH']}"
+    env = clean_env(PORT="8123", PROMETHEUS_MULTIPROC_DIR=str(metrics_dir), PYTHON=str(stub))
     result = subprocess.run(["bash", str(SERVE_SCRIPT)], env=env, capture_output=True, text=True, check=True)
     lines = result.stdout.splitlines()
     assert lines[0] == f"dir={metrics_dir}" and len(lines) == 2  # exported, and emptied
     args = lines[1].removeprefix("args=").split()
-    assert args[:1] == ["backend.main:app"]
+    assert args[:3] == ["-m", "backend.server", "backend.main:app"]
     options = dict(itertools.pairwise(args))  # each option with the word after it
     assert options["--host"] == "0.0.0.0" and options["--port"] == "8123"
     assert options["--workers"] == str(2 * len(os.sched_getaffinity(0)))  # WEB_CONCURRENCY unset
