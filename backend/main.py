@@ -12,10 +12,10 @@ import anyio
 from fastapi import FastAPI
 from fastapi.templating import Jinja2Templates
 from prometheus_client import multiprocess
-from starlette.middleware.gzip import GZipMiddleware
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend import __version__
+from backend.core.compression import Compression
 from backend.core.config import Settings, get_settings, with_dev_secret_key
 from backend.core.error_handlers import register_error_handlers
 from backend.core.errors import SessionExpired
@@ -153,13 +153,14 @@ def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager
 
 def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
     """Every router, the docs page, /metrics when enabled and the static files."""
-    # JSON routes first, the busiest first: routing tries routes in order.
-    # export and quick before todos: `/todos/{todo_id}` would take `/todos/export`.
+    # JSON routes first, the busiest first: routing tries routes in order. The todo id
+    # segment never matches the literal siblings (`/todos/export`, core/routing.py), and a
+    # full match wins over a method-only one, so the todos router may come before them.
     for module in (
+        todos,
         export,
         trash,
         quick,
-        todos,
         lists,
         tags,
         users,
@@ -193,7 +194,7 @@ def add_middleware(app: FastAPI, state: AppState) -> None:
         # One database session (one connection checkout) per request, on servers. SQLite
         # needs none: its units run inline on two long-lived connections.
         app.add_middleware(RequestScopeMiddleware)
-    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    app.add_middleware(Compression, minimum_size=1024)
     app.add_middleware(PrivateResponseMiddleware, settings=settings)
     app.add_middleware(
         RequestLimitsMiddleware,

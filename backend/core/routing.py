@@ -15,13 +15,13 @@ from starlette.requests import Request
 
 
 class TodoIdSegment(StringConvertor):
-    """`{todo_id:todo_id}`: any segment but the literal siblings `todos`, `export`, `import`, `trash`
+    """`{todo_id:todo_id}`: any segment but the literal siblings `todos`, `export`, `import`, `trash`, `quick`
     (so `GET /todos/import`, say, is a 405 naming POST, not a 422 for the id "import").
 
     Every other bad id still reaches FastAPI's validation and gets its 422.
     """
 
-    regex = r"(?!(?:todos|export|import|trash)(?:/|$))[^/]+"
+    regex = r"(?!(?:todos|export|import|trash|quick)(?:/|$))[^/]+"
 
 
 def register_todo_id() -> None:

@@ -377,3 +377,23 @@ class TestReadTodo:
         response = client.get(f"/todos/{todo['id']}", headers={**user.headers, "If-None-Match": f'W/"stale", {etag}'})
 
         assert response.status_code == 304
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("GET", "/todos/todos", "POST"),
+        ("GET", "/todos/import", "POST"),
+        ("GET", "/todos/quick", "POST"),
+        ("POST", "/todos/export", "GET"),
+        ("POST", "/todos/trash", "GET"),
+    ],
+)
+def test_a_sibling_of_the_id_segment_is_405_naming_its_method(
+    client: TestClient, user: Account, method: str, path: str, allowed: str
+) -> None:
+    """The literal siblings of `/todos/{todo_id}` are never taken for an id (a 422)."""
+    response = client.request(method, path, headers=user.headers)
+
+    assert response.status_code == 405
+    assert allowed in response.headers["allow"]

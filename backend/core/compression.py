@@ -1,0 +1,52 @@
+"""gzip for the clients that ask for it, and nothing in the way of those that do not.
+
+Starlette's GZipMiddleware also wraps every response to a client that does not accept
+gzip (scripts, load balancers' health checks, benchmarks) in a responder that parses the
+response's headers only to add `Vary: Accept-Encoding`: 6% of a list request's time.
+Here such a response gets that header added in one pass over its raw headers; a client
+that accepts gzip gets Starlette's middleware as it is.
+"""
+
+from collections.abc import Iterable
+
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+VARY = b"vary"
+ACCEPT_ENCODING = b"Accept-Encoding"
+
+
+def with_vary(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    """`headers` with Accept-Encoding named in Vary (added to a Vary already there)."""
+    listed = list(headers)
+    for index, (name, value) in enumerate(listed):
+        if name.lower() == VARY:
+            if ACCEPT_ENCODING.lower() not in value.lower() and value.strip() != b"*":
+                listed[index] = (name, value + b", " + ACCEPT_ENCODING)
+            return listed
+    listed.append((VARY, ACCEPT_ENCODING))
+    return listed
+
+
+class Compression:
+    """GZipMiddleware for requests accepting gzip; for the rest, the app with Vary added."""
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1024) -> None:
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"accept-encoding" and b"gzip" in value:
+                    await self.gzip(scope, receive, send)
+                    return
+
+            async def send_varying(message: Message) -> None:
+                if message["type"] == "http.response.start":
+                    message["headers"] = with_vary(message.get("headers", []))
+                await send(message)
+
+            await self.app(scope, receive, send_varying)
+            return
+        await self.app(scope, receive, send)
