@@ -30,8 +30,6 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
-oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
-
 
 class HTTPBasicUTF8(HTTPBasic):
     """HTTP Basic that reads credentials as UTF-8 (RFC 7617), as curl and browsers send them.
@@ -128,31 +126,54 @@ async def _principal(request: Request, bearer: str | None) -> Principal | None:
     return principal
 
 
-async def optional_principal(
-    request: Request, bearer: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal | None:
+class _SignedIn(OAuth2PasswordBearer):
+    """The bearer scheme as OpenAPI documents it, resolving to the principal itself.
+
+    One dependency where FastAPI would otherwise resolve two (the scheme, then the user):
+    every level of dependencies costs each request real time (issue 12).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(tokenUrl="/auth/token", auto_error=False, scheme_name="OAuth2PasswordBearer")
+
+    @staticmethod
+    def bearer(request: Request) -> str | None:
+        """The token of an `Authorization: Bearer …` header, as OAuth2PasswordBearer reads it."""
+        authorization = request.headers.get("Authorization")
+        scheme, param = get_authorization_scheme_param(authorization)
+        return param if authorization and scheme.lower() == "bearer" else None
+
+
+class OptionalPrincipal(_SignedIn):
     """The signed-in user, or None (for pages that work either way)."""
-    return await _principal(request, bearer)
+
+    async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
+        return await _principal(request, self.bearer(request))
 
 
-async def current_principal(request: Request, bearer: Annotated[str | None, Depends(oauth2_scheme)]) -> Principal:
+class CurrentPrincipal(_SignedIn):
     """The user behind a bearer token or the session cookie; cookie writes need CSRF.
 
     Writes are counted against the user's write limit before they run.
     """
-    principal = await _principal(request, bearer)
-    if principal is None:
-        if getattr(request.state, "session_expired", False) and request.method not in SAFE_METHODS:
-            raise SessionExpired()
-        raise NotAuthenticated(INVALID_CREDENTIALS if bearer or request.cookies else "Not authenticated")
-    if request.method not in SAFE_METHODS:
-        state = app_state(request)
-        if principal.via_cookie:
-            await _check_csrf(request, state.settings.secret_key, principal.session_id)
-        await state.throttle.write(principal.id)
-    return principal
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        bearer = self.bearer(request)
+        principal = await _principal(request, bearer)
+        if principal is None:
+            if getattr(request.state, "session_expired", False) and request.method not in SAFE_METHODS:
+                raise SessionExpired()
+            raise NotAuthenticated(INVALID_CREDENTIALS if bearer or request.cookies else "Not authenticated")
+        if request.method not in SAFE_METHODS:
+            state = app_state(request)
+            if principal.via_cookie:
+                await _check_csrf(request, state.settings.secret_key, principal.session_id)
+            await state.throttle.write(principal.id)
+        return principal
 
 
+optional_principal = OptionalPrincipal()
+current_principal = CurrentPrincipal()
 OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
