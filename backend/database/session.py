@@ -124,6 +124,7 @@ class Database:
         # (BEGIN IMMEDIATE) serve them all without a pool checkout per request.
         self._sqlite_conns: dict[bool, Connection] = {}
         self._sqlite_reader: Session | None = None
+        self._sqlite_writer: Session | None = None
         self.busy_timeout_ms = settings.SQLITE_BUSY_TIMEOUT_MS
         self.busy_timeout = settings.SQLITE_BUSY_TIMEOUT_MS / 1000
         # Where committed change events go (realtime/events.py): the app's hub, a worker's
@@ -222,27 +223,56 @@ class Database:
         deadline = time.monotonic() + self.busy_timeout
         pause = BUSY_FIRST_PAUSE
         while True:
-            with Session(bind=self._sqlite_connection(True), expire_on_commit=False, autoflush=False) as session:
-                bind_publisher(session, self.publisher)
-                try:
-                    session.connection()  # BEGIN IMMEDIATE: the write lock, or "database is locked"
-                except (OperationalError, sqlite3.OperationalError) as exc:
-                    if not is_sqlite_busy(exc):
-                        raise
-                else:
-                    # A unit that commits more than once (bulk actions: one transaction per
-                    # todo) begins again inside; let those BEGINs wait briefly in SQLite,
-                    # since the retry above covers only the first ("database is locked").
-                    driver = session.connection().connection.driver_connection
-                    driver.execute(f"PRAGMA busy_timeout={LATER_BEGIN_WAIT_MS}")  # type: ignore[union-attr]
-                    try:
-                        return self._guarded(session, fn, *args, **kw)
-                    finally:
-                        driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            session = self._sqlite_write_session()
+            try:
+                session.connection()  # BEGIN IMMEDIATE: the write lock, or "database is locked"
+            except (OperationalError, sqlite3.OperationalError) as exc:
+                self._drop_sqlite_writer()
+                if not is_sqlite_busy(exc):
+                    raise
+            else:
+                return self._sqlite_unit(session, fn, *args, **kw)
             if time.monotonic() + pause > deadline:
                 raise DatabaseBusy()
             await anyio.sleep(pause)
             pause = min(pause * 2, BUSY_MAX_PAUSE)
+
+    def _sqlite_write_session(self) -> Session:
+        # Like the reader, one long-lived session on the write connection: a Session built
+        # per write cost more than its INSERT. Units run one at a time on the event loop,
+        # and each ends with the session closed (no transaction, no objects).
+        session = self._sqlite_writer
+        if session is None:
+            session = Session(bind=self._sqlite_connection(True), expire_on_commit=False, autoflush=False)
+            self._sqlite_writer = session
+        bind_publisher(session, self.publisher)
+        return session
+
+    def _drop_sqlite_writer(self) -> None:
+        session, self._sqlite_writer = self._sqlite_writer, None
+        if session is not None:
+            session.close()
+
+    def _sqlite_unit(
+        self, session: Session, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs
+    ) -> T:
+        # A unit that commits more than once (bulk actions: one transaction per todo)
+        # begins again inside; let those BEGINs wait briefly in SQLite, since the retry in
+        # _sqlite_write covers only the first ("database is locked").
+        driver = session.connection().connection.driver_connection
+        driver.execute(f"PRAGMA busy_timeout={LATER_BEGIN_WAIT_MS}")  # type: ignore[union-attr]
+        try:
+            return self._guarded(session, fn, *args, **kw)
+        except SQLAlchemyError:
+            self._drop_sqlite_writer()  # start over on a fresh session (and connection if needed)
+            raise
+        finally:
+            if self._sqlite_writer is session:
+                driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+                # Ends any transaction a unit left open (one that read after its last
+                # commit) and detaches its objects with their loaded state, as closing
+                # a session of its own did; the session stays usable for the next unit.
+                session.close()
 
     async def dispose_async(self) -> None:
         """Close the async engine's pooled connections (on the loop that made them), then the rest."""
@@ -255,6 +285,7 @@ class Database:
         if self._sqlite_reader is not None:
             self._sqlite_reader.close()
             self._sqlite_reader = None
+        self._drop_sqlite_writer()
         for conn in self._sqlite_conns.values():
             conn.close()
         self._sqlite_conns.clear()
