@@ -117,6 +117,15 @@ class RequestScopeMiddleware:
             await request_scope.end()
 
 
+async def _take_turn(turns: anyio.CapacityLimiter, scope: RequestScope) -> None:
+    """A turn for `scope`: at once when one is free and nobody waits (no event-loop
+    round through anyio's checkpoint), else in arrival order behind the waiters."""
+    try:
+        turns.acquire_on_behalf_of_nowait(scope)
+    except anyio.WouldBlock:
+        await turns.acquire_on_behalf_of(scope)
+
+
 def _in_autocommit(fn: Callable[[Session], T]) -> Callable[[Session], T]:
     """`fn`, checking its session's connection out in autocommit first (in the same
     greenlet: a separate `await session.connection()` cost one more switch per request)."""
@@ -195,7 +204,7 @@ class ServerUnits:
         try:
             if scope.session is None:
                 if scope.limiter is None:
-                    await self.turns.acquire_on_behalf_of(scope)
+                    await _take_turn(self.turns, scope)
                     scope.limiter = self.turns
                 scope.session = self._new_session()
                 if scope.read_only and self._autocommit_reads:

@@ -4,10 +4,10 @@ on the request drivers of every database (SQLite inline, asyncpg / asyncmy throu
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, time
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import pytest
-from sqlalchemy import Engine, event, insert, select
+from sqlalchemy import Engine, Table, event, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -20,7 +20,8 @@ from backend.services import todos as todo_service
 from backend.test.factories import Account, on_new_loop
 
 T = TypeVar("T")
-TODO = Todo.__table__.c
+TODOS = cast(Table, Todo.__table__)
+TODO = TODOS.c
 NOW = datetime(2030, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 
 
@@ -148,7 +149,7 @@ def test_driver_errors_are_sqlalchemys(database: Database, user: Account) -> Non
 
 def test_statements_it_cannot_run_go_through_sqlalchemy(database: Database, db_session: Session, user: Account) -> None:
     inbox = _inbox(db_session, user.id)
-    ids = [direct.inserted_id(db_session, insert(Todo), _values(user.id, inbox, title=f"t{n}")) for n in range(3)]
+    ids = [direct.inserted_id(db_session, insert(TODOS), _values(user.id, inbox, title=f"t{n}")) for n in range(3)]
     db_session.commit()
     expanding = select(TODO.title).where(TODO.id.in_(ids)).order_by(TODO.id)
     rows = run(database, lambda session: direct.all_rows(session, expanding, {}))
