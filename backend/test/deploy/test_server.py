@@ -1,6 +1,7 @@
 """backend/server.py: several workers each on a listening socket of their own, so new
 connections are spread over all of them, also after a worker died."""
 
+import asyncio
 import json
 import os
 import signal
@@ -10,8 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from uvicorn import Config
 
-from backend.test.live import LiveServer, wait_until
+from backend.server import reuse_port_socket
+from backend.test.live import LiveServer, free_port, wait_until
 
 from .processes import clean_env
 
@@ -44,13 +47,17 @@ def served_by(server: LiveServer, connections: int = CONNECTIONS) -> Counter[int
             sock.close()
 
 
-def exited(pid: int) -> bool:
-    """True once `pid` has ended (its files, the listening socket among them, are closed)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except FileNotFoundError:
-        return True
-    return state in ("Z", "X")
+def listening(port: int) -> set[str]:
+    """The inodes of the sockets listening on 127.0.0.1:`port` (the kernel's /proc/net/tcp)."""
+    local = f"0100007F:{port:04X}"
+    rows = [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
+    return {row[9] for row in rows if row[1] == local and row[3] == "0A"}
+
+
+def socket_inodes(pid: int) -> set[str]:
+    """The inodes of the sockets process `pid` holds."""
+    links = (os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    return {link[len("socket:[") : -1] for link in links if link.startswith("socket:[")}
 
 
 def _pid_answered(sock: socket.socket) -> int:
@@ -75,8 +82,15 @@ def test_new_connections_are_spread_over_every_worker(two_workers: LiveServer) -
 
 def test_a_dead_workers_connections_go_to_the_living(two_workers: LiveServer) -> None:
     victim, survivor = served_by(two_workers)  # both pids, each seen at least once
+    sockets = listening(two_workers.port)
+    assert len(sockets) == 2  # a socket per worker, none held by the supervisor alone
+    (victims_socket,) = sockets & socket_inodes(victim)
     os.kill(victim, signal.SIGKILL)
-    wait_until(lambda: exited(victim), timeout=10, what=f"worker {victim} to exit")
+    # Gone once the last of its threads has ended and its socket is closed (connections
+    # queued on it then are reset by the kernel, as they would be for any dead server).
+    wait_until(
+        lambda: victims_socket not in listening(two_workers.port), timeout=10, what=f"worker {victim}'s socket to close"
+    )
     # Every connection is answered (5 s timeout each) while uvicorn replaces the worker:
     # none waits on a socket that only the supervisor still held.
     after = served_by(two_workers, connections=32)
@@ -87,3 +101,30 @@ def test_a_dead_workers_connections_go_to_the_living(two_workers: LiveServer) ->
         what="a replacement worker answering",
     )
     assert replacement > 0
+
+
+def test_accepted_connections_have_nagle_off() -> None:
+    """asyncio sets TCP_NODELAY only on connections accepted from a socket whose protocol
+    says TCP; without it each answer waits out the client's delayed ACK (40 ms)."""
+    listener = reuse_port_socket(Config("backend.test.deploy.pid_app:app", host="127.0.0.1", port=free_port()))
+    nodelay: list[int] = []
+
+    async def accept_one() -> None:
+        loop = asyncio.get_running_loop()
+        accepted = loop.create_future()
+
+        class Seen(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                accepted.set_result(None)
+
+        server = await loop.create_server(Seen, sock=listener)
+        _reader, writer = await asyncio.open_connection("127.0.0.1", listener.getsockname()[1])
+        await asyncio.wait_for(accepted, timeout=5)
+        writer.close()
+        server.close()
+        await server.wait_closed()
+
+    asyncio.run(accept_one())
+    assert nodelay == [1]
