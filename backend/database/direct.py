@@ -152,7 +152,7 @@ def _run(session: Session, statement: Executable, params: Mapping[str, Any], *, 
 
 
 def all_rows(session: Session, statement: Executable, params: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
-    """Every row `statement` (a SELECT) returns, as tuples."""
+    """Every row `statement` (a SELECT) returns, each a sequence of its column values."""
     rows = _run(session, statement, params, fetch="rows")
     return session.execute(statement, params).all() if rows is None else rows
 
