@@ -267,8 +267,9 @@ class Database:
             self._drop_sqlite_writer()  # start over on a fresh session (and connection if needed)
             raise
         finally:
+            # The connection outlives a dropped session: its first BEGIN must never wait.
+            driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
             if self._sqlite_writer is session:
-                driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
                 # Ends any transaction a unit left open (one that read after its last
                 # commit) and detaches its objects with their loaded state, as closing
                 # a session of its own did; the session stays usable for the next unit.

@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
@@ -103,5 +104,25 @@ class TestAUnitThatCommitsTwice:
             assert on_new_loop(db, lambda: db.write(two_transactions)) == 2
         finally:
             release.set()
+            db.dispose()
+        foreign_lock.execute("BEGIN")  # the fixture's ROLLBACK needs a transaction
+
+    def test_a_failed_unit_leaves_the_write_connection_not_waiting(
+        self, settings: Settings, foreign_lock: sqlite3.Connection
+    ) -> None:
+        """A database error drops the write session; the connection it leaves behind must
+        fail its next BEGIN at once again (busy_timeout 0), never block the event loop."""
+        foreign_lock.execute("COMMIT")
+        db = Database(build_engine(settings), settings)
+
+        def broken(session: Session) -> None:
+            session.execute(text("UPDATE no_such_table SET x = 1"))
+
+        try:
+            with pytest.raises(OperationalError):
+                on_new_loop(db, lambda: db.write(broken))
+            driver = db._sqlite_connection(True).connection.driver_connection
+            assert driver.execute("PRAGMA busy_timeout").fetchone() == (0,)  # type: ignore[union-attr]
+        finally:
             db.dispose()
         foreign_lock.execute("BEGIN")  # the fixture's ROLLBACK needs a transaction
