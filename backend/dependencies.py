@@ -57,14 +57,14 @@ async def request_settings(request: Request) -> Settings:
     return app_state(request).settings
 
 
-async def get_db(request: Request) -> Database:
-    return app_state(request).db
-
-
 def request_db(request: Request) -> Database:
     """The database, for the busiest routes: read from app state directly, since each
     dependency FastAPI resolves costs every request real time (issue 12)."""
     return app_state(request).db
+
+
+async def get_db(request: Request) -> Database:
+    return request_db(request)
 
 
 async def client_ip(request: Request) -> str:

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from backend.core.errors import NotFound
 from backend.models import Todo, User
 from backend.services.export_formats import vtodo
-from backend.services.todos import LIVE, TODO_COLUMNS, TodoColumns, TodoRow, todo_row
+from backend.services.todos import LIVE, TODO_COLUMNS, TodoRow, todo_row
 
 NOT_FOUND = "Not Found"
 MAX_TOKEN_CHARS = 64
@@ -48,7 +48,7 @@ def find_feed(session: Session, *, token: str) -> Feed:
     if not rows:
         raise NotFound(NOT_FOUND)
     first = rows[0]
-    todos = [todo_row(cast(TodoColumns, row)) for row in rows if row.id is not None]
+    todos = [todo_row(row) for row in rows if row.id is not None]
     return Feed(username=first.username, timezone=first.timezone, todos=todos)
 
 

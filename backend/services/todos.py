@@ -7,12 +7,12 @@ rows cost more than the query itself.
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import cache
 from time import time_ns
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Row, Select, String, Table, Update, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Select, String, Table, Update, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, PreconditionFailed
@@ -104,26 +104,6 @@ TODO_COLUMNS = (
     _TODO.created_by,
     _TODO.updated_by,
 )
-# What the database hands back for TODO_COLUMNS.
-TodoColumns = Row[
-    int,
-    int,
-    str,
-    str,
-    int,
-    bool,
-    str | None,
-    time | None,
-    str | None,
-    str,
-    str,
-    int,
-    int,
-    str,
-    str | None,
-    str | None,
-    str | None,
-]
 _SORTS: dict[str, tuple[Any, ...]] = {
     "created_at": (_TODO.created_at.asc(), _TODO.id.asc()),
     "-created_at": (_TODO.created_at.desc(), _TODO.id.desc()),

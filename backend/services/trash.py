@@ -20,7 +20,6 @@ from backend.realtime.events import todo_event
 from backend.services.principal import Principal, ensure_valid, still_valid
 from backend.services.todos import (
     TODO_COLUMNS,
-    TodoColumns,
     TodoRow,
     announce,
     count_up,
@@ -58,7 +57,7 @@ def list_trash(session: Session, *, owner_id: int, limit: int, offset: int) -> t
     """A page of the owner's deleted todos, newest deletion first, and how many there are."""
     params = {"uid": owner_id, "limit": limit, "offset": offset}
     rows: list[TrashedTodoRow] = [
-        {**todo_row(cast(TodoColumns, row)), "deleted_at": row.deleted_at} for row in session.execute(_PAGE, params)
+        {**todo_row(row), "deleted_at": row.deleted_at} for row in session.execute(_PAGE, params)
     ]
     return rows, page_total(session, _COUNT, params, found=len(rows), limit=limit, offset=offset)
 
