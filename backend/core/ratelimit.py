@@ -9,14 +9,17 @@ If Redis stops answering, each process falls back to its own in-memory counters 
 stay enforced, per process) and tries Redis again after a short pause.
 
 The in-process counters are the library's thread-safe synchronous storage: their locks
-and expiry timer belong to no event loop, so an app driven from several loops (test
-clients do that) never waits on a lock held by a loop that has stopped. A memory hit
-takes microseconds and never blocks the loop.
+and expiry belong to no event loop, so an app driven from several loops (test clients do
+that) never waits on a lock held by a loop that has stopped. A memory hit takes
+microseconds and never blocks the loop.
 """
 
 import logging
 import math
+import os
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse
@@ -56,12 +59,62 @@ class Limits:
         )
 
 
+SWEEP_SECONDS = 1.0
+
+
+class _Sweeper:
+    """One daemon thread per process that drops expired entries from every
+    `SweptMemoryStorage` once a second."""
+
+    def __init__(self) -> None:
+        self._storages: weakref.WeakSet[SweptMemoryStorage] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._pid = 0  # the process whose thread runs; a forked child starts its own
+
+    def add(self, storage: "SweptMemoryStorage") -> None:
+        with self._lock:
+            self._storages.add(storage)
+            if self._pid != os.getpid():
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="ratelimit-sweeper", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(SWEEP_SECONDS)
+            for storage in list(self._storages):
+                storage.sweep()
+
+
+_SWEEPER = _Sweeper()
+
+
+class SweptMemoryStorage(MemoryStorage):
+    """limits' in-process storage, its expired entries dropped by the process's sweeper.
+
+    The library's own expiry is a `threading.Timer` started 10 ms after any hit that finds
+    none running: under steady writes about 100 new threads a second, each start waited
+    for on the event loop (3% of a write request when profiled, issue 12). Expiry only
+    frees memory: every limit check compares the entries' own timestamps with the clock.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        _SWEEPER.add(self)
+
+    def _MemoryStorage__schedule_expiry(self) -> None:  # the library's per-hit timer: not needed
+        return None
+
+    def sweep(self) -> None:
+        """Drop the entries and counters that have expired (the library's own routine)."""
+        self._MemoryStorage__expire_events()  # type: ignore[attr-defined]
+
+
 class Throttle:
     """Moving-window counters keyed by scope and identity (client IP, account, user)."""
 
     def __init__(self, settings: Settings) -> None:
         self.limits = Limits.from_settings(settings)
-        self._memory = MemoryRateLimiter(MemoryStorage())
+        self._memory = MemoryRateLimiter(SweptMemoryStorage())
         self._shared: MovingWindowRateLimiter | None = None
         if settings.REDIS_URL:
             uri = "async+" + settings.REDIS_URL.removeprefix("async+")

@@ -2,6 +2,8 @@
 
 import asyncio
 import gc
+import threading
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -9,8 +11,9 @@ from typing import TypeVar
 import anyio
 import pytest
 
+from backend.core import ratelimit
 from backend.core.errors import RateLimited
-from backend.core.ratelimit import Throttle
+from backend.core.ratelimit import SweptMemoryStorage, Throttle
 from backend.test.conftest import build_settings
 from backend.test.live import free_port
 
@@ -124,6 +127,39 @@ class TestThrottle:
 
     def test_counters_live_in_memory_without_redis(self) -> None:
         assert throttle().backend == "memory"
+
+
+class TestMemoryExpiry:
+    def test_hits_start_no_thread(self) -> None:
+        limiter = throttle(RATE_LIMIT_WRITE="1000/minute")
+        run(lambda: limiter.write(1))  # the sweeper, if this process had none yet
+        before = threading.enumerate()
+
+        async def writes() -> None:
+            for _ in range(50):
+                await limiter.write(1)
+                await asyncio.sleep(0.001)  # past limits' own 10 ms timer, were it still on
+
+        run(writes)
+        started = [thread.name for thread in threading.enumerate() if thread not in before]
+        assert started == []
+
+    def test_the_sweeper_drops_expired_entries(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        storage = SweptMemoryStorage()
+        storage.acquire_entry("old", limit=5, expiry=1)
+        monkeypatch.setattr(time, "time", lambda: 4_000_000_000.0)  # long after its expiry
+        storage.acquire_entry("new", limit=5, expiry=1)
+        storage.sweep()
+        assert storage.events.get("old") in (None, [])
+        assert len(storage.events["new"]) == 1
+
+    def test_one_sweeper_thread_serves_every_storage(self) -> None:
+        for _ in range(3):
+            SweptMemoryStorage()
+        sweepers = [thread for thread in threading.enumerate() if thread.name == "ratelimit-sweeper"]
+        assert len(sweepers) == 1
+        assert sweepers[0].daemon
+        assert ratelimit.SWEEP_SECONDS <= 5
 
 
 class TestRedisFallback:
