@@ -11,7 +11,6 @@ from backend.core.errors import PreconditionFailed
 from backend.core.http import dump_json, etag_of, json_response, matches
 from backend.core.query_models import query_model, query_parameters
 from backend.core.routing import register_todo_id
-from backend.core.zones import today_in
 from backend.database.session import Database
 from backend.dependencies import CurrentUser, OwnedTodo, TodoId, owned_todo, request_db
 from backend.routers.idempotent import answer_once, answer_response
@@ -51,9 +50,8 @@ async def list_todos(
 ) -> Response:
     """The todos the caller can see (their own and those of lists shared with them), filtered,
     sorted and paged; total in `X-Total-Count`. A `list_id` they cannot see is 404."""
-    today = today_in(principal.timezone)
     db = request_db(request)
-    rows, total = await db.read(todo_service.list_visible, principal=principal, query=query, today=today)
+    rows, total = await db.read(todo_service.list_visible, principal=principal, query=query)
     return json_response(request, rows, headers={"X-Total-Count": str(total)}, etag=True)
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import Select, String, Table, Update, bindparam, delete, func, i
 from sqlalchemy.orm import Session
 
 from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, PreconditionFailed
-from backend.core.zones import day_label, shift_days
+from backend.core.zones import day_label, shift_days, today_in
 from backend.database.dates import date_text, iso_date, iso_utc, time_text, utc_text
 from backend.database.direct import all_rows, first_row, inserted_id, row_count
 from backend.database.outbox import record
@@ -274,8 +274,13 @@ def _list_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
     return page, count
 
 
-def list_visible(session: Session, *, principal: Principal, query: TodoQuery, today: date) -> tuple[list[TodoRow], int]:
+def list_visible(
+    session: Session, *, principal: Principal, query: TodoQuery, today: date | None = None
+) -> tuple[list[TodoRow], int]:
     """A page of the todos the principal can see and how many match before paging.
+
+    `today` (for the views) defaults to the date in the principal's zone, worked out only
+    when a view asks for it.
 
     The unfiltered total of someone who shares nothing is the counter kept on their user
     row, so a user with 10,000 todos never pays for counting them; any other total is
@@ -303,6 +308,7 @@ def list_visible(session: Session, *, principal: Principal, query: TodoQuery, to
         params["lid"] = query.list_id
     params.update({f"tag{n}": tag_pattern(tag) for n, tag in enumerate(query.tag)})
     if query.view is not None:
+        today = today or today_in(principal.timezone)
         params.update(today=today, week_end=today + timedelta(days=7))
     rows = [todo_row(row) for row in all_rows(session, page, params)]
     if not rows and query.list_id is not None:
