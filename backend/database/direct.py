@@ -15,10 +15,13 @@ transaction exactly as `session.execute` would be; a driver error goes through
 SQLAlchemy's own handling (wrapped, a dropped connection invalidated and marked, so the
 callers' 503s and retries see what they always saw).
 
-Whenever the engine has cursor-execute listeners (tracing, the tests that count
-statements) or the statement or driver needs more than this path does (named
-placeholders, expanding IN lists, post-compile parameters), the statement goes through
-`session.execute` instead: the same statement, the same rows.
+Cursor-execute listeners (tracing's statement spans, the tests that count statements)
+are called around the driver's `cursor.execute` as SQLAlchemy calls them: each
+`before_cursor_execute` may hand back another statement and parameters, and a driver
+error reaches `handle_error`. The execution context they are given is None, as it is for
+some of SQLAlchemy's own statements. When the statement or driver needs more than this
+path does (named placeholders, expanding IN lists, post-compile parameters), it goes
+through `session.execute` instead: the same statement, the same rows.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -124,20 +127,26 @@ def _run(session: Session, statement: Executable, params: Mapping[str, Any], *, 
     """What `fetch` names ("rows", "count" or "id") of running `statement`; None to fall
     back to `session.execute`."""
     conn = session.connection()
-    prepared = None if _listened(conn) else _prepared(statement, conn.dialect, params)
+    prepared = _prepared(statement, conn.dialect, params)
     if prepared is None:
         return None
-    values = _values(prepared, params)
+    sql, values = prepared.sql, _values(prepared, params)
     cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    listened = _listened(conn)
     try:
-        cursor.execute(prepared.sql, values)
+        if listened:  # as Connection._exec_single_context calls them (no execution context here)
+            for listener in conn.dispatch.before_cursor_execute:
+                sql, values = listener(conn, cursor, sql, values, None, False)
+        cursor.execute(sql, values)
+        if listened:
+            conn.dispatch.after_cursor_execute(conn, cursor, sql, values, None, False)
         if fetch == "count":
             return cursor.rowcount
         if fetch == "id":
             return cursor.fetchone()[0] if prepared.returns_id else cursor.lastrowid  # type: ignore[index]
         rows = cursor.fetchall()
     except Exception as exc:  # noqa: BLE001 — translated (and a dead connection invalidated) by SQLAlchemy
-        conn._handle_dbapi_exception(exc, prepared.sql, values, cursor, None)  # noqa: SLF001
+        conn._handle_dbapi_exception(exc, sql, values, cursor, None)  # noqa: SLF001
     finally:
         cursor.close()
     if not prepared.results:

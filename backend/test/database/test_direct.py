@@ -114,20 +114,57 @@ def test_the_driver_path_is_the_one_taken(database: Database, db_session: Sessio
     assert entry[2] is not None and entry[2].sql.startswith("SELECT")
 
 
-def test_listeners_see_every_statement_through_sqlalchemy(database: Database) -> None:
-    seen: list[str] = []
+Listener = Callable[..., Any]
+
+
+def one_todo_with_listeners(database: Database, before: Listener, after: Listener, *, retval: bool = False) -> Any:
+    """`first_row` of the one-todo statement (no such todo) with cursor listeners on the request engine."""
+    engine = database.request_engine
+    event.listen(engine, "before_cursor_execute", before, retval=retval)
+    event.listen(engine, "after_cursor_execute", after)
+    try:
+        return run(database, lambda session: direct.first_row(session, todo_service._ONE_OWNED, {"tid": 1, "uid": 1}))
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+
+
+def test_listeners_see_every_statement_on_the_driver_path(database: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    before: list[tuple[str, object, bool]] = []
+    after: list[str] = []
+    executed: list[object] = []
+
+    def record_before(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, many: bool) -> None:
+        before.append((statement, context, many))
+
+    def record_after(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        after.append(statement)
+
+    session_execute = Session.execute
+
+    def execute(self: Session, statement: Any, *args: Any, **kw: Any) -> Any:
+        executed.append(statement)
+        return session_execute(self, statement, *args, **kw)
+
+    monkeypatch.setattr(Session, "execute", execute)
+    assert one_todo_with_listeners(database, record_before, record_after) is None
+    assert todo_service._ONE_OWNED not in executed  # listened to, yet still straight to the driver
+    seen = [entry for entry in before if "FROM todos" in entry[0]]
+    assert seen == [(seen[0][0], None, False)]
+    assert [statement for statement in after if "FROM todos" in statement] == [seen[0][0]]
+
+
+def test_a_listener_may_hand_back_another_statement(database: Database) -> None:
+    ran: list[str] = []
+
+    def rewrite(_conn: Any, _cursor: Any, statement: str, params: Any, *_args: Any) -> tuple[str, Any]:
+        return statement.replace("SELECT", "SELECT /* rewritten */", 1), params
 
     def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
+        ran.append(statement)
 
-    engine = database.request_engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        row = run(database, lambda session: direct.first_row(session, todo_service._ONE_OWNED, {"tid": 1, "uid": 1}))
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert row is None
-    assert [statement for statement in seen if "FROM todos" in statement]
+    assert one_todo_with_listeners(database, rewrite, record, retval=True) is None
+    assert [statement for statement in ran if "FROM todos" in statement][0].startswith("SELECT /* rewritten */")
 
 
 def test_row_counts_and_missing_parameters(database: Database, db_session: Session, user: Account) -> None:
