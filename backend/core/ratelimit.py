@@ -69,14 +69,24 @@ class _Sweeper:
     def __init__(self) -> None:
         self._storages: weakref.WeakSet[SweptMemoryStorage] = weakref.WeakSet()
         self._lock = threading.Lock()
-        self._pid = 0  # the process whose thread runs; a forked child starts its own
+        self._running = False
 
     def add(self, storage: "SweptMemoryStorage") -> None:
         with self._lock:
             self._storages.add(storage)
-            if self._pid != os.getpid():
-                self._pid = os.getpid()
-                threading.Thread(target=self._run, name="ratelimit-sweeper", daemon=True).start()
+            if not self._running:
+                self._start()
+
+    def after_fork(self) -> None:
+        """In a forked child: its storages came along, the thread did not."""
+        self._lock = threading.Lock()
+        self._running = False
+        if self._storages:
+            self._start()
+
+    def _start(self) -> None:
+        self._running = True
+        threading.Thread(target=self._run, name="ratelimit-sweeper", daemon=True).start()
 
     def _run(self) -> None:
         while True:
@@ -86,6 +96,7 @@ class _Sweeper:
 
 
 _SWEEPER = _Sweeper()
+os.register_at_fork(after_in_child=_SWEEPER.after_fork)
 
 
 class SweptMemoryStorage(MemoryStorage):

@@ -2,6 +2,7 @@
 
 import asyncio
 import gc
+import os
 import threading
 import time
 import uuid
@@ -152,6 +153,19 @@ class TestMemoryExpiry:
         storage.sweep()
         assert storage.events.get("old") in (None, [])
         assert len(storage.events["new"]) == 1
+
+    def test_a_forked_child_sweeps_the_storages_it_inherited(self) -> None:
+        storage = SweptMemoryStorage()
+        storage.acquire_entry("old", limit=5, expiry=1)
+        pid = os.fork()
+        if pid == 0:  # the child: exit status 0 only once its own sweeper has emptied "old"
+            ok = any(thread.name == "ratelimit-sweeper" for thread in threading.enumerate())
+            deadline = time.monotonic() + 10
+            while ok and storage.events.get("old") and time.monotonic() < deadline:
+                time.sleep(0.05)
+            os._exit(0 if ok and not storage.events.get("old") else 1)
+        _, status = os.waitpid(pid, 0)
+        assert os.waitstatus_to_exitcode(status) == 0
 
     def test_one_sweeper_thread_serves_every_storage(self) -> None:
         for _ in range(3):
