@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from backend.core.config import Settings
 from backend.core.errors import DatabaseBusy
+from backend.database import pool_reset
 from backend.database.drivers import async_url, sync_url
 from backend.database.outbox import Publisher, bind_publisher
 from backend.database.request_scope import ServerUnits
@@ -55,16 +56,26 @@ def build_engine(settings: Settings, url: str | None = None) -> Engine:
         db_url = db_url.update_query_dict({"charset": "utf8mb4"})
     # Sync sessions serve job workers and scripts, where a liveness check per checkout
     # costs nothing that matters; requests run on the async engine, which has none.
-    return create_engine(db_url, pool_pre_ping=True, **_pool_options(settings), connect_args={"connect_timeout": 5})
+    options = _pool_options(settings, db_url.get_backend_name())
+    engine = create_engine(db_url, pool_pre_ping=True, **options, connect_args={"connect_timeout": 5})
+    _install_reset(engine)
+    return engine
 
 
-def _pool_options(settings: Settings) -> dict[str, Any]:
+def _pool_options(settings: Settings, backend: str) -> dict[str, Any]:
     return {
         "pool_size": settings.DB_POOL_SIZE,
         "max_overflow": settings.DB_MAX_OVERFLOW,
         "pool_timeout": settings.DB_POOL_TIMEOUT,
         "pool_recycle": 1800,
+        # MySQL: pool_reset.py resets returned connections, skipping a needless ROLLBACK.
+        **({"pool_reset_on_return": None} if backend == "mysql" else {}),
     }
+
+
+def _install_reset(engine: Engine) -> None:
+    if engine.dialect.name == "mysql":
+        pool_reset.install(engine)
 
 
 def build_server_units(engine: Engine, settings: Settings, publisher: Callable[[], Publisher | None]) -> ServerUnits:
@@ -80,7 +91,9 @@ def build_server_units(engine: Engine, settings: Settings, publisher: Callable[[
         # the transaction its user check opened, and must see rows as they are now.
         options["isolation_level"] = "READ COMMITTED"
     timeout = {"timeout": 5} if url.get_driver_name() == "asyncpg" else {"connect_timeout": 5}
-    async_engine = create_async_engine(url, **_pool_options(settings), **options, connect_args=timeout)
+    pool = _pool_options(settings, url.get_backend_name())
+    async_engine = create_async_engine(url, **pool, **options, connect_args=timeout)
+    _install_reset(async_engine.sync_engine)
     return ServerUnits(async_engine, publisher, capacity=settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW)
 
 
