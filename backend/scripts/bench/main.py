@@ -29,7 +29,7 @@ from backend.scripts.bench.fanout import (
     measure_fanout,
 )
 from backend.scripts.bench.machine import loadavg, save_log
-from backend.scripts.bench.measure import Run, measure
+from backend.scripts.bench.measure import Row, Run, measure, measure_mirrored
 from backend.scripts.bench.otlp_sink import OtlpSink
 from backend.scripts.bench.processes import PROCS, RssSampler, start_server, stop_server, wait_idle
 from backend.scripts.bench.report import Outcome, publish
@@ -174,13 +174,21 @@ def measure_all(bench: Bench, outcome: Outcome, run: Run) -> None:
     """Every scenario, stage by stage; a server starts before its first stage, stops after its last."""
     specs, rows = plan.servers(bench.args.workers), plan.scenarios(bench.args.workers)
     last_stage = {key: max(sc.stage for sc in rows if sc.server == key) for key in specs}
-    measured = {}
+    measured: dict[str, Row] = {}
+
+    def serving(sc: plan.Scenario) -> LiveServer:
+        server = bench.servers.get(sc.server) or bench.start(specs[sc.server], outcome, run)
+        if not server.alive():
+            raise SetupError(f"{sc.server} exited (status {server.popen.returncode}); log tail:\n{server.tail()}")
+        return server
+
     for stage in sorted({sc.stage for sc in rows}):
-        for sc in (sc for sc in rows if sc.stage == stage):
-            server = bench.servers.get(sc.server) or bench.start(specs[sc.server], outcome, run)
-            if not server.alive():
-                raise SetupError(f"{sc.server} exited (status {server.popen.returncode}); log tail:\n{server.tail()}")
-            measured[sc.key] = measure(server, sc, run)
+        mirrored = [sc for sc in rows if sc.stage == stage and sc.mirrored]
+        if mirrored:
+            pairs = [(serving(sc), sc) for sc in mirrored]
+            measured.update(zip((sc.key for sc in mirrored), measure_mirrored(pairs, run), strict=True))
+        for sc in (sc for sc in rows if sc.stage == stage and not sc.mirrored):
+            measured[sc.key] = measure(serving(sc), sc, run)
         for key in [k for k in bench.servers if last_stage[k] == stage]:
             bench.stop(key, outcome)
     outcome.rows = [measured[sc.key] for sc in rows]

@@ -147,20 +147,34 @@ def _row(sc: Scenario, seconds: int, drained_s: float, result: WrkResult, status
     )
 
 
-def measure_wrk(server: LiveServer, sc: Scenario, run: Run) -> Row:
+def _warm(server: LiveServer, sc: Scenario, run: Run, timed: str) -> tuple[WrkJob, int | None]:
+    """The scenario's wrk job after its preflight request and warm-up (and that request's status)."""
     job = _job(server, sc, run.users)
+    status = preflight(job, sc.expect)
+    log(f"{sc.key}: warm-up {run.warmup} s, then {timed} at -c{sc.conns}")
+    run_wrk(job, run.warmup, None)
+    return job, status
+
+
+def _seconds(sc: Scenario, seconds: int) -> int:
     # wrk only notices a timed-out request on a check every 2 s, so a run must outlast the
     # client timeout by that much for "zero timeouts" to mean anything.
-    seconds = max(run.seconds, sc.timeout + 2)
-    status = preflight(job, sc.expect)
-    log(f"{sc.key}: warm-up {run.warmup} s, then {seconds} s at -c{sc.conns}")
-    run_wrk(job, run.warmup, None)
+    return max(seconds, sc.timeout + 2)
+
+
+def _timed(server: LiveServer, sc: Scenario, run: Run, job: WrkJob, seconds: int, status: int | None) -> Row:
+    """One timed wrk run on an idle server, with the CPU every process used during it."""
     wait_idle(server)
     cpu = CpuWindow(server, run.db_process_names)
     result = run_wrk(job, seconds, run.raw_log)
     row = _row(sc, seconds, 0.0, result, status)
     cpu.finish(row)  # before the drain: the CPU of the timed run only
     row.drain_s = round(wait_idle(server), 2)
+    return row
+
+
+def _logged(row: Row) -> Row:
+    sc = row.scenario
     log(
         f"{sc.key}: {row.rps:,.0f} req/s, p50 {row.p50_ms:.2f} ms, p99 {row.p99_ms:.2f} ms, "
         f"non-2xx {row.non_2xx}, socket errors {row.socket_errors}; CPU s app {sum(row.cpu_app_s):.1f}, "
@@ -168,6 +182,67 @@ def measure_wrk(server: LiveServer, sc: Scenario, run: Run) -> Row:
         + (f"; STALLED: {row.requests} responses on {sc.conns} connections" if row.stalled else "")
     )
     return row
+
+
+def measure_wrk(server: LiveServer, sc: Scenario, run: Run) -> Row:
+    seconds = _seconds(sc, run.seconds)
+    job, status = _warm(server, sc, run, f"{seconds} s")
+    return _logged(_timed(server, sc, run, job, seconds, status))
+
+
+def mirrored_order(count: int) -> list[int]:
+    """The order of the halves of `count` rows measured against each other: 0 1 2 2 1 0."""
+    forward = list(range(count))
+    return forward + forward[::-1]
+
+
+def measure_mirrored(pairs: list[tuple[LiveServer, Scenario]], run: Run) -> list[Row]:
+    """Rows compared with each other (tracing off and never installed), each measured in
+    two halves in mirrored order (A B B A; with three rows A B C C B A). Back to back, each 10 s run took whatever
+    the machine's speed did meanwhile (other tenants, clock), and a ratio of two moved by
+    up to 5% between runs of the same code; mirrored, a steady drift weighs on each alike."""
+    seconds = [_seconds(sc, (run.seconds + 1) // 2) for _, sc in pairs]
+    warmed = [_warm(server, sc, run, f"2 x {s} s, mirrored") for (server, sc), s in zip(pairs, seconds, strict=True)]
+    halves: list[list[Row]] = [[] for _ in pairs]
+    for i in mirrored_order(len(pairs)):
+        (server, sc), (job, status) = pairs[i], warmed[i]
+        halves[i].append(_timed(server, sc, run, job, seconds[i], status))
+    return [_logged(merge(rows)) for rows in halves]
+
+
+def merge(rows: list[Row]) -> Row:
+    """One row from timed runs of the same scenario: counts and CPU added up, requests/s
+    over the runs' whole time, percentiles weighted by each run's requests (the runs'
+    latency histograms are not kept), the worst maximum."""
+    first, requests = rows[0], sum(r.requests for r in rows)
+    seconds = sum(r.requests / r.rps for r in rows if r.rps)
+
+    def weighted(name: str) -> float:
+        return sum(getattr(r, name) * r.requests for r in rows) / requests if requests else 0.0
+
+    db = [r.cpu_db_s for r in rows if r.cpu_db_s is not None]
+    return Row(
+        scenario=first.scenario,
+        duration_s=sum(r.duration_s for r in rows),
+        drain_s=max(r.drain_s for r in rows),
+        stalled=any(r.stalled for r in rows),
+        rps=requests / seconds if seconds else 0.0,
+        p50_ms=weighted("p50_ms"),
+        p90_ms=weighted("p90_ms"),
+        p99_ms=weighted("p99_ms"),
+        max_ms=max(r.max_ms for r in rows),
+        requests=requests,
+        **{name: sum(getattr(r, name) for r in rows) for name in COUNTS},
+        preflight_status=first.preflight_status,
+        preflight_ok=first.preflight_ok,
+        cpu_app_s=[round(sum(cpu), 2) for cpu in zip(*(r.cpu_app_s for r in rows), strict=True)],
+        cpu_wrk_s=round(sum(r.cpu_wrk_s for r in rows), 2),
+        cpu_db_s=round(sum(db), 2) if db else None,
+        cpu_machine_s=round(sum(r.cpu_machine_s for r in rows), 2),
+    )
+
+
+COUNTS = ("non_2xx", "socket_errors", "timeouts", "connect_errors", "read_errors", "write_errors")
 
 
 # Load generators by Scenario.driver. A WebSocket fan-out row registers its own here.

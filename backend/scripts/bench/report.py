@@ -177,7 +177,8 @@ def title(o: Outcome) -> str:
     workers = f"; row 8: {o.workers} uvicorn workers" if o.workers > 1 else ""
     return (
         f"{o.db.label}, one uvicorn worker, wrk -t{THREADS} -c{CONNS} --timeout {TIMEOUT}s "
-        f"-d{rows['list50'].duration_s}s (row 6: -c{CONNS_HIGH} --timeout {TIMEOUT_HIGH}s "
+        f"-d{rows['one'].duration_s}s (rows 1 and 1a: two halves each, mirrored; row 6: "
+        f"-c{CONNS_HIGH} --timeout {TIMEOUT_HIGH}s "
         f"-d{rows['list50_c256'].duration_s}s{workers}), {o.warmup} s warm-up each, "
         f"{o.started.strftime('%Y-%m-%d %H:%M UTC')}"
     )
@@ -303,7 +304,7 @@ def _json(
         "started": o.started.isoformat(),
         "database": o.db.display,
         "database_kind": o.db.label,
-        "duration_s": o.by_key()["list50"].duration_s,
+        "duration_s": o.by_key()["one"].duration_s,
         "warmup_s": o.warmup,
         "workers_row": o.workers if o.workers > 1 else None,
         "wrk": {"threads": THREADS, "connections": CONNS, "timeout_s": TIMEOUT},
