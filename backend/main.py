@@ -66,7 +66,11 @@ from backend.schemas.errors import error_responses
 from backend.services.auth import AuthContext
 from backend.services.imports import MAX_BYTES as IMPORT_MAX_BYTES
 
-HASH_THREADS = 2
+# Password hashes a worker computes at once. Each holds Argon2id's 19 MiB work area while
+# it runs: two at once took a PostgreSQL worker from 122 to 161 MB during a burst of
+# sign-ups, one keeps it at 142 (issue 12's 150 MB; docs/performance.md, "Peak memory").
+# More logins at once is more workers, each on a core of its own.
+HASH_THREADS = 1
 logger = logging.getLogger("backend.main")
 
 

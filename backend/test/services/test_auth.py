@@ -1,12 +1,14 @@
 """services.auth: login, sign-up and password change flows, hashing off the event loop."""
 
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, TypeVar
 
 import anyio
 import bcrypt
 import pytest
+from fastapi import FastAPI
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -21,7 +23,7 @@ from backend.schemas.users import UserCreate
 from backend.services import auth as auth_service
 from backend.services.auth import AuthContext
 from backend.test.conftest import SettingsFactory
-from backend.test.factories import DEFAULT_PASSWORD, make_user, on_new_loop, principal_of, user_payload
+from backend.test.factories import DEFAULT_PASSWORD, make_user, on_new_loop, principal_of, state_of, user_payload
 
 T = TypeVar("T")
 ContextFactory = Callable[..., AuthContext]
@@ -228,3 +230,38 @@ class TestChangePassword:
         stored = db_session.execute(select(User.token_version, User.hashed_password).where(User.id == user.id)).one()
         assert stored.token_version == 1
         assert security.verify_password("fresh-Meadow-violin-58", stored.hashed_password)[0]
+
+
+class TestHashingThreads:
+    def test_the_app_hashes_one_password_at_a_time(self, app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+        # Each hash holds Argon2id's 19 MiB while it runs: two at once took a worker past
+        # 150 MB during a burst of sign-ups (docs/performance.md, "Peak memory").
+        ctx = state_of(app).auth
+        running, most = 0, 0
+        lock = threading.Lock()
+
+        def slow_hash(password: str) -> str:
+            nonlocal running, most
+            with lock:
+                running += 1
+                most = max(most, running)
+            time.sleep(0.05)  # long enough for a second thread, were one allowed, to start
+            with lock:
+                running -= 1
+            return password
+
+        monkeypatch.setattr(security, "hash_password", slow_hash)
+
+        async def three_at_once() -> list[str]:
+            results: list[str] = []
+
+            async def one(n: int) -> None:
+                results.append(await auth_service.hash_in_thread(ctx, f"password {n}"))
+
+            async with anyio.create_task_group() as group:
+                for n in range(3):
+                    group.start_soon(one, n)
+            return results
+
+        assert sorted(run(ctx, three_at_once)) == ["password 0", "password 1", "password 2"]
+        assert most == 1
