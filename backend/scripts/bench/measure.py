@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from statistics import median
 
 import httpx
 
@@ -190,48 +191,51 @@ def measure_wrk(server: LiveServer, sc: Scenario, run: Run) -> Row:
     return _logged(_timed(server, sc, run, job, seconds, status))
 
 
-def mirrored_order(count: int) -> list[int]:
-    """The order of the halves of `count` rows measured against each other: 0 1 2 2 1 0."""
+# Mirrored rounds per compared row: A B B A, twice, so four slices each.
+ROUNDS = 2
+
+
+def mirrored_order(count: int, rounds: int = ROUNDS) -> list[int]:
+    """The order of the slices of `count` rows measured against each other: 0 1 1 0 0 1 1 0."""
     forward = list(range(count))
-    return forward + forward[::-1]
+    return (forward + forward[::-1]) * rounds
 
 
 def measure_mirrored(pairs: list[tuple[LiveServer, Scenario]], run: Run) -> list[Row]:
     """Rows compared with each other (tracing off and never installed), each measured in
-    two halves in mirrored order (A B B A; with three rows A B C C B A). Back to back, each 10 s run took whatever
-    the machine's speed did meanwhile (other tenants, clock), and a ratio of two moved by
-    up to 5% between runs of the same code; mirrored, a steady drift weighs on each alike."""
-    seconds = [_seconds(sc, (run.seconds + 1) // 2) for _, sc in pairs]
-    warmed = [_warm(server, sc, run, f"2 x {s} s, mirrored") for (server, sc), s in zip(pairs, seconds, strict=True)]
-    halves: list[list[Row]] = [[] for _ in pairs]
+    four slices in mirrored order (A B B A A B B A) and given the median slice's rate.
+
+    Back to back, each 10 s run took whatever the machine's speed did meanwhile, and two
+    runs of the same code differed by up to 8% here, one by half. Mirrored, a steady
+    drift weighs on both rows alike; the median leaves out one slice slowed by a burst
+    of other work."""
+    slices = 2 * ROUNDS
+    seconds = [_seconds(sc, -(-run.seconds // slices)) for _, sc in pairs]
+    plans = [f"{slices} x {s} s, mirrored" for s in seconds]
+    warmed = [_warm(server, sc, run, plan) for (server, sc), plan in zip(pairs, plans, strict=True)]
+    timed: list[list[Row]] = [[] for _ in pairs]
     for i in mirrored_order(len(pairs)):
         (server, sc), (job, status) = pairs[i], warmed[i]
-        halves[i].append(_timed(server, sc, run, job, seconds[i], status))
-    return [_logged(merge(rows)) for rows in halves]
+        timed[i].append(_timed(server, sc, run, job, seconds[i], status))
+    return [_logged(merge(rows)) for rows in timed]
 
 
 def merge(rows: list[Row]) -> Row:
-    """One row from timed runs of the same scenario: counts and CPU added up, requests/s
-    over the runs' whole time, percentiles weighted by each run's requests (the runs'
-    latency histograms are not kept), the worst maximum."""
-    first, requests = rows[0], sum(r.requests for r in rows)
-    seconds = sum(r.requests / r.rps for r in rows if r.rps)
-
-    def weighted(name: str) -> float:
-        return sum(getattr(r, name) * r.requests for r in rows) / requests if requests else 0.0
-
+    """One row from timed slices of the same scenario: the median slice's requests/s and
+    latency percentiles, the worst maximum, counts and CPU added up."""
+    first = rows[0]
     db = [r.cpu_db_s for r in rows if r.cpu_db_s is not None]
     return Row(
         scenario=first.scenario,
         duration_s=sum(r.duration_s for r in rows),
         drain_s=max(r.drain_s for r in rows),
         stalled=any(r.stalled for r in rows),
-        rps=requests / seconds if seconds else 0.0,
-        p50_ms=weighted("p50_ms"),
-        p90_ms=weighted("p90_ms"),
-        p99_ms=weighted("p99_ms"),
+        rps=median(r.rps for r in rows),
+        p50_ms=median(r.p50_ms for r in rows),
+        p90_ms=median(r.p90_ms for r in rows),
+        p99_ms=median(r.p99_ms for r in rows),
         max_ms=max(r.max_ms for r in rows),
-        requests=requests,
+        requests=sum(r.requests for r in rows),
         **{name: sum(getattr(r, name) for r in rows) for name in COUNTS},
         preflight_status=first.preflight_status,
         preflight_ok=first.preflight_ok,

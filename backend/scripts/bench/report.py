@@ -177,7 +177,7 @@ def title(o: Outcome) -> str:
     workers = f"; row 8: {o.workers} uvicorn workers" if o.workers > 1 else ""
     return (
         f"{o.db.label}, one uvicorn worker, wrk -t{THREADS} -c{CONNS} --timeout {TIMEOUT}s "
-        f"-d{rows['one'].duration_s}s (rows 1 and 1a: two halves each, mirrored; row 6: "
+        f"-d{rows['one'].duration_s}s (rows 1 and 1a: 4 mirrored slices each, median; row 6: "
         f"-c{CONNS_HIGH} --timeout {TIMEOUT_HIGH}s "
         f"-d{rows['list50_c256'].duration_s}s{workers}), {o.warmup} s warm-up each, "
         f"{o.started.strftime('%Y-%m-%d %H:%M UTC')}"

@@ -52,7 +52,7 @@ class Scenario:
     conns: int = CONNS
     timeout: int = TIMEOUT
     driver: str = "wrk"
-    # Rows of one stage compared with each other: measured in halves, in mirrored order
+    # Rows of one stage compared with each other: measured in slices, in mirrored order
     # (measure.measure_mirrored).
     mirrored: bool = False
 
@@ -107,7 +107,7 @@ SCENARIOS = [
     Scenario("list50", "1", "GET /todos/?limit=50 (50 todos)", "app", LIST50, 1, user="a", mirrored=True),
     # Tracing (issue 13): off must cost nothing against an app that never installed it;
     # on shows what the spans cost. Off is measured along with row 1, in mirrored
-    # halves, against the same user's 50 todos.
+    # slices, against the same user's 50 todos.
     Scenario(
         "list50_untraced",
         "1a",
@@ -118,7 +118,7 @@ SCENARIOS = [
         user="a",
         mirrored=True,
     ),
-    # Measured after the two rows it is compared with, never between their halves: its
+    # Measured after the two rows it is compared with, never between their slices: its
     # exporter and the span receiver go on working for a while after its last request.
     Scenario("list50_traced", "1b", "GET /todos/?limit=50, tracing on (OTLP/HTTP)", "app_traced", LIST50, 1, user="a"),
     Scenario(

@@ -42,34 +42,39 @@ def row(requests: int, rps: float, p99: float, **over: Any) -> Row:
     return Row(**{**figures, **over})
 
 
-@pytest.mark.parametrize(("count", "order"), [(1, [0, 0]), (2, [0, 1, 1, 0]), (3, [0, 1, 2, 2, 1, 0])])
-def test_halves_run_in_mirrored_order(count: int, order: list[int]) -> None:
-    assert mirrored_order(count) == order
+@pytest.mark.parametrize(
+    ("count", "rounds", "order"),
+    [(1, 2, [0, 0, 0, 0]), (2, 2, [0, 1, 1, 0, 0, 1, 1, 0]), (3, 1, [0, 1, 2, 2, 1, 0])],
+)
+def test_slices_run_in_mirrored_order(count: int, rounds: int, order: list[int]) -> None:
+    assert mirrored_order(count, rounds) == order
 
 
-def test_merged_halves_add_up_and_weigh_by_requests() -> None:
+def test_merged_slices_take_the_median_rate_and_add_up_the_rest() -> None:
     merged = merge(
         [
-            row(1000, 200.0, 10.0, non_2xx=1, drain_s=0.4),
-            row(3000, 600.0, 30.0, timeouts=2, stalled=True, cpu_db_s=2.5, max_ms=70.0),
+            row(1000, 1000.0, 10.0, non_2xx=1, drain_s=0.4),
+            row(500, 500.0, 90.0, timeouts=2, stalled=True, cpu_db_s=2.5, max_ms=400.0),  # a slowed slice
+            row(1100, 1100.0, 11.0),
+            row(1050, 1050.0, 12.0),
         ]
     )
-    assert merged.requests == 4000
-    assert merged.rps == pytest.approx(400.0)  # 4,000 requests over 5 s + 5 s
-    assert merged.p99_ms == pytest.approx(25.0)  # (10 x 1,000 + 30 x 3,000) / 4,000
-    assert merged.max_ms == 70.0
+    assert merged.rps == pytest.approx(1025.0)  # the slowed slice left out, not averaged in
+    assert merged.p99_ms == pytest.approx(11.5)
+    assert merged.requests == 3650
+    assert merged.max_ms == 400.0
     assert (merged.non_2xx, merged.timeouts, merged.stalled) == (1, 2, True)
-    assert merged.duration_s == 10
+    assert merged.duration_s == 20
     assert merged.drain_s == 0.4
-    assert merged.cpu_app_s == [8.0]
-    assert (merged.cpu_wrk_s, merged.cpu_db_s, merged.cpu_machine_s) == (1.0, 3.5, 12.0)
+    assert merged.cpu_app_s == [16.0]
+    assert (merged.cpu_wrk_s, merged.cpu_db_s, merged.cpu_machine_s) == (2.0, 5.5, 24.0)
 
 
 def test_sqlite_halves_have_no_database_cpu() -> None:
     assert merge([row(10, 1.0, 1.0, cpu_db_s=None), row(10, 1.0, 1.0, cpu_db_s=None)]).cpu_db_s is None
 
 
-def test_each_row_is_warmed_once_then_timed_in_mirrored_halves(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_each_row_is_warmed_once_then_timed_in_mirrored_slices(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     calls: list[tuple[str, str, int]] = []
     scenarios = [Scenario(key, key, key, key, "/", 1, mirrored=True) for key in ("a", "b", "c")]
 
@@ -83,14 +88,14 @@ def test_each_row_is_warmed_once_then_timed_in_mirrored_halves(monkeypatch: pyte
 
     monkeypatch.setattr(measure, "_warm", warm)
     monkeypatch.setattr(measure, "_timed", timed)
-    run = Run(seconds=10, warmup=2, raw_log=tmp_path / "wrk.txt", users=None, db_process_names=())
+    run = Run(seconds=20, warmup=2, raw_log=tmp_path / "wrk.txt", users=None, db_process_names=())
     rows = measure.measure_mirrored([(SERVER, sc) for sc in scenarios], run)
 
     assert [c[:2] for c in calls[:3]] == [("warm", "a"), ("warm", "b"), ("warm", "c")]
-    assert [c[1] for c in calls[3:]] == ["a", "b", "c", "c", "b", "a"]
-    assert {c[2] for c in calls[3:]} == {5}  # half of the 10 s each
+    assert [c[1] for c in calls[3:]] == ["a", "b", "c", "c", "b", "a"] * 2
+    assert {c[2] for c in calls[3:]} == {20 // 4}  # a quarter of the 20 s each
     assert [r.scenario.key for r in rows] == ["a", "b", "c"]
-    assert [r.requests for r in rows] == [100 + 600, 200 + 500, 300 + 400]
+    assert [r.requests for r in rows] == [100 + 600 + 700 + 1200, 200 + 500 + 800 + 1100, 300 + 400 + 900 + 1000]
 
 
 def test_a_half_still_outlasts_the_client_timeout(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -104,7 +109,7 @@ def test_a_half_still_outlasts_the_client_timeout(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(measure, "_timed", timed)
     run = Run(seconds=3, warmup=1, raw_log=tmp_path / "wrk.txt", users=None, db_process_names=())
     measure.measure_mirrored([(SERVER, LIST)], run)
-    assert seen == [LIST.timeout + 2] * 2
+    assert seen == [LIST.timeout + 2] * 4
 
 
 def test_tracing_off_and_never_installed_are_the_mirrored_rows() -> None:
