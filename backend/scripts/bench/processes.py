@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from backend.scripts.bench.common import UVICORN_FLAGS, SetupError, log
+from backend.scripts.bench.common import HASH_SEED, UVICORN_FLAGS, SetupError, log
 from backend.scripts.bench.scenarios import ServerSpec
 from backend.test.live import LiveServer, LiveServerError
 
@@ -80,7 +80,7 @@ def start_server(spec: ServerSpec, env: dict[str, str], log_path: Path) -> LiveS
     """`python -m uvicorn` for `spec` on a free loopback port, once it answers its health path."""
     server = LiveServer.uvicorn(
         spec.app,
-        env={**env, **spec.env},
+        env={**env, **spec.env, "PYTHONHASHSEED": HASH_SEED},
         log_path=log_path,
         args=["--workers", str(spec.workers), *UVICORN_FLAGS],
         name=spec.key,

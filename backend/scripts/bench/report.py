@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from backend.scripts.bench.common import CONNS, CONNS_HIGH, HIGH_RATE, THREADS, TIMEOUT, TIMEOUT_HIGH, out
+from backend.scripts.bench.common import CONNS, CONNS_HIGH, HASH_SEED, HIGH_RATE, THREADS, TIMEOUT, TIMEOUT_HIGH, out
 from backend.scripts.bench.database import FreshDatabase
 from backend.scripts.bench.export_memory import EXPORT_TODOS, SAMPLE_INTERVAL, ExportRow
 from backend.scripts.bench.fanout import FANOUT_CHANGES, IN_FLIGHT
@@ -206,6 +206,8 @@ def notes(o: Outcome, ceiling_rps: float, ceiling_gap: float) -> list[str]:
         f"they differ by {ceiling_gap:.0%})",
         f"throttles: the app ran with {', '.join(o.rate_limits)} = {HIGH_RATE} (raised by the benchmark, in the "
         "environment it starts the app with); tracing off (OTEL_EXPORTER_OTLP_ENDPOINT unset) but in row 1b",
+        f"every server (the ceiling too) ran with PYTHONHASHSEED={HASH_SEED}: processes of the same app "
+        "otherwise differ by a few % with their hash layouts",
         "CPU seconds during each timed run: app processes = the uvicorn worker (row 8: its supervisor, "
         "then each worker), wrk = the load generator, db server = every process of the database server "
         "(its other clients included), others = the rest of the machine's busy time (other users' work shows here)",

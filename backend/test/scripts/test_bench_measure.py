@@ -1,4 +1,4 @@
-"""The benchmark's rows compared with each other are measured in mirrored halves and merged."""
+"""The benchmark: compared rows measured in mirrored slices and merged, one hash seed for every server."""
 
 from pathlib import Path
 from typing import Any, cast
@@ -6,8 +6,10 @@ from typing import Any, cast
 import pytest
 
 from backend.scripts.bench import measure
+from backend.scripts.bench.common import HASH_SEED
 from backend.scripts.bench.measure import Row, Run, merge, mirrored_order
-from backend.scripts.bench.scenarios import SCENARIOS, Scenario, comparisons
+from backend.scripts.bench.processes import start_server
+from backend.scripts.bench.scenarios import SCENARIOS, Scenario, comparisons, servers
 from backend.test.live import LiveServer
 
 LIST = Scenario("list50", "1", "GET list", "app", "/todos/", 1, mirrored=True)
@@ -120,3 +122,22 @@ def test_tracing_off_and_never_installed_are_the_mirrored_rows() -> None:
     # tracing on works on after its last request (exporter, receiver): never between halves
     traced = next(sc for sc in SCENARIOS if sc.key == "list50_traced")
     assert not traced.mirrored
+
+
+class Started(Exception):
+    """Stops start_server once it has built the server's command."""
+
+
+def test_every_server_gets_one_hash_seed(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    seen: list[dict[str, str]] = []
+
+    def uvicorn(_app: str, *, env: dict[str, str], **_kw: Any) -> LiveServer:
+        seen.append(env)
+        raise Started
+
+    monkeypatch.setattr(LiveServer, "uvicorn", uvicorn)
+    for spec in servers(2).values():
+        with pytest.raises(Started):
+            start_server(spec, {"PYTHONHASHSEED": "random"}, tmp_path / "server.log")
+    assert len(seen) == 5  # ceiling, app, untraced, traced, two workers
+    assert {env["PYTHONHASHSEED"] for env in seen} == {HASH_SEED}
