@@ -258,7 +258,7 @@ class TestSchedulers:
         with engine.connect() as conn:
             versions = dict(conn.execute(select(Schedule.name, Schedule.version)).all())
         assert versions == dict(per_schedule)
-        assert all(s.popen.returncode == 0 for s in schedulers)
+        assert [s.popen.returncode for s in schedulers] == [0, 0], [s.tail() for s in schedulers]
 
     def test_a_scheduler_answers_health_and_refuses_to_start_without_a_broker(
         self, processes: ProcessFactory, settings: Settings, tmp_path: Path
