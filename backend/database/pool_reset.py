@@ -4,7 +4,7 @@ the server says no transaction is open.
 A session ends its transaction itself as it closes (a unit's COMMIT, or the ROLLBACK
 that ends a read's implicit transaction and so frees its metadata locks). SQLAlchemy then
 gives the connection back with the pool's own reset, a second ROLLBACK: one more round
-trip per request, 4 of a read's 4 statements and 5 of a write's 5 where 3 and 4 do.
+trip per request, so a read sent 4 statements where 3 do and a write 5 where 4 do.
 
 MySQL's protocol reports in every OK and EOF packet whether a transaction is open
 (SERVER_STATUS_IN_TRANS), and both of our drivers (PyMySQL, asyncmy) keep the last
