@@ -5,13 +5,19 @@ that large with mmap and unmaps it on free, but after the first such free it rai
 mmap threshold above that size, so later hashes come from the heap of the thread that
 ran them and stay resident: 20 MB or more per hashing thread, for the life of the worker.
 Pinning the threshold keeps big buffers on mmap (measured in docs/performance.md).
+
+The threshold is pinned well above the buffers every request allocates, below the hash's
+work area. asyncio reads each socket into a fresh 256 KiB buffer (then shrinks it): at
+glibc's default 128 KiB, each read of an HTTP request or of a database reply was an
+mmap, an mremap and a munmap, with the page faults that come with them. That was 10% of
+a PostgreSQL list request (docs/performance.md, "Where the time went").
 """
 
 import ctypes
 import ctypes.util
 
 M_MMAP_THRESHOLD = -3  # glibc <malloc.h>
-MMAP_THRESHOLD = 128 * 1024  # glibc's own default, made fixed
+MMAP_THRESHOLD = 1024 * 1024  # 4 x asyncio's read buffer; 1/19 of Argon2id's work area
 
 
 def pin_mmap_threshold() -> bool:

@@ -1,9 +1,11 @@
 """What an app worker keeps resident: big freed buffers go back, unused clients stay unloaded."""
 
+import asyncio.selector_events
 import subprocess
 import sys
 
 from backend.core.memory import pin_mmap_threshold
+from backend.core.security import pwd_context
 
 # The app as SQLite users run it (no Redis, no broker), built in a fresh interpreter.
 BUILD_AND_LIST = """
@@ -15,8 +17,40 @@ print(" ".join(sorted(m for m in {names!r} if m in sys.modules)))
 """
 
 
+# Where glibc puts a buffer of each size, once the threshold is pinned: on the heap (freed
+# in place, no system call) or in a mapping of its own (unmapped when freed).
+WHERE_BUFFERS_GO = """
+import ctypes, sys
+from backend.core.memory import pin_mmap_threshold
+assert pin_mmap_threshold()
+(low, high), = [
+    [int(x, 16) for x in line.split()[0].split("-")]
+    for line in open("/proc/self/maps") if line.rstrip().endswith("[heap]")
+]
+for size in map(int, sys.argv[1:]):
+    buffer = bytearray(size)
+    address = ctypes.addressof((ctypes.c_char * size).from_buffer(buffer))
+    print("heap" if low <= address < high else "mapped")
+"""
+
+
 def test_the_mmap_threshold_is_pinned_on_glibc() -> None:
     assert pin_mmap_threshold() is True
+
+
+def test_socket_reads_stay_on_the_heap_and_password_hashes_do_not() -> None:
+    read_buffer = asyncio.selector_events._SelectorSocketTransport.max_size  # type: ignore[attr-defined]  # noqa: SLF001
+    work_area = pwd_context.handler("argon2").memory_cost * 1024
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", WHERE_BUFFERS_GO, str(read_buffer + 64), str(work_area)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["heap", "mapped"]
 
 
 def test_an_app_without_redis_or_a_broker_loads_neither_client() -> None:
