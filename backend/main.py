@@ -20,7 +20,7 @@ from backend.core.config import Settings, get_settings, with_dev_secret_key
 from backend.core.error_handlers import register_error_handlers
 from backend.core.errors import SessionExpired
 from backend.core.logs import configure_logging, skip_unused_record_fields
-from backend.core.memory import pin_mmap_threshold
+from backend.core.memory import collect_cycles_less_often, pin_mmap_threshold
 from backend.core.metrics import Metrics, multiprocess_mode
 from backend.core.middleware import RequestContextMiddleware
 from backend.core.ratelimit import Throttle
@@ -138,6 +138,7 @@ def lifespan(state: AppState) -> Callable[[FastAPI], AbstractAsyncContextManager
         # pausing every request in flight (they showed as p99 spikes under load).
         gc.collect()
         gc.freeze()
+        collect_cycles_less_often()
         pin_mmap_threshold()
         skip_unused_record_fields()
         warn_if_uvloop()

@@ -3,6 +3,7 @@
 import asyncio.selector_events
 import subprocess
 import sys
+from pathlib import Path
 
 from backend.core.memory import pin_mmap_threshold
 from backend.core.security import pwd_context
@@ -16,6 +17,17 @@ create_app(build_settings("sqlite:///unused.db"))
 print(" ".join(sorted(m for m in {names!r} if m in sys.modules)))
 """
 
+
+# The collector's thresholds before and after an app's start-up, in a fresh interpreter.
+THRESHOLDS_AROUND_START = """
+import gc
+from fastapi.testclient import TestClient
+from backend.main import create_app
+from backend.test.conftest import build_settings
+before = gc.get_threshold()
+with TestClient(create_app(build_settings("sqlite:///{path}"))):
+    print(before, gc.get_threshold())
+"""
 
 # Where glibc puts a buffer of each size, once the threshold is pinned: on the heap (freed
 # in place, no system call) or in a mapping of its own (unmapped when freed).
@@ -65,3 +77,13 @@ def test_an_app_without_redis_or_a_broker_loads_neither_client() -> None:
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split() == []
+
+
+def test_a_started_app_runs_the_young_collection_after_20000_objects(tmp_path: Path) -> None:
+    script = THRESHOLDS_AROUND_START.format(path=tmp_path / "app.db")
+    result = subprocess.run(  # noqa: S603 (our own interpreter and script)
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False
+    )
+
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split(")")[:2] == ["(700, 10, 10", " (20000, 10, 10"]
