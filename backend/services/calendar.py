@@ -9,7 +9,6 @@ and subscribes to the feed sees one todo, not two.
 from dataclasses import dataclass
 from typing import cast
 
-from icalendar import Calendar
 from sqlalchemy import Table, and_, bindparam, select
 from sqlalchemy.orm import Session
 
@@ -54,6 +53,8 @@ def find_feed(session: Session, *, token: str) -> Feed:
 
 def feed_calendar(feed: Feed, domain: str) -> bytes:
     """The feed as one iCalendar document: a VTODO per todo, and the VTIMEZONE its due times name."""
+    from icalendar import Calendar  # noqa: PLC0415 (loaded when first used, as in export_formats.vtodo)
+
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")

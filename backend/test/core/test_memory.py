@@ -65,8 +65,9 @@ def test_socket_reads_stay_on_the_heap_and_password_hashes_do_not() -> None:
     assert result.stdout.split() == ["heap", "mapped"]
 
 
-def test_an_app_without_redis_or_a_broker_loads_neither_client() -> None:
-    names = ("redis", "pika", "dramatiq.brokers.redis", "dramatiq.brokers.rabbitmq", "backend.realtime.relay")
+def test_an_app_without_redis_or_a_broker_loads_neither_client_nor_icalendar() -> None:
+    clients = ("redis", "pika", "dramatiq.brokers.redis", "dramatiq.brokers.rabbitmq", "backend.realtime.relay")
+    names = (*clients, "icalendar")
     result = subprocess.run(  # noqa: S603 (our own interpreter and script)
         [sys.executable, "-c", BUILD_AND_LIST.format(names=names)],
         capture_output=True,
