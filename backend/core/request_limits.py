@@ -12,6 +12,8 @@ import anyio
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.core.memory import after_large_body
+
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -95,6 +97,8 @@ class RequestLimitsMiddleware:
         except BodyTimeout:
             if not started:
                 await _answer(send, 408, b'{"detail":"Request body not received in time"}', close=True)
+        finally:
+            after_large_body(received)
 
 
 def _too_large(limit: int) -> bytes:
