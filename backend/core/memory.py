@@ -22,8 +22,8 @@ MMAP_THRESHOLD = 1024 * 1024  # 4 x asyncio's read buffer; 1/19 of Argon2id's wo
 # Container objects allocated (net of those freed) before the cycle collector's youngest
 # generation runs; Python's default is 700.
 YOUNG_THRESHOLD = 20_000
-# A request body this large is followed by a collection (see `after_large_body`).
-LARGE_BODY_BYTES = 8 * 1024
+# Request body bytes between two collections made for them (see BodyCollector).
+BODY_BYTES_PER_COLLECTION = 4 * 1024 * 1024
 
 
 def pin_mmap_threshold() -> bool:
@@ -47,22 +47,35 @@ def collect_cycles_less_often() -> None:
     of the same load, and the worker's peak RSS did not change (docs/performance.md).
 
     What a request leaves in a reference cycle now waits longer to be freed; see
-    `after_large_body` for the one case where that is a lot of memory.
+    BodyCollector for the one case where that is a lot of memory.
     """
     _young, *older = gc.get_threshold()
     gc.set_threshold(YOUNG_THRESHOLD, *older)
 
 
-def after_large_body(received: int) -> None:
-    """Collect the young generations after a request whose body was `received` bytes.
+class BodyCollector:
+    """Runs the two young generations once `budget` bytes of request bodies have come in.
 
-    An error raised while a request is handled leaves a cycle (the exception's traceback
-    holds the frames, a frame holds the exception) that keeps those frames' locals alive,
-    the request's body among them, until the collector runs. With 20,000 objects between
-    collections, 450 malformed 1 MB JSON bodies took a worker from 118 to 532 MB. So a
-    request that sent more than LARGE_BODY_BYTES (a todo is at most about 8 KiB; imports and abuse
-    are larger) is followed by a collection of the two young generations: a few ms, paid
-    only by such requests.
+    An error raised while a request is handled leaves a reference cycle (the exception's
+    traceback holds the frames, a frame holds the exception) that keeps those frames'
+    locals alive, the request's body among them, until the collector runs. Only container
+    objects count towards its 20,000, not the bytes they hold: 450 malformed 1 MB JSON
+    bodies, sent without a token, took a worker from 115 to 532 MB. Counting the bodies
+    bounds what such cycles can hold to about the budget (and the text decoded from it),
+    at one collection per `budget` bytes received, whoever sends them.
+
+    Called once a request is over, its error handled: a collection while the error is
+    still on its way out finds the cycle alive and moves it to the oldest generation.
+    Large objects a request makes itself (a response, a batch of rows) are not counted;
+    none of those outlives its request in a cycle that we know of.
     """
-    if received > LARGE_BODY_BYTES:
-        gc.collect(1)
+
+    def __init__(self, budget: int = BODY_BYTES_PER_COLLECTION) -> None:
+        self.budget = budget
+        self.received = 0  # since the last collection made here
+
+    def after(self, received: int) -> None:
+        self.received += received
+        if self.received > self.budget:
+            self.received = 0
+            gc.collect(1)

@@ -11,6 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.error_handlers import server_error_response
 from backend.core.logs import request_id_var
+from backend.core.memory import BodyCollector
 from backend.core.metrics import Metrics
 from backend.core.secret_paths import has_secret, shown_path
 
@@ -21,12 +22,19 @@ access_logger = logging.getLogger("backend.access")
 class RequestContextMiddleware:
     """X-Request-ID in and out, headers every response carries, one JSON access line,
     the request metrics, and the 500 boundary: one layer for all of it, since each ASGI
-    layer costs every request."""
+    layer costs every request. Last, the body's bytes go to the BodyCollector."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics | None, headers: list[tuple[bytes, bytes]]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics | None,
+        headers: list[tuple[bytes, bytes]],
+        bodies: BodyCollector | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.headers = headers
+        self.bodies = bodies or BodyCollector()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -94,3 +102,4 @@ class RequestContextMiddleware:
                 },
             )
             request_id_var.reset(token)
+            self.bodies.after(state.get("body_bytes", 0))

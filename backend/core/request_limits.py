@@ -12,8 +12,6 @@ import anyio
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from backend.core.memory import after_large_body
-
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -98,7 +96,7 @@ class RequestLimitsMiddleware:
             if not started:
                 await _answer(send, 408, b'{"detail":"Request body not received in time"}', close=True)
         finally:
-            after_large_body(received)
+            scope.setdefault("state", {})["body_bytes"] = received  # RequestContextMiddleware's BodyCollector
 
 
 def _too_large(limit: int) -> bytes:

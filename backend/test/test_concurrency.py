@@ -137,6 +137,6 @@ class TestLargeBodies:
         grown = resident_mb(live_server.pid) - before
 
         assert codes == {422}
-        # Each request leaves its body in a reference cycle; kept until the next young
-        # collection, 100 of them took the worker up 90 MB (core/memory.after_large_body).
+        # Each request leaves its body in a reference cycle. Kept until the collector's
+        # next young run, 100 of them took the worker up 194 MB (core/memory.BodyCollector).
         assert grown < 30, f"RSS grew {grown:.1f} MB"

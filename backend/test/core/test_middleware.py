@@ -1,12 +1,19 @@
 """The request context middleware (core/middleware.py): request ids, the access line, the 500 boundary."""
 
+import gc
+import logging
 import re
+import weakref
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
+from starlette.types import Receive, Scope, Send
 
+from backend.core.memory import BodyCollector
+from backend.core.middleware import RequestContextMiddleware
+from backend.core.request_limits import RequestLimitsMiddleware
 from backend.test.conftest import ClientFactory
 from backend.test.core.conftest import LogCapture
 from backend.test.factories import Account, make_todo
@@ -116,3 +123,58 @@ class TestUnexpectedErrors:
         client.get("/explode")
 
         assert [(line["route"], line["status"]) for line in logs.access()] == [("/explode", 500)]
+
+
+class Node:
+    """Something a weak reference can follow."""
+
+
+def failing_app(made: list[weakref.ref[Node]]) -> RequestLimitsMiddleware:
+    """Reads the body, then fails with a cycle in reach: the frame holds the error, whose
+    traceback holds the frame (and the node, standing for the request's body)."""
+
+    async def app(_scope: Scope, receive: Receive, _send: Send) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        node = Node()
+        made.append(weakref.ref(node))
+        error = RuntimeError("a bug")
+        try:
+            raise error
+        except RuntimeError:
+            raise error from None
+
+    return RequestLimitsMiddleware(app, max_bytes=1024 * 1024, body_timeout=5.0)
+
+
+class TestBodiesAndTheCollector:
+    """Once the bodies of finished requests pass the collector's budget, cycles they left go."""
+
+    @pytest.mark.parametrize(("budget", "freed"), [(999, True), (1000, False)])
+    def test_a_failed_request_past_the_budget_leaves_nothing_behind(
+        self, budget: int, freed: bool, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        # pytest keeps every log record, and the error's record its traceback; a worker's
+        # log handler writes the line and lets the record go.
+        monkeypatch.setattr(logging.getLogger("backend.errors"), "disabled", True)
+        made: list[weakref.ref[Node]] = []
+        app = RequestContextMiddleware(failing_app(made), metrics=None, headers=[], bodies=BodyCollector(budget))
+        client = TestClient(app, raise_server_exceptions=False)
+        gc.disable()  # only the middleware's own collection may run
+        try:
+            status = client.post("/", content=b"x" * 1000).status_code
+            alive = made[0]() is not None
+        finally:
+            gc.enable()
+
+        assert status == 500
+        assert alive is not freed
+
+    def test_bodies_add_up_to_the_budget(self) -> None:
+        collector = BodyCollector(budget=100)
+
+        collector.after(60)
+        first = collector.received
+        collector.after(60)
+
+        assert (first, collector.received) == (60, 0)
