@@ -8,7 +8,6 @@ not pile up in the worker's memory.
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
 from backend.models import User
+from backend.scripts.bench.processes import status_kb
 from backend.test.conftest import AccountFactory, live_env
 from backend.test.factories import count_todos, make_todo, user_payload
 from backend.test.live import LiveServer
@@ -117,24 +117,17 @@ class TestManyConnections:
         assert count_todos(db_session) == 128
 
 
-def resident_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError(f"no VmRSS for process {pid}")
-
-
 class TestLargeBodies:
     def test_a_hundred_malformed_megabytes_of_json_do_not_stay_in_memory(self, live_server: LiveServer) -> None:
         body = b'{"title": "' + b"z" * 1_000_000  # not JSON: each is refused with a 422
         with httpx.Client(base_url=live_server.url, timeout=CLIENT_TIMEOUT) as client:
             client.post("/todos/todos", content=body, headers={"Content-Type": "application/json"})
-            before = resident_mb(live_server.pid)
+            before = status_kb(live_server.pid)["VmRSS"] / 1024
             codes = {
                 client.post("/todos/todos", content=body, headers={"Content-Type": "application/json"}).status_code
                 for _ in range(100)
             }
-        grown = resident_mb(live_server.pid) - before
+        grown = status_kb(live_server.pid)["VmRSS"] / 1024 - before
 
         assert codes == {422}
         # Each request leaves its body in a reference cycle. Kept until the collector's
