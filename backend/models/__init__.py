@@ -6,6 +6,7 @@ from backend.models.idempotency_key import IdempotencyKey
 from backend.models.revoked_token import RevokedToken
 from backend.models.schedule import Schedule
 from backend.models.todo import Todo
+from backend.models.todo_count import COUNT_SLOTS, TodoCount
 from backend.models.todo_list import ROLE_EDITOR, ROLE_VIEWER, ListMember, TodoList
 from backend.models.user import ROLE_ADMIN, ROLE_USER, User
 
@@ -14,6 +15,7 @@ __all__ = [
     "ROLE_EDITOR",
     "ROLE_USER",
     "ROLE_VIEWER",
+    "COUNT_SLOTS",
     "Base",
     "FormDraft",
     "IdempotencyKey",
@@ -21,6 +23,7 @@ __all__ = [
     "RevokedToken",
     "Schedule",
     "Todo",
+    "TodoCount",
     "TodoList",
     "User",
 ]

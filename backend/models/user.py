@@ -56,8 +56,6 @@ class User(TimestampMixin, Base):
     calendar_token: Mapped[str] = mapped_column(String(64), unique=True, default=new_calendar_token)
     # The pages' colour scheme: "system" follows prefers-color-scheme.
     theme: Mapped[str] = mapped_column(String(8), default="system", server_default="system")
-    # Kept in step by the todo service so an unfiltered listing never counts rows.
-    todo_count: Mapped[int] = mapped_column(Integer, default=0)
 
     todos: Mapped[list["Todo"]] = relationship(
         back_populates="owner", lazy="raise", cascade="all, delete-orphan", passive_deletes=True

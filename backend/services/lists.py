@@ -15,6 +15,7 @@ from backend.models import Todo, User
 from backend.models.base import utcnow
 from backend.realtime.events import deleted_event, list_event
 from backend.schemas.lists import ListCreate, MemberAdd
+from backend.services import counts
 from backend.services.access import LISTS, MEMBERS, OWNER_ONLY, list_access, readable_lists, recipients
 from backend.services.principal import Principal, ensure_valid
 from backend.services.transactions import commit_then
@@ -137,7 +138,7 @@ def delete_list(session: Session, *, principal: Principal, list_id: int) -> None
     now = utcnow()
     session.execute(update(_TODOS).where(_TODO.list_id == list_id, _LIVE).values(deleted_at=now))
     session.execute(update(_TODOS).where(_TODO.list_id == list_id).values(list_id=inbox))
-    session.execute(update(_USERS).where(_USER.id == principal.id).values(todo_count=_USER.todo_count - len(live)))
+    counts.add_for(session, principal.id, -len(live))
     session.execute(delete(LISTS).where(_LIST.id == list_id))
     record(session, *({**deleted_event(todo_id, access.owner_id), "users": users} for todo_id in live))
     record(session, list_event("list.deleted", list_id, users))

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from backend.core.errors import NotAuthenticated, PermissionDenied
 from backend.core.tokens import TokenClaims
 from backend.database.direct import first_row
-from backend.models import ROLE_ADMIN, ListMember, RevokedToken, TodoList, User
+from backend.models import ROLE_ADMIN, ListMember, RevokedToken, TodoCount, TodoList, User
 
 SESSION_ENDED = "Your session has ended; sign in again"
 _USERS = cast(Table, User.__table__)
@@ -26,6 +26,7 @@ _USER = _USERS.c  # columns of the users table
 _REVOKED = cast(Table, RevokedToken.__table__).c
 _LIST = cast(Table, TodoList.__table__).c
 _MEMBER = cast(Table, ListMember.__table__).c
+_COUNT = cast(Table, TodoCount.__table__).c
 
 
 class PrincipalRow(NamedTuple):
@@ -103,11 +104,13 @@ _SHARES = or_(
     exists().where(_MEMBER.user_id == _USER.id),
     exists().where(_MEMBER.list_id == _LIST.id, _LIST.owner_id == _USER.id),
 )
+# The live todo count is the sum of the user's count rows (models/todo_count.py).
+_TODO_COUNT = select(func.coalesce(func.sum(_COUNT.todo_count), 0)).where(_COUNT.user_id == _USER.id).scalar_subquery()
 PRINCIPAL_COLUMNS = (
     _USER.id,
     _USER.username,
     _USER.role,
-    _USER.todo_count,
+    _TODO_COUNT,
     _USER.timezone,
     _USER.theme,
     func.coalesce(_INBOX, 0),

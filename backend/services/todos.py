@@ -24,7 +24,7 @@ from backend.models import Todo, User
 from backend.models.base import utcnow
 from backend.realtime.events import Event, deleted_event, todo_event
 from backend.schemas.todos import SortKey, TodoCreate, TodoQuery, View
-from backend.services import repeats
+from backend.services import counts, repeats
 from backend.services.access import (
     INBOX,
     VIEW_ONLY,
@@ -36,7 +36,7 @@ from backend.services.access import (
     todo_writable,
     visible_todos,
 )
-from backend.services.principal import SESSION_ENDED, Principal, actor_row, ensure_valid, lock_admins, still_valid
+from backend.services.principal import SESSION_ENDED, Principal, ensure_valid, lock_admins, still_valid
 from backend.services.tags import has_tag, listed, stored, tag_pattern
 
 
@@ -131,10 +131,6 @@ _TRASH = (
     update(_TABLE)
     .where(_TODO.id == bindparam("tid"), todo_writable(), LIVE, still_valid())
     .values(deleted_at=bindparam("trashed_at"))
-)
-_COUNT_UP = update(_USERS).where(actor_row()).values(todo_count=_USER.todo_count + bindparam("added"))
-_COUNT_OTHER = (
-    update(_USERS).where(_USER.id == bindparam("owner")).values(todo_count=_USER.todo_count + bindparam("added"))
 )
 _NEWEST = (
     select(*TODO_COLUMNS).where(_TODO.owner_id == bindparam("uid")).order_by(_TODO.id.desc()).limit(bindparam("limit"))
@@ -453,12 +449,10 @@ def count_up(session: Session, principal: Principal, added: int, *, owner_id: in
     """Add to the list owner's counter; it is also the check that the principal's session holds."""
     if owner_id != principal.id:
         ensure_valid(session, principal=principal)
-        session.execute(_COUNT_OTHER, {"owner": owner_id, "added": added})
+        counts.add_for(session, owner_id, added)
         return
-    # Counter first: on InnoDB the insert's foreign-key check share-locks the owner's row,
-    # and upgrading that lock afterwards deadlocks two concurrent creates of one user.
-    # It is also the session check: no row matches once the session has ended.
-    if row_count(session, _COUNT_UP, {**principal.guard(), "added": added}) == 0:
+    # Counter first, and it is the session check: no row matches once the session has ended.
+    if not counts.add_own(session, principal, added):
         raise NotAuthenticated(SESSION_ENDED)
 
 
@@ -536,7 +530,7 @@ def replace(
     completing = data.complete and not todo["complete"] and data.repeat is not None and data.due_date is not None
     written = _written_row(place, data, values, todo["created_at"])
     if completing:
-        # The next occurrence's count first: the owner's row is then locked before the todo's,
+        # The next occurrence's count first: a count row is then locked before the todo's,
         # in the same order as a create, so simultaneous completions queue instead of
         # deadlocking on InnoDB. The loser's rollback undoes it.
         count_up(session, principal, 1, owner_id=place.owner_id)
@@ -593,7 +587,7 @@ def delete_visible(session: Session, *, principal: Principal, todo_id: int) -> N
     if session.execute(_TRASH, params).rowcount == 0:  # type: ignore[attr-defined]
         ensure_valid(session, principal=principal)
         raise todo_denied(session, principal=principal, todo_id=todo_id)
-    session.execute(_COUNT_OTHER, {"owner": owner_id, "added": -1})
+    counts.add_for(session, owner_id, -1)
     users = recipients(session, list_id=list_id, owner_id=owner_id, shared=principal.shares)
     record(session, {**deleted_event(todo_id, owner_id), "users": users})
     session.commit()
@@ -607,7 +601,7 @@ def delete_any(session: Session, *, principal: Principal, todo_id: int) -> None:
         raise NotFound("Todo not found")
     session.execute(delete(_TABLE).where(_TODO.id == todo_id))
     if found.deleted_at is None:  # a trashed todo was already taken off the count
-        session.execute(_COUNT_OTHER, {"owner": found.owner_id, "added": -1})
+        counts.add_for(session, found.owner_id, -1)
         users = recipients(session, list_id=found.list_id, owner_id=found.owner_id, shared=True)
         record(session, {**deleted_event(todo_id, found.owner_id), "users": users})
     session.commit()

@@ -14,6 +14,7 @@ from backend.models.base import utcnow
 from backend.models.user import new_calendar_token
 from backend.schemas.users import UserCreate
 from backend.services.access import INBOX
+from backend.services.counts import start_counts
 from backend.services.principal import SESSION_ENDED, Principal, actor_row, lock_admins
 from backend.services.transactions import commit_then
 
@@ -91,6 +92,7 @@ def create(session: Session, *, data: UserCreate, hashed_password: str, role: st
     try:
         session.flush()  # the id, for the Inbox every account starts with
         session.add(TodoList(owner_id=user.id, name=INBOX, name_key=INBOX.lower(), is_inbox=True))
+        start_counts(session, user.id)
         session.commit()
     except IntegrityError as exc:  # a concurrent sign-up won the race
         session.rollback()

@@ -31,7 +31,7 @@ from schemathesis.python import asgi
 from sqlalchemy import delete, func, select, update
 
 from backend.main import create_app
-from backend.models import IdempotencyKey, ListMember, RevokedToken, Todo, TodoList, User
+from backend.models import IdempotencyKey, ListMember, RevokedToken, Todo, TodoCount, TodoList, User
 from backend.test.conftest import build_settings
 from backend.test.factories import Account, bearer, state_of
 
@@ -215,7 +215,8 @@ def reset_to_admin(app: FastAPI, admin_id: int) -> None:
         first = conn.execute(select(func.min(TodoList.id)).where(TodoList.owner_id == admin_id)).scalar_one()
         conn.execute(delete(TodoList).where(TodoList.id != first))
         conn.execute(update(TodoList).values(name="Inbox", name_key="inbox", color=None, is_inbox=True))
-        conn.execute(update(User).values(todo_count=0, theme="system"))
+        conn.execute(update(User).values(theme="system"))
+        conn.execute(update(TodoCount).values(todo_count=0))
 
 
 class TestOpenAPIDocument:

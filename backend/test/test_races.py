@@ -7,6 +7,8 @@
 - 64 simultaneous creates with one Idempotency-Key create exactly one todo; the others
   get its answer replayed or a 409, also when half of them send another body.
 - 32 simultaneous completions of one repeating todo add exactly one next occurrence.
+- 32 simultaneous creates by one user all land, and the user's kept count (spread over
+  several rows so that they need not queue for one) is exact.
 """
 
 import socket
@@ -23,9 +25,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.models import ROLE_ADMIN, Todo, User
+from backend.models import ROLE_ADMIN, Todo, TodoCount, User
 from backend.test.conftest import AccountFactory, live_env
-from backend.test.factories import Account, count_todos, todo_payload, use_session
+from backend.test.factories import Account, count_todos, counted_todos, todo_payload, use_session
 from backend.test.live import HOST, LiveServer
 
 LOGIN_LIMIT = 10
@@ -180,4 +182,26 @@ class TestRepeatingCompletionsUnderLoad:
             ("2027-03-04", False),
         ]
         assert count_todos(db_session, user.id) == 2
-        assert db_session.execute(select(User.todo_count).where(User.id == user.id)).scalar_one() == 2
+        assert counted_todos(db_session, user.id) == 2
+
+
+class TestCreatesUnderLoad:
+    def test_32_simultaneous_creates_are_all_counted(
+        self, server: LiveServer, user: Account, db_session: Session
+    ) -> None:
+        with ExitStack() as stack:
+            clients = [stack.enter_context(httpx.Client(base_url=server.url, timeout=30)) for _ in range(32)]
+            for client in clients:
+                assert client.get("/health/live").status_code == 200
+
+            def create(n: int) -> httpx.Response:
+                return clients[n].post("/todos/todos", json=todo_payload(title=f"Race {n}"), headers=user.headers)
+
+            responses = all_at_once(len(clients), create)
+            listed = clients[0].get("/todos/", params={"limit": 1}, headers=user.headers)
+
+        assert {r.status_code for r in responses} == {201}, server.tail()
+        assert count_todos(db_session, user.id) == counted_todos(db_session, user.id) == 32
+        assert listed.headers["X-Total-Count"] == "32"
+        rows = db_session.execute(select(TodoCount.slot).where(TodoCount.user_id == user.id, TodoCount.todo_count > 0))
+        assert len(rows.all()) > 1  # 32 creates in one row: 8 ** -31 if the rows are picked at random

@@ -12,10 +12,20 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, CursorResult, Engine, MetaData, Table, create_engine, func, inspect, select, text
 
 from backend.database.drivers import sync_url
-from backend.models import Base
+from backend.models import COUNT_SLOTS, Base
 from backend.test.conftest import DatabaseFactory, alembic_config
 
-TABLES = {"users", "todos", "lists", "list_members", "revoked_tokens", "form_drafts", "schedules", "idempotency_keys"}
+TABLES = {
+    "users",
+    "todos",
+    "todo_counts",
+    "lists",
+    "list_members",
+    "revoked_tokens",
+    "form_drafts",
+    "schedules",
+    "idempotency_keys",
+}
 
 
 @pytest.fixture
@@ -130,6 +140,13 @@ def _user_row(n: int) -> dict[str, Any]:
     }
 
 
+def _new_user_row(n: int) -> dict[str, Any]:
+    """A user row as the head revision stores it (the count lives in todo_counts since 0007)."""
+    row = _user_row(n)
+    del row["todo_count"]
+    return row
+
+
 def _todo_row(owner_id: int) -> dict[str, Any]:
     now = datetime(2026, 11, 26, 12, 0, 0)
     return {
@@ -221,7 +238,9 @@ class TestUpgradeFromTheFirstRevision:
             conn.execute(todos.delete().where(todos.c.id == todo_id))
             conn.execute(users.delete().where(users.c.id == newest))
             new_user = inserted_id(
-                conn.execute(users.insert().values({**_user_row(9), "auth_key": "a" * 32, "calendar_token": "c" * 43}))
+                conn.execute(
+                    users.insert().values({**_new_user_row(9), "auth_key": "a" * 32, "calendar_token": "c" * 43})
+                )
             )
             new_todo = inserted_id(
                 conn.execute(todos.insert().values({**_todo_row(new_user), "list_id": inbox, "tags": ""}))
@@ -275,3 +294,47 @@ class TestUpgradeToLists:
             assert (new.tags, new.repeat, new.created_by) == ("", None, f"old{ids.index(old.owner_id)}")
         assert themes == {"system"}
         assert drift(engine) == []
+
+
+class TestUpgradeToCountRows:
+    """0007 on a database with counted users: each count moves into its user's count rows, and back."""
+
+    def test_each_users_count_becomes_the_sum_of_their_rows_and_comes_back(
+        self, empty_database: tuple[str, Engine]
+    ) -> None:
+        url, engine = empty_database
+        config = alembic_config(url)
+        command.upgrade(config, "0006")
+        with engine.begin() as conn:
+            users = Table("users", MetaData(), autoload_with=conn)
+            for n, count in enumerate((3, 0, 41)):
+                row = {**_user_row(n), "todo_count": count, "auth_key": str(n) * 32, "calendar_token": str(n) * 43}
+                conn.execute(users.insert().values(row))
+            ids = [row.id for row in conn.execute(select(users.c.id).order_by(users.c.id))]
+
+        command.upgrade(config, "head")
+
+        with engine.connect() as conn:
+            counts = Table("todo_counts", MetaData(), autoload_with=conn)
+            rows = conn.execute(select(counts.c.user_id, counts.c.slot, counts.c.todo_count)).all()
+            columns = {column.name for column in Table("users", MetaData(), autoload_with=conn).columns}
+        assert "todo_count" not in columns
+        assert sorted((user_id, slot) for user_id, slot, _ in rows) == [
+            (user_id, slot) for user_id in ids for slot in range(COUNT_SLOTS)
+        ]
+        totals = {user_id: sum(count for owner, _, count in rows if owner == user_id) for user_id in ids}
+        assert totals == dict(zip(ids, (3, 0, 41), strict=True))
+        assert drift(engine) == []
+
+        with engine.begin() as conn:  # a count spread over several rows, as writes leave it
+            counts = Table("todo_counts", MetaData(), autoload_with=conn)
+            spread = (counts.c.user_id == ids[1]) & (counts.c.slot.in_([2, 5]))
+            conn.execute(counts.update().where(spread).values(todo_count=counts.c.todo_count + 2))
+        command.downgrade(config, "0006")
+
+        with engine.connect() as conn:
+            users = Table("users", MetaData(), autoload_with=conn)
+            back = dict(conn.execute(select(users.c.id, users.c.todo_count)).all())
+            tables = set(inspect(conn).get_table_names())
+        assert back == dict(zip(ids, (3, 4, 41), strict=True))
+        assert "todo_counts" not in tables

@@ -15,6 +15,7 @@ from backend.core.config import Settings
 from backend.database import direct
 from backend.database.session import Database
 from backend.models import Todo, TodoList
+from backend.services import counts
 from backend.services import principal as principal_service
 from backend.services import todos as todo_service
 from backend.test.factories import Account, on_new_loop
@@ -168,13 +169,13 @@ def test_a_listener_may_hand_back_another_statement(database: Database) -> None:
 
 
 def test_row_counts_and_missing_parameters(database: Database, db_session: Session, user: Account) -> None:
-    params = {**_load_params(user, db_session), "added": 0}
-    assert run(database, lambda session: direct.row_count(session, todo_service._COUNT_UP, params), write=True) == 1
+    params = {**_load_params(user, db_session), "added": 0, "count_slot": 0}
+    assert run(database, lambda session: direct.row_count(session, counts._ADD_OWN, params), write=True) == 1
     wrong = {**params, "actor_ver": 99}
-    assert run(database, lambda session: direct.row_count(session, todo_service._COUNT_UP, wrong), write=True) == 0
+    assert run(database, lambda session: direct.row_count(session, counts._ADD_OWN, wrong), write=True) == 0
     missing = {name: value for name, value in params.items() if name != "actor_jti"}
     with pytest.raises(KeyError, match="actor_jti"):
-        run(database, lambda session: direct.row_count(session, todo_service._COUNT_UP, missing), write=True)
+        run(database, lambda session: direct.row_count(session, counts._ADD_OWN, missing), write=True)
 
 
 def test_driver_errors_are_sqlalchemys(database: Database, user: Account) -> None:

@@ -66,7 +66,7 @@ def test_inserted_todos_are_the_users_own_in_the_api_and_the_export(
     monkeypatch.setattr(export_memory, "INSERT_BATCH", 100)  # several batches, the last one short
     insert_todos(database_url, user.username, 250)
     listed = client.get("/todos/?limit=1", headers=user.headers)
-    assert listed.headers["X-Total-Count"] == "250"  # users.todo_count kept in step
+    assert listed.headers["X-Total-Count"] == "250"  # the user's todo count kept in step
     exported = client.get("/todos/export?format=json", headers=user.headers).json()
     assert len(exported) == 250
     assert exported[0]["title"] == "E todo number 0"

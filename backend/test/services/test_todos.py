@@ -3,23 +3,16 @@
 from datetime import date
 
 import pytest
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from backend.core.errors import NotAuthenticated, NotFound
-from backend.models import User
 from backend.schemas.todos import AdminTodoRead, TodoCreate, TodoQuery, TodoRead
 from backend.services import todos as todo_service
 from backend.services import users as user_service
 from backend.services.todos import TodoRow
-from backend.test.factories import count_todos, make_todo, make_user, principal_of
+from backend.test.factories import count_todos, counted_todos, make_todo, make_user, principal_of
 
 TODAY = date(2026, 12, 5)
-
-
-def todo_count(session: Session, user_id: int) -> int:
-    session.expire_all()
-    return session.execute(select(User.todo_count).where(User.id == user_id)).scalar_one()
 
 
 def due_row(todo_id: int, due_date: str | None, *, complete: bool = False) -> TodoRow:
@@ -84,7 +77,7 @@ class TestCreate:
         for _ in range(3):
             make_todo(db_session, owner.id)
 
-        assert todo_count(db_session, owner.id) == 3
+        assert counted_todos(db_session, owner.id) == 3
 
 
 class TestGetForOwner:
@@ -134,7 +127,7 @@ class TestDelete:
         todo_service.delete_visible(db_session, principal=principal_of(db_session, owner.id), todo_id=todo["id"])
 
         assert count_todos(db_session, owner.id) == 1
-        assert todo_count(db_session, owner.id) == 1
+        assert counted_todos(db_session, owner.id) == 1
 
     def test_delete_for_another_owner_is_not_found_and_keeps_the_row(self, db_session: Session) -> None:
         owner, stranger = make_user(db_session), make_user(db_session)
@@ -144,8 +137,8 @@ class TestDelete:
             todo_service.delete_visible(db_session, principal=principal_of(db_session, stranger.id), todo_id=todo["id"])
 
         assert count_todos(db_session, owner.id) == 1
-        assert todo_count(db_session, owner.id) == 1
-        assert todo_count(db_session, stranger.id) == 0
+        assert counted_todos(db_session, owner.id) == 1
+        assert counted_todos(db_session, stranger.id) == 0
 
     def test_delete_any_counts_down_the_real_owner(self, db_session: Session) -> None:
         owner, admin = make_user(db_session), make_user(db_session, role="admin")
@@ -154,7 +147,7 @@ class TestDelete:
         todo_service.delete_any(db_session, principal=principal_of(db_session, admin.id), todo_id=todo["id"])
 
         assert count_todos(db_session) == 0
-        assert todo_count(db_session, owner.id) == 0
+        assert counted_todos(db_session, owner.id) == 0
 
     def test_delete_any_missing_is_not_found(self, db_session: Session) -> None:
         admin = principal_of(db_session, make_user(db_session, role="admin").id)
@@ -293,4 +286,4 @@ class TestGuardedWrites:
         db_session.rollback()
 
         assert count_todos(db_session, owner.id) == 0
-        assert todo_count(db_session, owner.id) == 0
+        assert counted_todos(db_session, owner.id) == 0

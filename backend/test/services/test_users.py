@@ -71,7 +71,6 @@ class TestCreate:
             "is_active": True,
             "hashed_password": "x",
             "token_version": 0,
-            "todo_count": 0,
             "created_at": datetime.now(UTC),
             "updated_at": datetime.now(UTC),
         }
