@@ -159,7 +159,7 @@ async def list_page(
         "paging": paging,
         "links": links,
         "return_to": return_to,
-        "has_todos": principal.todo_count > 0 or any(row["todo_count"] for row in page.lists),
+        "has_todos": any(row["todo_count"] for row in page.lists),  # every list of theirs is here
         "lists": page.lists,
         "tags": page.tags,
         "current_list": page.current_list,

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from backend.core.errors import NotAuthenticated, PermissionDenied
 from backend.core.tokens import TokenClaims
 from backend.database.direct import first_row
-from backend.models import ROLE_ADMIN, ListMember, RevokedToken, TodoCount, TodoList, User
+from backend.models import ROLE_ADMIN, ListMember, RevokedToken, TodoList, User
 
 SESSION_ENDED = "Your session has ended; sign in again"
 _USERS = cast(Table, User.__table__)
@@ -26,14 +26,12 @@ _USER = _USERS.c  # columns of the users table
 _REVOKED = cast(Table, RevokedToken.__table__).c
 _LIST = cast(Table, TodoList.__table__).c
 _MEMBER = cast(Table, ListMember.__table__).c
-_COUNT = cast(Table, TodoCount.__table__).c
 
 
 class PrincipalRow(NamedTuple):
     id: int
     username: str
     role: str
-    todo_count: int
     timezone: str = "UTC"
     theme: str = "system"
     inbox_id: int = 0
@@ -47,7 +45,6 @@ class Principal:
     id: int
     username: str
     role: str
-    todo_count: int
     timezone: str
     theme: str
     # The list todos go to when none is named.
@@ -104,13 +101,10 @@ _SHARES = or_(
     exists().where(_MEMBER.user_id == _USER.id),
     exists().where(_MEMBER.list_id == _LIST.id, _LIST.owner_id == _USER.id),
 )
-# The live todo count is the sum of the user's count rows (models/todo_count.py).
-_TODO_COUNT = select(func.coalesce(func.sum(_COUNT.todo_count), 0)).where(_COUNT.user_id == _USER.id).scalar_subquery()
 PRINCIPAL_COLUMNS = (
     _USER.id,
     _USER.username,
     _USER.role,
-    _TODO_COUNT,
     _USER.timezone,
     _USER.theme,
     func.coalesce(_INBOX, 0),
@@ -128,8 +122,8 @@ def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | No
 
 def principal_row(row: Sequence[Any]) -> PrincipalRow:
     """A row of PRINCIPAL_COLUMNS as a PrincipalRow."""
-    user_id, username, role, todo_count, timezone, theme, inbox_id, shares = row[:8]
-    return PrincipalRow(user_id, username, role, todo_count, timezone, theme, inbox_id, bool(shares))
+    user_id, username, role, timezone, theme, inbox_id, shares = row[:7]
+    return PrincipalRow(user_id, username, role, timezone, theme, inbox_id, bool(shares))
 
 
 def ensure_valid(session: Session, *, principal: Principal) -> None:

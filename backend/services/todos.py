@@ -234,6 +234,12 @@ class _Shape:
     view: View | None
     shares: bool
 
+    @property
+    def kept_total(self) -> bool:
+        """Unfiltered, over the caller's own todos only: the total is the count kept for them."""
+        filters = (self.complete, self.priority, self.search, self.list, self.tags, self.view, self.shares)
+        return not any(filters)
+
 
 @cache
 def _list_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
@@ -259,14 +265,16 @@ def _list_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
         conditions.extend([_TODO.due_date >= bindparam("today"), _TODO.due_date < bindparam("week_end")])
     elif shape.view == "overdue":
         conditions.extend([_TODO.due_date < bindparam("today"), _TODO.complete.is_(False)])
+    # An unfiltered page carries the kept total as a last column (the same on every row).
+    total = (counts.KEPT_TOTAL.scalar_subquery().label("total"),) if shape.kept_total else ()
     page = (
-        select(*TODO_COLUMNS)
+        select(*TODO_COLUMNS, *total)
         .where(*conditions)
         .order_by(*_SORTS[shape.sort])
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
-    count = select(func.count()).select_from(_TABLE).where(*conditions)
+    count = counts.KEPT_TOTAL if shape.kept_total else select(func.count()).select_from(_TABLE).where(*conditions)
     return page, count
 
 
@@ -278,9 +286,10 @@ def list_visible(
     `today` (for the views) defaults to the date in the principal's zone, worked out only
     when a view asks for it.
 
-    The unfiltered total of someone who shares nothing is the counter kept on their user
-    row, so a user with 10,000 todos never pays for counting them; any other total is
-    counted only when the page is full. Asking for a list the principal cannot see is NotFound.
+    The unfiltered total of someone who shares nothing is the count kept for them, read in
+    the page's own statement, so a user with 10,000 todos never pays for counting them; any
+    other total is counted only when the page is full. Asking for a list the principal
+    cannot see is NotFound.
     """
     shape = _Shape(
         query.sort,
@@ -306,12 +315,12 @@ def list_visible(
     if query.view is not None:
         today = today or today_in(principal.timezone)
         params.update(today=today, week_end=today + timedelta(days=7))
-    rows = [todo_row(row) for row in all_rows(session, page, params)]
+    found = all_rows(session, page, params)
+    rows = [todo_row(row) for row in found]
     if not rows and query.list_id is not None:
         list_access(session, principal=principal, list_id=query.list_id)  # NotFound unless visible
-    filtered = shape != _Shape(query.sort, False, False, False, False, 0, None, False)
-    if not filtered:
-        return rows, principal.todo_count
+    if found and shape.kept_total:
+        return rows, int(found[0][len(TODO_COLUMNS)])
     return rows, page_total(session, count, params, found=len(rows), limit=query.limit, offset=query.offset)
 
 

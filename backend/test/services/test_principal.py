@@ -17,14 +17,14 @@ def claims_of(user: User, *, jti: str = "jti-1", account_key: str | None = None)
 
 
 class TestLoadPrincipal:
-    def test_loads_id_username_role_and_todo_count(self, db_session: Session) -> None:
+    def test_loads_id_username_role_zone_theme_inbox_and_sharing(self, db_session: Session) -> None:
         user = make_user(db_session, role="admin")
         make_todo(db_session, user.id)
 
         row = load_principal(db_session, token=claims_of(user))
 
         assert row == PrincipalRow(
-            user.id, user.username, "admin", 1, "UTC", "system", inbox_of(db_session, user.id), False
+            user.id, user.username, "admin", "UTC", "system", inbox_of(db_session, user.id), False
         )
 
     def test_inactive_user_has_no_principal(self, db_session: Session) -> None:
