@@ -18,7 +18,8 @@ COUNT_SLOTS = 8
 
 class TodoCount(Base):
     __tablename__ = "todo_counts"
-    __table_args__ = (MYSQL_TABLE_ARGS,)
+    # SQLite: the rows live in the primary key's own b-tree (one page per write, not two).
+    __table_args__ = ({**MYSQL_TABLE_ARGS, "sqlite_with_rowid": False},)
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     slot: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("todo_count", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("user_id", "slot"),
+        sqlite_with_rowid=False,  # the rows in the primary key's b-tree: one page per write
         **MYSQL,
     )
     for slot in range(SLOTS):
