@@ -18,7 +18,7 @@ import anyio
 import httpx
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from starlette.requests import HTTPConnection
 
@@ -28,9 +28,10 @@ from backend.core.state import AppState, app_state
 from backend.core.tokens import TokenClaims, issue_token
 from backend.database.session import Database
 from backend.jobs.schedules import EMBEDDED_THREAD
-from backend.models import ROLE_USER, Todo, TodoCount, TodoList, User
+from backend.models import ROLE_USER, Todo, TodoList, User
 from backend.schemas.todos import TodoCreate
 from backend.schemas.users import UserCreate
+from backend.services import counts
 from backend.services import todos as todo_service
 from backend.services import users as user_service
 from backend.services.principal import PRINCIPAL_COLUMNS, Principal, principal_row
@@ -132,8 +133,7 @@ def make_todo(session: Session, owner_id: int, **over: Any) -> TodoRow:
 def counted_todos(session: Session, user_id: int) -> int:
     """The user's kept todo count (the sum of their count rows), read fresh from the database."""
     session.expire_all()
-    total = session.execute(select(func.sum(TodoCount.todo_count)).where(TodoCount.user_id == user_id)).scalar()
-    return int(total or 0)
+    return int(session.execute(counts.KEPT_TOTAL, {"uid": user_id}).scalar_one())
 
 
 def count_todos(session: Session, owner_id: int | None = None) -> int:
