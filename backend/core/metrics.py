@@ -1,5 +1,7 @@
 """Prometheus metrics for requests, on a registry of the app's own."""
 
+import os
+from glob import glob
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess
@@ -13,6 +15,34 @@ KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 def multiprocess_mode() -> bool:
     """True when prometheus_client was started with PROMETHEUS_MULTIPROC_DIR."""
     return bool(getattr(ValueClass, "_multiprocess", False))
+
+
+def recorded_files(directory: str) -> list[str]:
+    """The workers' metric files in `directory`, less those not yet sized.
+
+    A worker creates its file and only then sizes it. A scrape in between read 0 bytes and
+    failed with struct.error, losing every worker's metrics; a worker killed in between
+    leaves its file empty for good (prometheus/client_python#1199, open). Once sized, a
+    file holds a valid header, so a file seen non-empty here reads whole.
+    """
+    files = []
+    for path in glob(os.path.join(directory, "*.db")):
+        try:
+            if os.stat(path).st_size:
+                files.append(path)
+        except FileNotFoundError:  # a dead worker's live-gauge file, removed meanwhile
+            continue
+    return files
+
+
+class WorkerFilesCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's collector over `recorded_files`: sums what the workers recorded."""
+
+    def __init__(self, registry: CollectorRegistry | None, path: str | None = None) -> None:
+        super().__init__(registry, path)  # type: ignore[no-untyped-call]
+
+    def collect(self) -> Any:
+        return self.merge(recorded_files(self._path), accumulate=True)  # type: ignore[no-untyped-call]
 
 
 class Metrics:
@@ -67,7 +97,7 @@ class Metrics:
         """The text format: summed over every worker's files in multiprocess mode."""
         if multiprocess_mode():
             registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            WorkerFilesCollector(registry)
         else:
             registry = self.registry
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

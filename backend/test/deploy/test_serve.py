@@ -18,6 +18,7 @@ import pytest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from backend.core.metrics import recorded_files
 from backend.test.live import free_port, wait_until
 
 from .processes import (
@@ -51,9 +52,9 @@ def counted(families: object) -> float:
 def per_worker_counts(directory: Path) -> dict[int, float]:
     """Each worker's own COUNTED count, read from its counter file alone."""
     counts = {}
-    for path in directory.glob("counter_*.db"):
-        pid = int(re.fullmatch(r"counter_(\d+)\.db", path.name).group(1))  # type: ignore[union-attr]
-        counts[pid] = counted(MultiProcessCollector.merge([str(path)], accumulate=True))  # type: ignore[no-untyped-call]
+    for path in map(Path, recorded_files(str(directory))):  # a worker's file is briefly empty
+        if match := re.fullmatch(r"counter_(\d+)\.db", path.name):
+            counts[int(match.group(1))] = counted(MultiProcessCollector.merge([str(path)], accumulate=True))  # type: ignore[no-untyped-call]
     return counts
 
 
