@@ -40,6 +40,8 @@ READ_BUSY_MS = 500
 BUSY_FIRST_PAUSE = 0.002
 BUSY_MAX_PAUSE = 0.05
 LATER_BEGIN_WAIT_MS = 250
+# On the SQLite write connection's info while a unit runs: how long a later BEGIN waits.
+LATER_BEGIN_WAIT = "later_begin_wait"
 
 
 def is_sqlite_busy(exc: Exception) -> bool:
@@ -120,9 +122,35 @@ def _sqlite_engine(url: str, settings: Settings) -> Engine:
         if mode != "NONE":  # NONE: single-statement reads, each its own implicit transaction
             # Straight to the driver, as psycopg and PyMySQL begin theirs: transaction
             # control, not a statement of the request.
-            conn.connection.driver_connection.execute(f"BEGIN {mode}")
+            _sqlite_begin(conn.connection.driver_connection, mode, conn.info.get(LATER_BEGIN_WAIT, 0.0))
 
     return engine
+
+
+def _sqlite_begin(driver: sqlite3.Connection, mode: str, wait: float) -> None:
+    """BEGIN, retried for up to `wait` seconds while another connection has the lock.
+
+    The write connection's busy_timeout stays 0, so its first BEGIN of a unit fails at once
+    (Database._sqlite_write retries that one asleep). A later BEGIN inside a unit that
+    commits more than once waits here, as SQLite's busy handler would (blocking, briefly):
+    a flag on the connection, where a PRAGMA before and after every write unit cost two
+    statements a write (docs/performance.md).
+    """
+    deadline = time.monotonic() + wait
+    pause = BUSY_FIRST_PAUSE / 2
+    while True:
+        try:
+            driver.execute(f"BEGIN {mode}")
+            return
+        except sqlite3.OperationalError as exc:
+            if not is_sqlite_busy(exc) or not wait:
+                raise
+            if time.monotonic() + pause > deadline:
+                # Raised outside SQLAlchemy's error handling (the begin event): the 503
+                # "Database busy" the first BEGIN gets, not a bare driver error and a 500.
+                raise DatabaseBusy() from exc
+        time.sleep(pause)
+        pause = min(pause * 2, BUSY_MAX_PAUSE)
 
 
 class Database:
@@ -270,10 +298,10 @@ class Database:
         self, session: Session, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kw: P.kwargs
     ) -> T:
         # A unit that commits more than once (bulk actions: one transaction per todo)
-        # begins again inside; let those BEGINs wait briefly in SQLite, since the retry in
-        # _sqlite_write covers only the first ("database is locked").
-        driver = session.connection().connection.driver_connection
-        driver.execute(f"PRAGMA busy_timeout={LATER_BEGIN_WAIT_MS}")  # type: ignore[union-attr]
+        # begins again inside; let those BEGINs wait briefly (_sqlite_begin), since the
+        # retry in _sqlite_write covers only the first ("database is locked").
+        info = session.connection().info
+        info[LATER_BEGIN_WAIT] = LATER_BEGIN_WAIT_MS / 1000
         try:
             return self._guarded(session, fn, *args, **kw)
         except SQLAlchemyError:
@@ -281,7 +309,7 @@ class Database:
             raise
         finally:
             # The connection outlives a dropped session: its first BEGIN must never wait.
-            driver.execute("PRAGMA busy_timeout=0")  # type: ignore[union-attr]
+            info.pop(LATER_BEGIN_WAIT, None)
             if self._sqlite_writer is session:
                 # Ends any transaction a unit left open (one that read after its last
                 # commit) and detaches its objects with their loaded state, as closing

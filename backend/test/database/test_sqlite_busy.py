@@ -17,7 +17,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
-from backend.database.session import Database, build_engine
+from backend.core.errors import DatabaseBusy
+from backend.database.session import LATER_BEGIN_WAIT, Database, build_engine
 from backend.test.conftest import ClientFactory
 from backend.test.factories import Account, on_new_loop
 
@@ -107,6 +108,24 @@ class TestAUnitThatCommitsTwice:
             db.dispose()
         foreign_lock.execute("BEGIN")  # the fixture's ROLLBACK needs a transaction
 
+    def test_its_second_begin_gives_up_while_the_lock_stays_taken(
+        self, settings: Settings, foreign_lock: sqlite3.Connection
+    ) -> None:
+        foreign_lock.execute("COMMIT")
+        db = Database(build_engine(settings), settings)
+
+        def two_transactions(session: Session) -> None:
+            session.execute(text("UPDATE users SET updated_at = updated_at"))
+            session.commit()
+            foreign_lock.execute("BEGIN IMMEDIATE")  # taken, and kept past the wait
+            session.execute(text("UPDATE users SET updated_at = updated_at"))
+
+        try:
+            with pytest.raises(DatabaseBusy):  # a 503, as for a first BEGIN that cannot start
+                on_new_loop(db, lambda: db.write(two_transactions))
+        finally:
+            db.dispose()
+
     def test_a_failed_unit_leaves_the_write_connection_not_waiting(
         self, settings: Settings, foreign_lock: sqlite3.Connection
     ) -> None:
@@ -121,8 +140,9 @@ class TestAUnitThatCommitsTwice:
         try:
             with pytest.raises(OperationalError):
                 on_new_loop(db, lambda: db.write(broken))
-            driver = db._sqlite_connection(True).connection.driver_connection
-            assert driver.execute("PRAGMA busy_timeout").fetchone() == (0,)  # type: ignore[union-attr]
+            conn = db._sqlite_connection(True)
+            assert LATER_BEGIN_WAIT not in conn.info  # its next first BEGIN does not wait
+            assert conn.connection.driver_connection.execute("PRAGMA busy_timeout").fetchone() == (0,)  # type: ignore[union-attr]
         finally:
             db.dispose()
         foreign_lock.execute("BEGIN")  # the fixture's ROLLBACK needs a transaction
