@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import greenlet_spawn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backend.database.greenlets import run_sync
 from backend.database.outbox import Publisher, bind_publisher
 
 T = TypeVar("T")
@@ -87,9 +88,9 @@ async def release() -> None:
 
 async def _close(session: AsyncSession) -> None:
     try:
-        await session.close()
+        await run_sync(session.sync_session.close)
     except DBAPIError:  # the connection died with the request: the pool has discarded it
-        await session.invalidate()
+        await run_sync(session.sync_session.invalidate)
 
 
 class RequestScopeMiddleware:
@@ -218,10 +219,10 @@ class ServerUnits:
     @staticmethod
     async def _guarded(session: AsyncSession, fn: Callable[[Session], T]) -> T:
         try:
-            result = await session.run_sync(fn)
+            result = await run_sync(fn, session.sync_session)
         except BaseException:
             with anyio.CancelScope(shield=True), suppress(DBAPIError):  # a dead connection: discarded already
-                await session.rollback()
+                await run_sync(session.sync_session.rollback)
             raise
         if session.sync_session.identity_map:
             session.expunge_all()  # no object outlives the unit that loaded it
