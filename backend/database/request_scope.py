@@ -1,8 +1,9 @@
 """Units of work on PostgreSQL and MariaDB: async drivers, one checkout per request.
 
 A unit of work stays a plain sync function `fn(session, ...)` (backend/services); here it
-runs through `AsyncSession.run_sync`, so its statements go over an async driver on the
-event loop, with no thread-pool hop.
+runs on the AsyncSession's sync session in a greenlet (`greenlets.run_sync`, as
+`AsyncSession.run_sync` does it, in greenlets kept between calls), so its statements go
+over an async driver on the event loop, with no thread-pool hop.
 
 Within an HTTP request every unit shares one session, so the user check and the
 request's own query use one connection checkout and one transaction (which a write
@@ -200,8 +201,13 @@ class ServerUnits:
             await scope.release()  # the autocommit connection: nothing open on it to lose
             scope = None
         if scope is None or scope.ended:
-            async with self.turns, self._new_session() as session:
-                return await self._guarded(session, fn)
+            async with self.turns:
+                session = self._new_session()
+                try:
+                    return await self._guarded(session, fn)
+                finally:
+                    with anyio.CancelScope(shield=True):  # as AsyncSession's own exit shields it
+                        await _close(session)
         try:
             if scope.session is None:
                 if scope.limiter is None:
