@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Index, SmallInteger, String, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from backend.models.base import TABLE_ARGS, Base, TimestampMixin, UTCDateTime
+from backend.models.base import TABLE_ARGS, Base, TimestampMixin, UTCDateTime, partial
 
 if TYPE_CHECKING:
     from backend.models.user import User
@@ -23,10 +23,10 @@ class Todo(TimestampMixin, Base):
         Index("ix_todos_owner_title", "owner_id", "title", "id"),
         Index("ix_todos_owner_complete", "owner_id", "complete", "created_at"),
         # The reminder sweep reads a range of remind_at (the last REMINDER_MAX_LATE_HOURS).
-        Index("ix_todos_remind_at", "remind_at"),
+        Index("ix_todos_remind_at", "remind_at", **partial("remind_at IS NOT NULL")),
         # The trash: one owner's newest first, and the purge of everything past TRASH_DAYS.
-        Index("ix_todos_owner_deleted", "owner_id", "deleted_at", "id"),
-        Index("ix_todos_deleted_at", "deleted_at"),
+        Index("ix_todos_owner_deleted", "owner_id", "deleted_at", "id", **partial("deleted_at IS NOT NULL")),
+        Index("ix_todos_deleted_at", "deleted_at", **partial("deleted_at IS NOT NULL")),
         # A list's todos in their order, and its counts.
         Index("ix_todos_list_position", "list_id", "position", "id"),
         Index("ix_todos_list_complete", "list_id", "complete"),

@@ -338,3 +338,36 @@ class TestUpgradeToCountRows:
             tables = set(inspect(conn).get_table_names())
         assert back == dict(zip(ids, (3, 4, 41), strict=True))
         assert "todo_counts" not in tables
+
+
+PARTIAL = {"ix_todos_remind_at", "ix_todos_owner_deleted", "ix_todos_deleted_at"}
+
+
+def partial_indexes(engine: Engine) -> set[str]:
+    """Which of PARTIAL keep only some rows, read from the database's own catalog."""
+    assert PARTIAL <= {index["name"] for index in inspect(engine).get_indexes("todos")}
+    with engine.connect() as conn:
+        if engine.dialect.name == "sqlite":
+            definitions = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+        elif engine.dialect.name == "postgresql":
+            definitions = conn.execute(text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'todos'"))
+        else:
+            return set()  # MariaDB: no partial indexes
+        return {name for name, sql in definitions if name in PARTIAL and " WHERE " in sql}
+
+
+class TestPartialIndexes:
+    """0008: the reminder and trash indexes keep only todos with a reminder, or in the trash."""
+
+    def test_partial_where_the_database_has_them_and_whole_again_after_downgrade(
+        self, empty_database: tuple[str, Engine]
+    ) -> None:
+        url, engine = empty_database
+        config = alembic_config(url)
+        command.upgrade(config, "head")
+
+        assert partial_indexes(engine) == (set() if engine.dialect.name == "mysql" else PARTIAL)
+        assert drift(engine) == []
+
+        command.downgrade(config, "0007")
+        assert partial_indexes(engine) == set()
