@@ -5,6 +5,7 @@ Every dependency here is `async def`, so resolving them never costs a thread-poo
 
 import binascii
 from base64 import b64decode
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -14,7 +15,7 @@ from starlette.requests import HTTPConnection
 
 from backend.core import security
 from backend.core.config import Settings
-from backend.core.errors import INVALID_CREDENTIALS, NotAuthenticated, PermissionDenied, SessionExpired
+from backend.core.errors import INVALID_CREDENTIALS, NotAuthenticated, NotFound, PermissionDenied, SessionExpired
 from backend.core.sessions import renew_session_if_due, session_cookie_name
 from backend.core.state import AppState, app_state
 from backend.core.tokens import InvalidToken, TokenClaims
@@ -22,13 +23,23 @@ from backend.database.request_scope import release as release_connection
 from backend.database.session import Database
 from backend.services import principal as principal_service
 from backend.services import todos as todo_service
+from backend.services.access import TODO_NOT_FOUND
 from backend.services.auth import AuthContext
 from backend.services.principal import Principal, PrincipalRow
+from backend.services.signed_in import principal_and_todo
 from backend.services.todos import TodoRow
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A request's principal, and the todo read along with it (`ReadableTodo`), if any."""
+
+    principal: Principal
+    todo: TodoRow | None = None
 
 
 class HTTPBasicUTF8(HTTPBasic):
@@ -90,17 +101,24 @@ async def _check_csrf(request: Request, secret: str, session_id: str) -> None:
         raise PermissionDenied("CSRF token missing or incorrect")
 
 
-async def load_session(state: AppState, token: str) -> tuple[TokenClaims, PrincipalRow] | None:
-    """The claims of `token` and its user's row while the session holds (one statement); None otherwise."""
+async def load_session(
+    state: AppState, token: str, *, todo_id: int | None = None
+) -> tuple[TokenClaims, PrincipalRow, TodoRow | None] | None:
+    """The claims of `token` and its user's row while the session holds (one statement);
+    None otherwise. With `todo_id`, that todo comes along in the same statement when the
+    user may read it (services/signed_in.py)."""
     try:
         claims = state.tokens.read(token)
     except InvalidToken:
         return None
-    row = await state.db.read(principal_service.load_principal, token=claims)
-    return None if row is None else (claims, row)
+    if todo_id is None:
+        row = await state.db.read(principal_service.load_principal, token=claims)
+        return None if row is None else (claims, row, None)
+    found = await state.db.read(principal_and_todo, token=claims, todo_id=todo_id)
+    return None if found is None else (claims, *found)
 
 
-async def _principal(request: Request, bearer: str | None) -> Principal | None:
+async def _signed_in(request: Request, bearer: str | None, todo_id: int | None = None) -> SignedIn | None:
     # App state is read directly (not through SettingsDep/DbDep): this runs on every
     # authenticated request, and each extra dependency level costs FastAPI real time.
     state = app_state(request)
@@ -112,18 +130,27 @@ async def _principal(request: Request, bearer: str | None) -> Principal | None:
         return None
     # Whatever the answer, it depends on who asked: no shared cache may keep it.
     request.state.private = True
-    session = await load_session(state, token)
+    session = await load_session(state, token, todo_id=todo_id)
     if session is None:
         request.state.session_expired = via_cookie
         return None
-    claims, row = session
+    claims, row, todo = session
     principal = Principal(*row, token=claims, via_cookie=via_cookie)
     request.state.user_id = principal.id
     request.state.principal = principal
     if via_cookie:
         request.state.csrf_token = security.csrf_token(settings.secret_key, claims.jti)
         renew_session_if_due(request, settings, claims)
-    return principal
+    return SignedIn(principal, todo)
+
+
+def _required(request: Request, bearer: str | None, signed_in: SignedIn | None) -> Principal:
+    """The principal, or the 401 (or 419 for an expired cookie session on a write) when none."""
+    if signed_in is None:
+        if getattr(request.state, "session_expired", False) and request.method not in SAFE_METHODS:
+            raise SessionExpired()
+        raise NotAuthenticated(INVALID_CREDENTIALS if bearer or request.cookies else "Not authenticated")
+    return signed_in.principal
 
 
 class _SignedIn(OAuth2PasswordBearer):
@@ -148,7 +175,8 @@ class OptionalPrincipal(_SignedIn):
     """The signed-in user, or None (for pages that work either way)."""
 
     async def __call__(self, request: Request) -> Principal | None:  # type: ignore[override]
-        return await _principal(request, self.bearer(request))
+        signed_in = await _signed_in(request, self.bearer(request))
+        return None if signed_in is None else signed_in.principal
 
 
 class CurrentPrincipal(_SignedIn):
@@ -159,11 +187,7 @@ class CurrentPrincipal(_SignedIn):
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         bearer = self.bearer(request)
-        principal = await _principal(request, bearer)
-        if principal is None:
-            if getattr(request.state, "session_expired", False) and request.method not in SAFE_METHODS:
-                raise SessionExpired()
-            raise NotAuthenticated(INVALID_CREDENTIALS if bearer or request.cookies else "Not authenticated")
+        principal = _required(request, bearer, await _signed_in(request, bearer))
         if request.method not in SAFE_METHODS:
             state = app_state(request)
             if principal.via_cookie:
@@ -178,6 +202,36 @@ OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
 CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
+class ReadableTodo(_SignedIn):
+    """`GET /todos/{todo_id}`: the signed-in user and the todo, checked and read in one
+    statement; 404 for a todo they may not read, as `owned_todo` answers.
+
+    An id that is not a plain number in TodoId's range is left to FastAPI's validation
+    (its 422), after the user check alone; the route then has no todo to answer with.
+    """
+
+    async def __call__(self, request: Request) -> SignedIn:  # type: ignore[override]
+        bearer = self.bearer(request)
+        todo_id = _plain_todo_id(request.path_params.get("todo_id"))
+        signed_in = await _signed_in(request, bearer, todo_id)
+        _required(request, bearer, signed_in)
+        assert signed_in is not None
+        if todo_id is not None and signed_in.todo is None:
+            raise NotFound(TODO_NOT_FOUND)
+        return signed_in
+
+
+def _plain_todo_id(segment: object) -> int | None:
+    if not isinstance(segment, str) or not segment.isascii() or not segment.isdigit() or len(segment) > 10:
+        return None
+    value = int(segment)
+    return value if 1 <= value <= TODO_ID_MAX else None
+
+
+readable_todo = ReadableTodo()
+SignedInWithTodo = Annotated[SignedIn, Depends(readable_todo)]
+
+
 async def require_admin(principal: CurrentUser) -> Principal:
     """Admins only: 403 for everybody else (401 without a session, as for any route)."""
     if not principal.is_admin:
@@ -188,7 +242,8 @@ async def require_admin(principal: CurrentUser) -> Principal:
 AdminUser = Annotated[Principal, Depends(require_admin)]
 
 
-TodoId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The todo's id")]
+TODO_ID_MAX = 2**31 - 1
+TodoId = Annotated[int, Path(ge=1, le=TODO_ID_MAX, description="The todo's id")]
 
 
 async def owned_todo(request: Request, todo_id: TodoId, principal: CurrentUser) -> TodoRow:

@@ -21,6 +21,7 @@ from backend.services.principal import Principal
 
 INBOX = "Inbox"
 LIST_NOT_FOUND = "List not found"
+TODO_NOT_FOUND = "Todo not found"
 VIEW_ONLY = "You can only view this list"
 OWNER_ONLY = "Only the list's owner can do that"
 Role = Literal["owner", "editor", "viewer"]
@@ -121,4 +122,4 @@ def todo_denied(session: Session, *, principal: Principal, todo_id: int) -> Exce
         select(_TODO.id).where(_TODO.id == todo_id, _TODO.deleted_at.is_(None), todo_readable()),
         {"uid": principal.id},
     ).first()
-    return PermissionDenied(VIEW_ONLY) if readable else NotFound("Todo not found")
+    return PermissionDenied(VIEW_ONLY) if readable else NotFound(TODO_NOT_FOUND)

@@ -69,11 +69,11 @@ class Principal:
 
     def guard(self) -> dict[str, int | str]:
         """The bound parameters of `still_valid()` for this principal."""
-        token = self.token
-        return {"actor_id": self.id, "actor_ver": token.version, "actor_acc": token.account_key, "actor_jti": token.jti}
+        return token_params(self.token)  # the token names this principal's id
 
 
-def _valid_conditions() -> list[ColumnElement[bool]]:
+def valid_conditions() -> list[ColumnElement[bool]]:
+    """The user check on the `users` row: its parameters are `token_params()`'s."""
     return [
         _USER.id == bindparam("actor_id"),
         _USER.is_active.is_(True),
@@ -85,12 +85,12 @@ def _valid_conditions() -> list[ColumnElement[bool]]:
 
 def still_valid() -> ColumnElement[bool]:
     """True while the actor's token is good: add to a write's WHERE (on another table)."""
-    return exists().where(*_valid_conditions())
+    return exists().where(*valid_conditions())
 
 
 def actor_row() -> ColumnElement[bool]:
     """The same check as conditions on the `users` row itself (for UPDATEs of `users`)."""
-    return and_(*_valid_conditions())
+    return and_(*valid_conditions())
 
 
 # One statement checks the user exists, is active, the token's version and account key
@@ -110,13 +110,22 @@ PRINCIPAL_COLUMNS = (
     func.coalesce(_INBOX, 0),
     _SHARES,
 )
-_LOAD = select(*PRINCIPAL_COLUMNS).where(*_valid_conditions())
+_LOAD = select(*PRINCIPAL_COLUMNS).where(*valid_conditions())
+
+
+def token_params(token: TokenClaims) -> dict[str, int | str]:
+    """The bound parameters of `valid_conditions()` for a token."""
+    return {
+        "actor_id": token.user_id,
+        "actor_ver": token.version,
+        "actor_acc": token.account_key,
+        "actor_jti": token.jti,
+    }
 
 
 def load_principal(session: Session, *, token: TokenClaims) -> PrincipalRow | None:
     """The principal's row when the token is still good, else None."""
-    params = {"actor_id": token.user_id, "actor_ver": token.version, "actor_acc": token.account_key}
-    row = first_row(session, _LOAD, {**params, "actor_jti": token.jti})
+    row = first_row(session, _LOAD, token_params(token))
     return None if row is None else principal_row(row)
 
 

@@ -27,6 +27,7 @@ from backend.schemas.todos import SortKey, TodoCreate, TodoQuery, View
 from backend.services import counts, repeats
 from backend.services.access import (
     INBOX,
+    TODO_NOT_FOUND,
     VIEW_ONLY,
     ListAccess,
     list_access,
@@ -339,7 +340,7 @@ def get_visible(session: Session, *, principal: Principal, todo_id: int) -> Todo
     statement = _ONE_VISIBLE if principal.shares else _ONE_OWNED
     row = first_row(session, statement, {"tid": todo_id, "uid": principal.id})
     if row is None:
-        raise NotFound("Todo not found")
+        raise NotFound(TODO_NOT_FOUND)
     return todo_row(row)
 
 
@@ -347,7 +348,7 @@ def get_for_owner(session: Session, *, todo_id: int, owner_id: int) -> TodoRow:
     """One of the owner's own todos (jobs and the trash, which act for the owner)."""
     row = session.execute(_ONE_OWNED, {"tid": todo_id, "uid": owner_id}).first()
     if row is None:
-        raise NotFound("Todo not found")
+        raise NotFound(TODO_NOT_FOUND)
     return todo_row(row)
 
 
@@ -590,7 +591,7 @@ def delete_visible(session: Session, *, principal: Principal, todo_id: int) -> N
     if principal.shares:
         found = session.execute(_WHERE, {"tid": todo_id}).first()
         if found is None:
-            raise NotFound("Todo not found")
+            raise NotFound(TODO_NOT_FOUND)
         owner_id, list_id = found.owner_id, found.list_id
     params = {"tid": todo_id, "uid": principal.id, "trashed_at": utcnow(), **principal.guard()}
     if session.execute(_TRASH, params).rowcount == 0:  # type: ignore[attr-defined]
@@ -607,7 +608,7 @@ def delete_any(session: Session, *, principal: Principal, todo_id: int) -> None:
     lock_admins(session, principal=principal)
     found = session.execute(select(_TODO.owner_id, _TODO.list_id, _TODO.deleted_at).where(_TODO.id == todo_id)).first()
     if found is None:
-        raise NotFound("Todo not found")
+        raise NotFound(TODO_NOT_FOUND)
     session.execute(delete(_TABLE).where(_TODO.id == todo_id))
     if found.deleted_at is None:  # a trashed todo was already taken off the count
         counts.add_for(session, found.owner_id, -1)
@@ -623,7 +624,7 @@ def get_any(session: Session, *, todo_id: int) -> AdminTodoRow:
     """Admin: any live todo with its owner's username, or NotFound."""
     row = session.execute(_WITH_OWNER.where(LIVE, _TODO.id == todo_id)).first()
     if row is None:
-        raise NotFound("Todo not found")
+        raise NotFound(TODO_NOT_FOUND)
     return {**todo_row(row), "owner": row.owner}
 
 

@@ -80,6 +80,7 @@ class TestStatementsPerRequest:
         statements = recorder.count(lambda: client.get(f"/todos/{todos[0]}", headers=user.headers), 200)
 
         assert_few(statements)
+        assert len(statements) == 1, statements  # the todo comes with the user check (services/signed_in.py)
 
     def test_create(self, client: TestClient, user: Account, recorder: Recorder) -> None:
         statements = recorder.count(lambda: client.post("/todos/todos", json=todo_payload(), headers=user.headers), 201)

@@ -344,9 +344,39 @@ class TestReadTodo:
 
         assert (theirs.status_code, theirs.json()) == (missing.status_code, missing.json())
 
-    @pytest.mark.parametrize("todo_id", ["0", "-1", "abc", "1.5", str(2**63)])
+    @pytest.mark.parametrize("todo_id", ["0", "-1", "abc", "1.5", str(2**63), str(2**31), "\u0661"])
     def test_invalid_id_is_422(self, client: TestClient, user: Account, todo_id: str) -> None:
         assert client.get(f"/todos/{todo_id}", headers=user.headers).status_code == 422
+
+    def test_an_id_only_validation_accepts_reads_the_todo_the_usual_way(
+        self, client: TestClient, user: Account, make: MakeTodo
+    ) -> None:
+        # The user check reads the todo along only for a plain number; any other spelling
+        # FastAPI takes for the same id must answer just the same.
+        todo = make(title="Spelled differently")
+
+        plain = client.get(f"/todos/{todo['id']}", headers=user.headers)
+        for spelling in (f"+{todo['id']}", f"{todo['id']}.0"):
+            other = client.get(f"/todos/{spelling}", headers=user.headers)
+            assert (other.status_code, other.json()) == (200, plain.json())
+
+    def test_a_logged_out_session_cannot_read_its_own_todo(
+        self, client: TestClient, user: Account, make: MakeTodo
+    ) -> None:
+        todo = make()
+        assert client.post("/auth/logout", headers=user.headers).status_code == 204
+
+        response = client.get(f"/todos/{todo['id']}", headers=user.headers)
+
+        assert response.status_code == 401
+
+    def test_a_todo_in_the_trash_is_404(self, client: TestClient, user: Account, make: MakeTodo) -> None:
+        todo = make()
+        assert client.delete(f"/todos/todo/{todo['id']}", headers=user.headers).status_code == 204
+
+        response = client.get(f"/todos/{todo['id']}", headers=user.headers)
+
+        assert (response.status_code, response.json()) == (404, {"detail": "Todo not found"})
 
     def test_etag_and_304(self, client: TestClient, user: Account, make: MakeTodo) -> None:
         todo = make()
