@@ -144,13 +144,22 @@ async def _signed_in(request: Request, bearer: str | None, todo_id: int | None =
     return SignedIn(principal, todo)
 
 
-def _required(request: Request, bearer: str | None, signed_in: SignedIn | None) -> Principal:
-    """The principal, or the 401 (or 419 for an expired cookie session on a write) when none."""
+def _required(request: Request, bearer: str | None, signed_in: SignedIn | None) -> SignedIn:
+    """`signed_in`, or the 401 (or 419 for an expired cookie session on a write) when None."""
     if signed_in is None:
         if getattr(request.state, "session_expired", False) and request.method not in SAFE_METHODS:
             raise SessionExpired()
         raise NotAuthenticated(INVALID_CREDENTIALS if bearer or request.cookies else "Not authenticated")
-    return signed_in.principal
+    return signed_in
+
+
+async def _allowed_to_write(request: Request, principal: Principal) -> None:
+    """Before a write: the CSRF check of a cookie session, then the user's write limit."""
+    if request.method not in SAFE_METHODS:
+        state = app_state(request)
+        if principal.via_cookie:
+            await _check_csrf(request, state.settings.secret_key, principal.session_id)
+        await state.throttle.write(principal.id)
 
 
 class _SignedIn(OAuth2PasswordBearer):
@@ -187,12 +196,8 @@ class CurrentPrincipal(_SignedIn):
 
     async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
         bearer = self.bearer(request)
-        principal = _required(request, bearer, await _signed_in(request, bearer))
-        if request.method not in SAFE_METHODS:
-            state = app_state(request)
-            if principal.via_cookie:
-                await _check_csrf(request, state.settings.secret_key, principal.session_id)
-            await state.throttle.write(principal.id)
+        principal = _required(request, bearer, await _signed_in(request, bearer)).principal
+        await _allowed_to_write(request, principal)
         return principal
 
 
@@ -203,8 +208,10 @@ CurrentUser = Annotated[Principal, Depends(current_principal)]
 
 
 class ReadableTodo(_SignedIn):
-    """`GET /todos/{todo_id}`: the signed-in user and the todo, checked and read in one
-    statement; 404 for a todo they may not read, as `owned_todo` answers.
+    """`GET`, `PUT` and `PATCH` of one todo: the signed-in user and the todo, checked and
+    read in one statement; 404 for a todo they may not read, as `owned_todo` answers. A
+    write then passes `CurrentPrincipal`'s checks (CSRF, the write limit) before the 404,
+    in that order, as it did when the todo was read after them.
 
     An id that is not a plain number in TodoId's range is left to FastAPI's validation
     (its 422), after the user check alone; the route then has no todo to answer with.
@@ -213,9 +220,8 @@ class ReadableTodo(_SignedIn):
     async def __call__(self, request: Request) -> SignedIn:  # type: ignore[override]
         bearer = self.bearer(request)
         todo_id = _plain_todo_id(request.path_params.get("todo_id"))
-        signed_in = await _signed_in(request, bearer, todo_id)
-        _required(request, bearer, signed_in)
-        assert signed_in is not None
+        signed_in = _required(request, bearer, await _signed_in(request, bearer, todo_id))
+        await _allowed_to_write(request, signed_in.principal)
         if todo_id is not None and signed_in.todo is None:
             raise NotFound(TODO_NOT_FOUND)
         return signed_in

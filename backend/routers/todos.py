@@ -12,7 +12,7 @@ from backend.core.http import dump_json, etag_of, json_response, matches
 from backend.core.query_models import query_model, query_parameters
 from backend.core.routing import register_todo_id
 from backend.database.session import Database
-from backend.dependencies import CurrentUser, OwnedTodo, SignedInWithTodo, TodoId, owned_todo, request_db
+from backend.dependencies import CurrentUser, SignedIn, SignedInWithTodo, TodoId, owned_todo, request_db
 from backend.routers.idempotent import answer_once, answer_response
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Problems, Responses, error_responses
 from backend.schemas.idempotency import IN_PROGRESS, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
@@ -62,11 +62,15 @@ async def list_todos(
 )
 async def read_todo(request: Request, todo_id: TodoId, signed_in: SignedInWithTodo) -> Response:
     """One of the caller's todos."""
-    # The todo comes with the user check, in one statement (ReadableTodo).
-    todo = signed_in.todo
-    if todo is None:  # an id the dependency left to FastAPI's validation, which took it
-        todo = await owned_todo(request, todo_id, signed_in.principal)
-    return json_response(request, todo, etag=True)
+    return json_response(request, await _the_todo(request, todo_id, signed_in), etag=True)
+
+
+async def _the_todo(request: Request, todo_id: int, signed_in: SignedIn) -> TodoRow:
+    """The todo `ReadableTodo` read with the user check (one statement), or, for an id it
+    left to FastAPI's validation and that validation took, read now."""
+    if signed_in.todo is not None:
+        return signed_in.todo
+    return await owned_todo(request, todo_id, signed_in.principal)
 
 
 def created_answer(todo: TodoRow) -> Answer:
@@ -128,20 +132,23 @@ async def _replace(
 
 @router.put("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE)
 async def update_todo(
-    request: Request, data: TodoUpdate, todo: OwnedTodo, principal: CurrentUser, if_match: IfMatch = None
+    request: Request, todo_id: TodoId, data: TodoUpdate, signed_in: SignedInWithTodo, if_match: IfMatch = None
 ) -> Response:
     """Replace every editable field of one of the caller's todos (only that version of it, with If-Match)."""
-    return await _replace(request, todo, data, if_match, principal, request_db(request))
+    todo = await _the_todo(request, todo_id, signed_in)
+    return await _replace(request, todo, data, if_match, signed_in.principal, request_db(request))
 
 
 @router.patch("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE)
 async def patch_todo(
-    request: Request, data: TodoPatch, todo: OwnedTodo, principal: CurrentUser, if_match: IfMatch = None
+    request: Request, todo_id: TodoId, data: TodoPatch, signed_in: SignedInWithTodo, if_match: IfMatch = None
 ) -> Response:
     """Change only the fields given (`{"complete": true}`, say); answers with the whole todo.
 
     `{"position": n}` moves it to the n-th place (0-based) of its list."""
     db = request_db(request)
+    principal = signed_in.principal
+    todo = await _the_todo(request, todo_id, signed_in)
     changes = data.model_dump(exclude_unset=True)
     position = changes.pop("position", None)
     if if_match is not None and not matches(if_match, etag_of(todo)):

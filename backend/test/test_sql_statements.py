@@ -104,6 +104,14 @@ class TestStatementsPerRequest:
         )
 
         assert_few(statements)
+        assert len(statements) == 2, statements  # the todo comes with the user check, then the UPDATE
+
+    def test_patch(self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]) -> None:
+        statements = recorder.count(
+            lambda: client.patch(f"/todos/todo/{todos[0]}", json={"complete": True}, headers=user.headers), 200
+        )
+
+        assert len(statements) == 2, statements
 
     def test_delete(self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]) -> None:
         statements = recorder.count(lambda: client.delete(f"/todos/todo/{todos[0]}", headers=user.headers), 204)

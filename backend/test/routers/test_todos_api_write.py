@@ -288,6 +288,43 @@ class TestUpdateTodo:
         assert response.status_code == 422
         assert client.get(f"/todos/{todo['id']}", headers=user.headers).json()["title"] == "Keep"
 
+    @pytest.mark.parametrize("method", ["PUT", "PATCH"])
+    def test_an_id_only_validation_accepts_changes_the_todo_the_usual_way(
+        self, client: TestClient, user: Account, make: MakeTodo, method: str
+    ) -> None:
+        # The user check reads the todo along only for a plain number (ReadableTodo).
+        todo = make(title="Before")
+
+        response = client.request(method, f"/todos/todo/+{todo['id']}", json={"title": "After"}, headers=user.headers)
+
+        assert (response.status_code, response.json()["title"]) == (200, "After")
+        assert client.get(f"/todos/{todo['id']}", headers=user.headers).json()["title"] == "After"
+
+    @pytest.mark.parametrize("method", ["PUT", "PATCH"])
+    def test_a_logged_out_session_cannot_change_its_own_todo(
+        self, client: TestClient, user: Account, make: MakeTodo, method: str
+    ) -> None:
+        todo = make(title="Kept")
+        assert client.post("/auth/logout", headers=user.headers).status_code == 204
+
+        response = client.request(method, f"/todos/todo/{todo['id']}", json={"title": "Changed"}, headers=user.headers)
+
+        assert response.status_code == 401
+        assert client.get(f"/todos/{todo['id']}", headers=user.headers).status_code == 401
+
+    @pytest.mark.parametrize("method", ["PUT", "PATCH"])
+    def test_a_cookie_write_without_csrf_is_403_before_any_404(
+        self, client: TestClient, user: Account, make: MakeTodo, method: str
+    ) -> None:
+        todo = make(title="Kept")
+        client.cookies.set("session", user.token)
+
+        missing = client.request(method, "/todos/todo/999999", json={"title": "Changed"})
+        present = client.request(method, f"/todos/todo/{todo['id']}", json={"title": "Changed"})
+
+        assert (missing.status_code, present.status_code) == (403, 403)
+        assert client.get(f"/todos/{todo['id']}").json()["title"] == "Kept"
+
     def test_malformed_json_is_422(self, client: TestClient, user: Account, make: MakeTodo) -> None:
         todo = make()
 
@@ -353,3 +390,15 @@ class TestWriteThrottle:
         assert 0 < int(statuses[-1].headers["Retry-After"]) <= 60
         assert client.post("/todos/todos", json=todo_payload(), headers=other_user.headers).status_code == 201
         assert client.get("/todos/", headers=user.headers).status_code == 200  # reads are not writes
+
+    def test_a_throttled_change_of_a_missing_todo_is_429(
+        self, client_factory: ClientFactory, user: Account, make: MakeTodo
+    ) -> None:
+        client = client_factory(RATE_LIMIT_WRITE="1/minute")
+        todo = make()
+        first = client.patch(f"/todos/todo/{todo['id']}", json={"complete": True}, headers=user.headers)
+        assert first.status_code == 200
+
+        response = client.patch("/todos/todo/999999", json={"complete": True}, headers=user.headers)
+
+        assert response.status_code == 429  # the limit is counted before the todo is looked for
