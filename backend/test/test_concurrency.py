@@ -3,16 +3,17 @@
 64 simultaneous creates by one user all succeed and are all stored; 256 concurrent
 connections all get answers (nothing queues forever behind the connection pool); racing
 sign-ups for one name give exactly one account; a stream of malformed large bodies does
-not pile up in the worker's memory.
+not pile up in the worker's memory; steady load closes none of the pool's connections.
 """
 
 import asyncio
+import time
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from backend.core.config import Settings
@@ -115,6 +116,71 @@ class TestManyConnections:
 
         assert sorted(set(statuses(results))) == [200, 201], live_server.tail()
         assert count_todos(db_session) == 128
+
+
+def _connections(db_session: Session) -> tuple[int, int]:
+    """(connections the database server has accepted so far, connections open to this database now)."""
+    if db_session.get_bind().dialect.name == "postgresql":
+        row = db_session.execute(
+            text(
+                "SELECT (SELECT sessions FROM pg_stat_database WHERE datname = current_database()),"
+                " (SELECT count(*) FROM pg_stat_activity WHERE datname = current_database())"
+            )
+        ).one()
+    else:
+        row = db_session.execute(
+            text(
+                "SELECT (SELECT variable_value FROM information_schema.global_status"
+                " WHERE variable_name = 'CONNECTIONS'),"
+                " (SELECT count(*) FROM information_schema.processlist WHERE db = database())"
+            )
+        ).one()
+    db_session.rollback()  # a fresh snapshot (statistics) next time
+    return int(row[0]), int(row[1])
+
+
+def _counted(db_session: Session, opened_before: int, open_before: int) -> tuple[int, int]:
+    """`_connections()` once PostgreSQL's statistics count every connection open now (a new
+    backend reports itself at its first transaction's end)."""
+    deadline = time.monotonic() + 10
+    while True:
+        opened, now_open = _connections(db_session)
+        settled = opened - opened_before >= now_open - open_before
+        if settled or db_session.get_bind().dialect.name != "postgresql" or time.monotonic() > deadline:
+            return opened, now_open
+        db_session.execute(text("SELECT pg_stat_clear_snapshot()"))
+
+
+class TestSteadyLoad:
+    def test_steady_load_closes_none_of_the_pools_connections(
+        self, live_server: LiveServer, account_factory: AccountFactory, db_session: Session
+    ) -> None:
+        # At 10 + 5 connections the pool closed an overflow connection whenever it got back
+        # to 10 idle ones, and opened another for the next request (docs/performance.md).
+        if db_session.get_bind().dialect.name == "sqlite":
+            pytest.skip("no connection pool to a server on SQLite")
+        users = [account_factory() for _ in range(4)]
+        todos = [make_todo(db_session, user.id)["id"] for user in users for _ in range(4)]
+        db_session.commit()
+        calls: list[tuple[str, str, dict[str, Any]]] = []
+        for n in range(64):
+            user, todo_id = users[n % 16 // 4], todos[n % 16]
+            if n % 4 == 0:
+                calls.append(("PUT", f"/todos/todo/{todo_id}", {"json": {"title": f"t{n}"}, "headers": user.headers}))
+            elif n % 4 == 1:
+                calls.append(("POST", "/todos/todos", {"json": {"title": f"n{n}"}, "headers": user.headers}))
+            else:
+                calls.append(("GET", f"/todos/{todo_id}" if n % 4 == 2 else "/todos/", {"headers": user.headers}))
+        assert set(statuses(asyncio.run(_gather(live_server.url, 64, calls)))) <= {200, 201}  # the pool fills
+        opened_before, open_before = _connections(db_session)
+
+        for _ in range(8):
+            results = asyncio.run(_gather(live_server.url, 64, calls))
+            assert set(statuses(results)) <= {200, 201}, live_server.tail()
+
+        opened_after, open_after = _counted(db_session, opened_before, open_before)
+        closed = (opened_after - opened_before) - (open_after - open_before)
+        assert closed == 0, f"{opened_after - opened_before} opened, {open_after - open_before} more open now"
 
 
 class TestLargeBodies:
