@@ -16,17 +16,19 @@ from starlette.requests import HTTPConnection
 from backend.core import security
 from backend.core.config import Settings
 from backend.core.errors import INVALID_CREDENTIALS, NotAuthenticated, NotFound, PermissionDenied, SessionExpired
+from backend.core.query_models import query_model
 from backend.core.sessions import renew_session_if_due, session_cookie_name
 from backend.core.state import AppState, app_state
 from backend.core.tokens import InvalidToken, TokenClaims
 from backend.database.request_scope import release as release_connection
 from backend.database.session import Database
+from backend.schemas.todos import TodoQuery
 from backend.services import principal as principal_service
 from backend.services import todos as todo_service
 from backend.services.access import TODO_NOT_FOUND
 from backend.services.auth import AuthContext
 from backend.services.principal import Principal, PrincipalRow
-from backend.services.signed_in import principal_and_todo
+from backend.services.signed_in import principal_and_page, principal_and_todo
 from backend.services.todos import TodoRow
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -34,12 +36,16 @@ CSRF_HEADER = "x-csrf-token"
 CSRF_FIELD = "csrf_token"
 
 
+Page = tuple[list[TodoRow], int]  # a page of todos and how many match before paging
+
+
 @dataclass(frozen=True, slots=True)
 class SignedIn:
-    """A request's principal, and the todo read along with it (`ReadableTodo`), if any."""
+    """A request's principal, and what was read along with it (`ReadableTodo`, `ListingTodos`), if any."""
 
     principal: Principal
     todo: TodoRow | None = None
+    page: Page | None = None
 
 
 class HTTPBasicUTF8(HTTPBasic):
@@ -102,23 +108,31 @@ async def _check_csrf(request: Request, secret: str, session_id: str) -> None:
 
 
 async def load_session(
-    state: AppState, token: str, *, todo_id: int | None = None
-) -> tuple[TokenClaims, PrincipalRow, TodoRow | None] | None:
+    state: AppState, token: str, *, todo_id: int | None = None, query: TodoQuery | None = None
+) -> tuple[TokenClaims, PrincipalRow, TodoRow | None, Page | None] | None:
     """The claims of `token` and its user's row while the session holds (one statement);
     None otherwise. With `todo_id`, that todo comes along in the same statement when the
-    user may read it (services/signed_in.py)."""
+    user may read it; with `query` (an unfiltered listing), the page of their own todos
+    and its total (services/signed_in.py)."""
     try:
         claims = state.tokens.read(token)
     except InvalidToken:
         return None
-    if todo_id is None:
-        row = await state.db.read(principal_service.load_principal, token=claims)
-        return None if row is None else (claims, row, None)
-    found = await state.db.read(principal_and_todo, token=claims, todo_id=todo_id)
-    return None if found is None else (claims, *found)
+    if todo_id is not None:
+        found = await state.db.read(principal_and_todo, token=claims, todo_id=todo_id)
+        return None if found is None else (claims, found[0], found[1], None)
+    if query is not None:
+        listed = await state.db.read(
+            principal_and_page, token=claims, sort=query.sort, limit=query.limit, offset=query.offset
+        )
+        return None if listed is None else (claims, listed[0], None, (listed[1], listed[2]))
+    row = await state.db.read(principal_service.load_principal, token=claims)
+    return None if row is None else (claims, row, None, None)
 
 
-async def _signed_in(request: Request, bearer: str | None, todo_id: int | None = None) -> SignedIn | None:
+async def _signed_in(
+    request: Request, bearer: str | None, todo_id: int | None = None, query: TodoQuery | None = None
+) -> SignedIn | None:
     # App state is read directly (not through SettingsDep/DbDep): this runs on every
     # authenticated request, and each extra dependency level costs FastAPI real time.
     state = app_state(request)
@@ -130,18 +144,18 @@ async def _signed_in(request: Request, bearer: str | None, todo_id: int | None =
         return None
     # Whatever the answer, it depends on who asked: no shared cache may keep it.
     request.state.private = True
-    session = await load_session(state, token, todo_id=todo_id)
+    session = await load_session(state, token, todo_id=todo_id, query=query)
     if session is None:
         request.state.session_expired = via_cookie
         return None
-    claims, row, todo = session
+    claims, row, todo, page = session
     principal = Principal(*row, token=claims, via_cookie=via_cookie)
     request.state.user_id = principal.id
     request.state.principal = principal
     if via_cookie:
         request.state.csrf_token = security.csrf_token(settings.secret_key, claims.jti)
         renew_session_if_due(request, settings, claims)
-    return SignedIn(principal, todo)
+    return SignedIn(principal, todo, page)
 
 
 def _required(request: Request, bearer: str | None, signed_in: SignedIn | None) -> SignedIn:
@@ -236,6 +250,23 @@ def _plain_todo_id(segment: object) -> int | None:
 
 readable_todo = ReadableTodo()
 SignedInWithTodo = Annotated[SignedIn, Depends(readable_todo)]
+read_todo_query = query_model(TodoQuery)
+TodoQueryDep = Annotated[TodoQuery, Depends(read_todo_query)]
+
+
+class ListingTodos(_SignedIn):
+    """`GET /todos/`: the signed-in user and, for an unfiltered listing, the page of their
+    own todos and its total, in one statement (services/signed_in.py). That page is the
+    answer only for someone who shares no list; the route reads anyone else's itself."""
+
+    async def __call__(self, request: Request, query: TodoQueryDep) -> SignedIn:  # type: ignore[override]
+        bearer = self.bearer(request)
+        listing = query if todo_service.unfiltered(query) else None
+        return _required(request, bearer, await _signed_in(request, bearer, query=listing))
+
+
+listing_todos = ListingTodos()
+SignedInWithPage = Annotated[SignedIn, Depends(listing_todos)]
 
 
 async def require_admin(principal: CurrentUser) -> Principal:

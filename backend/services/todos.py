@@ -242,6 +242,31 @@ class _Shape:
         return not any(filters)
 
 
+def _shape(query: TodoQuery, *, shares: bool) -> _Shape:
+    return _Shape(
+        query.sort,
+        query.complete is not None,
+        query.priority is not None,
+        bool(query.q),
+        query.list_id is not None,
+        len(query.tag),
+        query.view,
+        shares,
+    )
+
+
+def unfiltered(query: TodoQuery) -> bool:
+    """Whether `query` lists all of someone's own todos (no filter, no view), whose total is
+    the count kept for them: for someone who shares nothing, `list_visible`'s page is then
+    `services/signed_in.py`'s, read with the user check."""
+    return _shape(query, shares=False).kept_total
+
+
+def sort_order(sort: SortKey) -> tuple[Any, ...]:
+    """The ORDER BY of a listing sorted by `sort` (the id last, so every order is total)."""
+    return _SORTS[sort]
+
+
 @cache
 def _list_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
     """The page and count statements for one combination of filters, built once.
@@ -292,16 +317,7 @@ def list_visible(
     other total is counted only when the page is full. Asking for a list the principal
     cannot see is NotFound.
     """
-    shape = _Shape(
-        query.sort,
-        query.complete is not None,
-        query.priority is not None,
-        bool(query.q),
-        query.list_id is not None,
-        len(query.tag),
-        query.view,
-        principal.shares,
-    )
+    shape = _shape(query, shares=principal.shares)
     page, count = _list_statements(shape)
     params: dict[str, object] = {"uid": principal.id, "limit": query.limit, "offset": query.offset}
     if query.complete is not None:

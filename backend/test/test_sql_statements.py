@@ -63,6 +63,7 @@ class TestStatementsPerRequest:
         statements = recorder.count(lambda: client.get("/todos/", params={"limit": 50}, headers=user.headers), 200)
 
         assert_few(statements)
+        assert len(statements) == 1, statements  # the page comes with the user check (services/signed_in.py)
 
     def test_filtered_full_page_with_count(
         self, client: TestClient, user: Account, recorder: Recorder, todos: list[int]
@@ -174,8 +175,13 @@ class TestStatementsPerRequest:
         assert client.post(f"/lists/{inbox}/members", json=member, headers=user.headers).status_code == 201
         page = recorder.count(lambda: client.get("/todos/", params={"list_id": inbox}, headers=other_user.headers), 200)
         one = recorder.count(lambda: client.get(f"/todos/{todos[0]}", headers=other_user.headers), 200)
+        everything = recorder.count(lambda: client.get("/todos/", headers=other_user.headers), 200)
         assert_few(page)
         assert_few(one)
+        assert_few(everything)
+        # The own-todos page read with the user check is not a sharer's answer: their page
+        # and, the page being full, its count follow, as before that page was read along.
+        assert len(everything) == 3, everything
 
     def test_recorder_sees_statements(self, client: TestClient, user: Account, recorder: Recorder) -> None:
         statements = recorder.count(lambda: client.get("/todos/", headers=user.headers), 200)

@@ -151,6 +151,32 @@ class TestListTodos:
         assert response.status_code == 200
         assert ids(response) == expected
 
+    def test_a_logged_out_session_cannot_list_its_todos(
+        self, client: TestClient, user: Account, make: MakeTodo
+    ) -> None:
+        make()
+        assert client.post("/auth/logout", headers=user.headers).status_code == 204
+
+        response = client.get("/todos/", headers=user.headers)
+
+        assert response.status_code == 401
+
+    def test_a_member_of_a_shared_list_sees_its_todos_with_their_own(
+        self, client: TestClient, user: Account, other_user: Account, make: MakeTodo
+    ) -> None:
+        # The user check reads the caller's own page along (ListingTodos); a sharer's list is
+        # wider, so it must be read again.
+        theirs = make(title="Shared with me")
+        inbox = client.get("/lists/", headers=user.headers).json()[0]["id"]
+        member = {"username": other_user.username, "role": "viewer"}
+        assert client.post(f"/lists/{inbox}/members", json=member, headers=user.headers).status_code == 201
+        mine = client.post("/todos/todos", json={"title": "Mine"}, headers=other_user.headers).json()
+
+        response = client.get("/todos/", headers=other_user.headers)
+
+        assert sorted(ids(response)) == sorted([theirs["id"], mine["id"]])
+        assert total(response) == 2
+
     def test_paging_with_limit_and_offset(self, client: TestClient, user: Account, make: MakeTodo) -> None:
         created = [make()["id"] for _ in range(5)][::-1]
 
