@@ -27,11 +27,12 @@ from backend.schemas.todos import SortKey
 from backend.services.access import todo_readable, visible_todos
 from backend.services.counts import KEPT_TOTAL
 from backend.services.principal import PRINCIPAL_COLUMNS, PrincipalRow, principal_row, token_params, valid_conditions
-from backend.services.todos import LIVE, TODO_COLUMNS, TodoRow, sort_order, todo_row
+from backend.services.todos import LIVE, TODO_COLUMNS, TodoRow, page_statement, sort_order, todo_row
 
 _USERS = cast(Table, User.__table__)
 _TODOS = cast(Table, Todo.__table__)
 _WIDTH = len(PRINCIPAL_COLUMNS)
+_TODO_WIDTH = len(TODO_COLUMNS)
 
 # The user's row while the session holds; the todo's columns NULL when it is missing, in
 # the trash or not the user's to read (outer join), as `todos._ONE_VISIBLE` decides.
@@ -61,33 +62,22 @@ def _principal_and_page(sort: SortKey) -> Select[Any]:
     todo of `list_visible`'s unfiltered page for someone who shares nothing; NULLs when
     they have none. The page's sort keys are extra columns, so the rows can be put in
     that order again outside the derived table, and the kept total is the last column."""
-    inner, outer = [], []
+    keys, descending = [], []
     for n, key in enumerate(sort_order(sort)):
-        descending = isinstance(key, UnaryExpression) and key.modifier is operators.desc_op
         plain = isinstance(key, UnaryExpression) and key.modifier in (operators.asc_op, operators.desc_op)
-        inner.append((key.element if plain else key).label(f"sort{n}"))
-        outer.append((n, descending))
-    page = (
-        select(*TODO_COLUMNS, *inner)
-        .where(visible_todos(shares=False), LIVE)
-        .order_by(*sort_order(sort))
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-        .subquery("page")
-    )
+        keys.append((key.element if plain else key).label(f"sort{n}"))
+        descending.append(plain and key.modifier is operators.desc_op)
+    page = page_statement((visible_todos(shares=False), LIVE), sort, *keys).subquery("page")
     # The user's row as a derived table too, with a LIMIT: no database merges such a table
     # into the join, so its subqueries (the inbox, the sharing test) run once, not per todo.
     who = select(*PRINCIPAL_COLUMNS).where(*valid_conditions()).limit(1).subquery("who")
-    columns = list(page.c)
-    order = [columns[_TODO_WIDTH + n].desc() if desc else columns[_TODO_WIDTH + n].asc() for n, desc in outer]
+    todo_columns = list(page.c)[:_TODO_WIDTH]
+    order = [page.c[f"sort{n}"].desc() if desc else page.c[f"sort{n}"].asc() for n, desc in enumerate(descending)]
     return (
-        select(*who.c, *columns[:_TODO_WIDTH], KEPT_TOTAL.scalar_subquery().label("total"))
+        select(*who.c, *todo_columns, KEPT_TOTAL.scalar_subquery().label("total"))
         .select_from(who.outerjoin(page, true()))
         .order_by(*order)
     )
-
-
-_TODO_WIDTH = len(TODO_COLUMNS)
 
 
 def principal_and_page(

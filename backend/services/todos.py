@@ -262,8 +262,20 @@ def unfiltered(query: TodoQuery) -> bool:
     return _shape(query, shares=False).kept_total
 
 
+def page_statement(conditions: Sequence[Any], sort: SortKey, *extra: Any) -> Select[Any]:
+    """One page of the todos matching `conditions` in `sort`'s order (the id last, so every
+    order is total), with `extra` columns after the todo's; the limit and offset bound."""
+    return (
+        select(*TODO_COLUMNS, *extra)
+        .where(*conditions)
+        .order_by(*_SORTS[sort])
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+
+
 def sort_order(sort: SortKey) -> tuple[Any, ...]:
-    """The ORDER BY of a listing sorted by `sort` (the id last, so every order is total)."""
+    """The ORDER BY of a listing sorted by `sort`."""
     return _SORTS[sort]
 
 
@@ -293,13 +305,7 @@ def _list_statements(shape: _Shape) -> tuple[Select[Any], Select[Any]]:
         conditions.extend([_TODO.due_date < bindparam("today"), _TODO.complete.is_(False)])
     # An unfiltered page carries the kept total as a last column (the same on every row).
     total = (counts.KEPT_TOTAL.scalar_subquery().label("total"),) if shape.kept_total else ()
-    page = (
-        select(*TODO_COLUMNS, *total)
-        .where(*conditions)
-        .order_by(*_SORTS[shape.sort])
-        .limit(bindparam("limit"))
-        .offset(bindparam("offset"))
-    )
+    page = page_statement(conditions, shape.sort, *total)
     count = counts.KEPT_TOTAL if shape.kept_total else select(func.count()).select_from(_TABLE).where(*conditions)
     return page, count
 
