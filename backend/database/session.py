@@ -31,6 +31,7 @@ from backend.core.errors import DatabaseBusy
 from backend.database import pool_reset
 from backend.database.drivers import async_url, sync_url
 from backend.database.outbox import Publisher, bind_publisher
+from backend.database.plans import keep_generic_plans
 from backend.database.request_scope import ServerUnits
 
 P = ParamSpec("P")
@@ -96,6 +97,8 @@ def build_server_units(engine: Engine, settings: Settings, publisher: Callable[[
     pool = _pool_options(settings, url.get_backend_name())
     async_engine = create_async_engine(url, **pool, **options, connect_args=timeout)
     _install_reset(async_engine.sync_engine)
+    if url.get_backend_name() == "postgresql":
+        keep_generic_plans(async_engine.sync_engine)
     return ServerUnits(async_engine, publisher, capacity=settings.DB_POOL_SIZE + settings.DB_MAX_OVERFLOW)
 
 
