@@ -255,13 +255,14 @@ TodoQueryDep = Annotated[TodoQuery, Depends(read_todo_query)]
 
 
 class ListingTodos(_SignedIn):
-    """`GET /todos/`: the signed-in user and, for an unfiltered listing, the page of their
-    own todos and its total, in one statement (services/signed_in.py). That page is the
-    answer only for someone who shares no list; the route reads anyone else's itself."""
+    """`GET /todos/`: the signed-in user and, for an unfiltered listing on a database where
+    it pays (`Database.page_with_check`), the page of their own todos and its total, in one
+    statement (services/signed_in.py). That page is the answer only for someone who shares
+    no list; the route reads anyone else's, and every other listing, itself."""
 
     async def __call__(self, request: Request, query: TodoQueryDep) -> SignedIn:  # type: ignore[override]
         bearer = self.bearer(request)
-        listing = query if todo_service.unfiltered(query) else None
+        listing = query if request_db(request).page_with_check and todo_service.unfiltered(query) else None
         return _required(request, bearer, await _signed_in(request, bearer, query=listing))
 
 

@@ -6,10 +6,11 @@ reads with a query this simple, the read is joined to the user's row instead:
 
 - one todo (`GET`, `PUT`, `PATCH /todos/…/{id}`): the same checks, the same visibility as
   `todos.get_visible`;
-- an unfiltered page of someone's own todos (`GET /todos/`): `todos.list_visible`'s page
-  for someone who shares nothing, as a derived table (not correlated, so no LATERAL),
-  with the kept total. The caller decides, from the principal's row, whether that page
-  is their answer (it is not for someone who shares a list).
+- an unfiltered page of someone's own todos (`GET /todos/`, on PostgreSQL only:
+  `Database.page_with_check` says why): `todos.list_visible`'s page for someone who
+  shares nothing, as a derived table (not correlated, so no LATERAL), with the kept
+  total. The caller decides, from the principal's row, whether that page is their answer
+  (it is not for someone who shares a list).
 """
 
 from functools import cache

@@ -16,7 +16,6 @@ from sqlalchemy.sql import Select
 
 from backend.models import Todo
 from backend.services import reminders
-from backend.services.signed_in import _principal_and_page
 from backend.services.todos import _list_statements, _Shape
 
 PARAMS = {"uid": 1, "limit": 50, "offset": 0, "complete": True, "lid": 1}
@@ -66,12 +65,3 @@ def test_a_filtered_count_reads_the_owners_matching_todos(sqlite_engine: Engine)
     found = plan(sqlite_engine, count, PARAMS)
 
     assert "USING INDEX ix_todos_owner_complete" in found, found
-
-
-def test_the_page_read_with_the_user_check_reads_the_owners_todos_in_index_order(sqlite_engine: Engine) -> None:
-    page = _principal_and_page("-created_at")
-
-    found = plan(sqlite_engine, page, {**PARAMS, "actor_id": 1, "actor_ver": 0, "actor_acc": "k", "actor_jti": "j"})
-
-    assert "SEARCH todos USING INDEX ix_todos_owner_created (owner_id=?)" in found, found
-    assert "SCAN todos" not in found, found
