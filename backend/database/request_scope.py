@@ -53,10 +53,11 @@ EXPLICIT_BEGIN = frozenset({"postgresql"})
 class RequestScope:
     """The session an HTTP request's units of work share, once the first one needs it."""
 
-    __slots__ = ("session", "ended", "read_only", "limiter")
+    __slots__ = ("session", "units", "ended", "read_only", "limiter")
 
     def __init__(self, *, read_only: bool) -> None:
         self.session: AsyncSession | None = None
+        self.units: ServerUnits | None = None  # whose session it is
         self.ended = False
         self.read_only = read_only
         self.limiter: anyio.CapacityLimiter | None = None  # the turn this scope holds
@@ -64,9 +65,9 @@ class RequestScope:
     async def release(self) -> None:
         """Roll back whatever is open and give the connection back; a later unit takes another."""
         session, self.session = self.session, None
-        if session is not None:
+        if session is not None and self.units is not None:
             with anyio.CancelScope(shield=True):  # a cancelled request still checks its connection in
-                await _close(session)
+                await self.units.close(session)
         limiter, self.limiter = self.limiter, None
         if limiter is not None:
             limiter.release_on_behalf_of(self)
@@ -87,11 +88,14 @@ async def release() -> None:
         await scope.release()
 
 
-async def _close(session: AsyncSession) -> None:
+async def _close(session: AsyncSession) -> bool:
+    """Close `session` (its connection back to the pool); False when that connection had died."""
     try:
         await run_sync(session.sync_session.close)
     except DBAPIError:  # the connection died with the request: the pool has discarded it
         await run_sync(session.sync_session.invalidate)
+        return False
+    return True
 
 
 class RequestScopeMiddleware:
@@ -154,13 +158,22 @@ class ServerUnits:
         self.turns = anyio.CapacityLimiter(capacity)
         self._factory = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
         self._publisher = publisher
+        # Closed sessions, used again: SQLAlchemy's close() leaves a session as good as
+        # new, and making one cost about 13 µs (docs/performance.md, "What is left").
+        self._idle: list[AsyncSession] = []
         self._autocommit_reads = engine.dialect.name in EXPLICIT_BEGIN
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _new_session(self) -> AsyncSession:
-        session = self._factory()
+        session = self._idle.pop() if self._idle else self._factory()
+        session.sync_session.info.clear()  # nothing of an earlier unit's (its pending events)
         bind_publisher(session.sync_session, self._publisher())
         return session
+
+    async def close(self, session: AsyncSession) -> None:
+        """Give `session`'s connection back, and keep the session for another unit."""
+        if await _close(session) and len(self._idle) < self.turns.total_tokens:
+            self._idle.append(session)
 
     def _follow(self, loop: asyncio.AbstractEventLoop) -> None:
         """An async driver's connections belong to the loop that opened them. One loop per
@@ -207,13 +220,13 @@ class ServerUnits:
                     return await self._guarded(session, fn)
                 finally:
                     with anyio.CancelScope(shield=True):  # as AsyncSession's own exit shields it
-                        await _close(session)
+                        await self.close(session)
         try:
             if scope.session is None:
                 if scope.limiter is None:
                     await _take_turn(self.turns, scope)
                     scope.limiter = self.turns
-                scope.session = self._new_session()
+                scope.session, scope.units = self._new_session(), self
                 if scope.read_only and self._autocommit_reads:
                     fn = _in_autocommit(fn)
             return await self._guarded(scope.session, fn)
