@@ -6,8 +6,9 @@ then on it keeps a generic plan only when that plan's estimated cost is not much
 theirs. With one heavy user among few, the estimates for `owner_id = $1` differ by the
 user, the generic plan never looks good enough, and every execution is planned anew. In
 the benchmark's database (two users with 50 todos and one with 10,000) the joined list
-read then spent 0.38 ms planning for 0.13 ms of execution, and PostgreSQL's CPU per list
-of 50 fell from 705 to 260 µs once plans were kept (docs/performance.md, "Plans").
+read then spent 0.38 ms planning for 0.17 ms of execution, and PostgreSQL's CPU per list
+of 50 fell from 705 to 260 µs once plans were kept (docs/performance.md, "A plan for
+every list").
 
 The requests' statements are a few dozen fixed shapes, keyed by ids and owners, whose
 best plan does not depend on the values (an index on the owner or the id), so the

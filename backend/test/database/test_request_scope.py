@@ -112,7 +112,8 @@ class TestOneCheckoutPerRequest:
         todo_id = created.json()["id"]
 
         # (method, path, body, status, statements at least): the user check, then the query;
-        # one todo and an unfiltered page are read with the check (services/signed_in.py).
+        # one todo, and on PostgreSQL an unfiltered page, are read with the check
+        # (services/signed_in.py).
         for method, path, body, status, statements in [
             ("GET", "/todos/?complete=false", None, 200, 2),
             ("GET", "/todos/", None, 200, 1),

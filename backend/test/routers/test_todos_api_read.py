@@ -164,8 +164,8 @@ class TestListTodos:
     def test_a_member_of_a_shared_list_sees_its_todos_with_their_own(
         self, client: TestClient, user: Account, other_user: Account, make: MakeTodo
     ) -> None:
-        # The user check reads the caller's own page along (ListingTodos); a sharer's list is
-        # wider, so it must be read again.
+        # On PostgreSQL the user check reads the caller's own page along (ListingTodos); a
+        # sharer's list is wider, so it must be read again.
         theirs = make(title="Shared with me")
         inbox = client.get("/lists/", headers=user.headers).json()[0]["id"]
         member = {"username": other_user.username, "role": "viewer"}
