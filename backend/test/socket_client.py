@@ -4,17 +4,91 @@ The live-socket tests (backend/test/realtime) and the deploy tests (Redis, nginx
 real servers the same way: open a socket with some headers, read the next event (answering
 the server's pings on the way), wait for the close and its code, or see the handshake
 refused. Every wait is a poll on the socket with a deadline, never a fixed sleep.
+
+Over TLS (the nginx tests' wss://) the socket is a `TlsSocket`: websockets' sync client
+reads in a thread of its own while the caller writes, and CPython's SSLSocket lets both
+threads into one OpenSSL connection at once, which now and then corrupts it (the
+handshake response is never seen: python/cpython#151508,
+miguelgrinberg/python-engineio#461). A plain TCP socket has no such state to share.
 """
 
+import asyncio
 import json
 import ssl
+import threading
 import time
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Coroutine, Mapping
+from types import TracebackType
+from typing import Any, Protocol, Self, TypeVar
 
+from websockets.asyncio.client import ClientConnection as AsyncConnection
+from websockets.asyncio.client import connect as connect_async
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
-from websockets.typing import Origin
+from websockets.typing import Data, Origin
+
+T = TypeVar("T")
+
+
+class LiveSocket(Protocol):
+    """What the tests do with a socket, whichever client holds it."""
+
+    def recv(self, timeout: float | None = None) -> Data: ...
+
+    def send(self, message: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class TlsSocket:
+    """A wss:// socket whose every read and write runs on one thread: its own event loop's
+    (websockets' asyncio client), behind the sync client's `recv(timeout)` and `send`."""
+
+    def __init__(self, uri: str, **options: Any) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="tls-socket", daemon=True)
+        self._thread.start()
+        try:
+            self._connection: AsyncConnection = self._run(self._open(uri, options))
+        except BaseException:
+            self._stop()
+            raise
+
+    @staticmethod
+    async def _open(uri: str, options: dict[str, Any]) -> AsyncConnection:
+        return await connect_async(uri, **options)
+
+    def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def _stop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._loop.close()
+
+    def recv(self, timeout: float | None = None) -> Data:
+        """The next message; TimeoutError after `timeout` s, ConnectionClosed once closed."""
+        return self._run(asyncio.wait_for(self._connection.recv(), timeout))
+
+    def send(self, message: str) -> None:
+        self._run(self._connection.send(message))
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            self._run(self._connection.close())
+        finally:
+            self._stop()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.close()
+
 
 PING = {"type": "ping"}
 PONG = {"type": "pong"}
@@ -31,15 +105,13 @@ def open_socket(
     headers: Mapping[str, str] | None = None,
     origin: str | None = None,
     query: str = "",
-    tls: ssl.SSLContext | None = None,
     source: str | None = None,
 ) -> ClientConnection:
-    """A socket on `base_url`'s /ws; InvalidStatus when the handshake is refused."""
+    """A socket on http `base_url`'s /ws; InvalidStatus when the handshake is refused."""
     return connect(
         ws_url(base_url, query),
         additional_headers=dict(headers or {}),
         origin=Origin(origin) if origin else None,
-        ssl=tls,
         proxy=None,
         open_timeout=10,
         close_timeout=2,
@@ -47,10 +119,33 @@ def open_socket(
     )
 
 
+def open_tls_socket(
+    base_url: str,
+    *,
+    tls: ssl.SSLContext,
+    headers: Mapping[str, str] | None = None,
+    origin: str | None = None,
+    source: str | None = None,
+) -> TlsSocket:
+    """A socket on https `base_url`'s /ws (wss://); InvalidStatus when the handshake is refused."""
+    return TlsSocket(
+        ws_url(base_url),
+        additional_headers=dict(headers or {}),
+        origin=Origin(origin) if origin else None,
+        ssl=tls,
+        proxy=None,
+        open_timeout=10,
+        close_timeout=2,
+        local_addr=(source, 0) if source else None,  # passed on to loop.create_connection
+    )
+
+
 def refused_status(base_url: str, **options: Any) -> int | None:
     """The HTTP status that refused the handshake, or None when the socket opened."""
     try:
-        socket = open_socket(base_url, **options)
+        socket: LiveSocket = (
+            open_tls_socket(base_url, **options) if "tls" in options else open_socket(base_url, **options)
+        )
     except InvalidStatus as exc:
         return exc.response.status_code
     socket.close()
@@ -61,7 +156,7 @@ def cookie(name: str, token: str) -> dict[str, str]:
     return {"Cookie": f"{name}={token}"}
 
 
-def next_message(socket: ClientConnection, *, timeout: float = 5.0, answer_pings: bool = True) -> dict[str, Any]:
+def next_message(socket: LiveSocket, *, timeout: float = 5.0, answer_pings: bool = True) -> dict[str, Any]:
     """The next message other than the server's ping (which is answered); TimeoutError after `timeout` s."""
     deadline = time.monotonic() + timeout
     while True:
@@ -72,7 +167,7 @@ def next_message(socket: ClientConnection, *, timeout: float = 5.0, answer_pings
             socket.send(json.dumps(PONG))
 
 
-def messages_until(socket: ClientConnection, kind: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
+def messages_until(socket: LiveSocket, kind: str, *, timeout: float = 5.0) -> list[dict[str, Any]]:
     """Every message up to and including the first of type `kind`."""
     seen: list[dict[str, Any]] = []
     deadline = time.monotonic() + timeout
@@ -81,7 +176,7 @@ def messages_until(socket: ClientConnection, kind: str, *, timeout: float = 5.0)
     return seen
 
 
-def close_code(socket: ClientConnection, *, timeout: float = 5.0, answer_pings: bool = True) -> int:
+def close_code(socket: LiveSocket, *, timeout: float = 5.0, answer_pings: bool = True) -> int:
     """Read until the server closes the socket; its close code. TimeoutError if it stays open."""
     deadline = time.monotonic() + timeout
     try:
@@ -92,7 +187,7 @@ def close_code(socket: ClientConnection, *, timeout: float = 5.0, answer_pings: 
         return closed.rcvd.code
 
 
-def is_open(socket: ClientConnection, *, timeout: float = 5.0) -> bool:
+def is_open(socket: LiveSocket, *, timeout: float = 5.0) -> bool:
     """A round trip: the client's ping is answered with a pong (events on the way are skipped)."""
     socket.send(json.dumps(PING))
     deadline = time.monotonic() + timeout

@@ -23,11 +23,10 @@ from typing import Any
 
 import httpx
 import pytest
-from websockets.sync.client import ClientConnection
 
 from backend.core.static_files import STATIC_DIR
 from backend.test.live import free_port, wait_until
-from backend.test.socket_client import cookie, is_open, next_message, open_socket, refused_status
+from backend.test.socket_client import TlsSocket, cookie, is_open, next_message, open_tls_socket, refused_status
 
 from .processes import (
     METRICS_AUTH,
@@ -271,10 +270,10 @@ class TestWebSockets:
         token: str = login(http, f"{stack.nginx.url}", username).json()["access_token"]
         return token
 
-    def open_through_nginx(self, stack: Stack, **options: Any) -> tuple[ClientConnection, AppProcess]:
+    def open_through_nginx(self, stack: Stack, **options: Any) -> tuple[TlsSocket, AppProcess]:
         """A socket opened through nginx, and the instance that holds it (the one that logged it)."""
         before = [app.output().count(ACCEPTED) for app in stack.apps]
-        socket = open_socket(stack.nginx.url, tls=stack.tls.context, source="127.0.0.2", **options)
+        socket = open_tls_socket(stack.nginx.url, tls=stack.tls.context, source="127.0.0.2", **options)
         holders = wait_until(
             lambda: [app for app, n in zip(stack.apps, before, strict=True) if app.output().count(ACCEPTED) > n],
             timeout=10,
@@ -287,7 +286,7 @@ class TestWebSockets:
         self, stack: Stack, http: httpx.Client
     ) -> None:
         headers = {"Authorization": f"Bearer {self.token(stack, http)}"}
-        held: dict[str, tuple[ClientConnection, AppProcess]] = {}
+        held: dict[str, tuple[TlsSocket, AppProcess]] = {}
         with ExitStack() as sockets:
             for _ in range(6):  # least_conn: an instance already holding a socket is passed over
                 socket, holder = self.open_through_nginx(stack, headers=headers)
