@@ -12,8 +12,7 @@ import hmac
 import time
 from dataclasses import dataclass
 
-from jose import JWTError, jwt
-
+from backend.core.hs256 import JWTError, jwt
 from backend.core.tokens import ALGORITHM, InvalidToken, read_account_claims
 
 PURPOSE = "password-reset"

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from jose import JWTError, jwt
+from backend.core.hs256 import JWTError, jwt
 
 ALGORITHM = "HS256"
 IAT_LEEWAY_SECONDS = 30
