@@ -50,6 +50,7 @@ VERSION = "0123456789ab"  # any 12-hex release segment: nginx strips it
 PROBE = "css/deploy-probe.css"
 SESSION_COOKIE = "__Host-session"  # the cookie's name in production
 ACCEPTED = '"WebSocket /ws" [accepted]'  # uvicorn's line for an opened socket
+CUT = "cut mid-answer"
 PROBE_BODY = "".join(f".deploy-probe-{n} {{ color: #{n:06x}; }}\n" for n in range(200))
 
 
@@ -335,11 +336,14 @@ def test_stopping_one_instance_mid_load_loses_no_get(
     done = threading.Semaphore(0)
     victim = stack.apps[1]
 
-    def fetch(_: int) -> int:
-        with client(stack.tls, source="127.0.0.5") as http:
-            status = http.get(f"{stack.nginx.url}/user/", headers={"Authorization": f"Bearer {token}"}).status_code
-        done.release()
-        return status
+    def fetch(_: int) -> int | str:
+        try:
+            with client(stack.tls, source="127.0.0.5") as http:
+                return http.get(f"{stack.nginx.url}/user/", headers={"Authorization": f"Bearer {token}"}).status_code
+        except httpx.RemoteProtocolError:
+            return CUT  # the headers arrived, the body never did
+        finally:
+            done.release()
 
     def stop_midway() -> None:
         for _ in range(stop_after):
@@ -352,7 +356,15 @@ def test_stopping_one_instance_mid_load_loses_no_get(
         statuses = list(pool.map(fetch, range(total)))
     stopper.join()
     victim.wait(timeout=20)
-    assert Counter(statuses) == Counter({200: total})
+    answered = Counter(statuses)
+    if stop_signal is signal.SIGKILL:
+        # A killed worker can die between writing an answer's headers and its body (two
+        # writes, one after the other in one step of its event loop). nginx has passed the
+        # headers on by then and cannot send the GET elsewhere. One event loop is between
+        # those writes for one answer at most, so at most one GET is cut.
+        assert answered.pop(CUT, 0) <= 1
+    assert answered == Counter({200: sum(answered.values())})
+    assert sum(answered.values()) >= total - 1
     assert not victim.alive()
     # Requests nginx had sent to the stopped instance were answered by the other one.
     survivor = f"127.0.0.1:{stack.apps[0].port}"
