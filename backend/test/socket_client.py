@@ -99,6 +99,17 @@ def ws_url(base_url: str, query: str = "") -> str:
     return base_url.replace("http", "ws", 1) + "/ws" + (f"?{query}" if query else "")
 
 
+def _handshake(headers: Mapping[str, str] | None, origin: str | None) -> dict[str, Any]:
+    """The options both clients open a socket with."""
+    return {
+        "additional_headers": dict(headers or {}),
+        "origin": Origin(origin) if origin else None,
+        "proxy": None,
+        "open_timeout": 10,
+        "close_timeout": 2,
+    }
+
+
 def open_socket(
     base_url: str,
     *,
@@ -108,15 +119,12 @@ def open_socket(
     source: str | None = None,
 ) -> ClientConnection:
     """A socket on http `base_url`'s /ws; InvalidStatus when the handshake is refused."""
-    return connect(
+    socket: ClientConnection = connect(
         ws_url(base_url, query),
-        additional_headers=dict(headers or {}),
-        origin=Origin(origin) if origin else None,
-        proxy=None,
-        open_timeout=10,
-        close_timeout=2,
         source_address=(source, 0) if source else None,  # passed on to socket.create_connection
+        **_handshake(headers, origin),
     )
+    return socket
 
 
 def open_tls_socket(
@@ -130,13 +138,9 @@ def open_tls_socket(
     """A socket on https `base_url`'s /ws (wss://); InvalidStatus when the handshake is refused."""
     return TlsSocket(
         ws_url(base_url),
-        additional_headers=dict(headers or {}),
-        origin=Origin(origin) if origin else None,
         ssl=tls,
-        proxy=None,
-        open_timeout=10,
-        close_timeout=2,
         local_addr=(source, 0) if source else None,  # passed on to loop.create_connection
+        **_handshake(headers, origin),
     )
 
 
