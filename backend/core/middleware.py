@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from backend.core.error_handlers import server_error_response
-from backend.core.logs import request_id_var
+from backend.core.logs import info_line, request_id_var
 from backend.core.memory import BodyCollector
 from backend.core.metrics import Metrics
 from backend.core.secret_paths import has_secret, shown_path
@@ -89,9 +89,10 @@ class RequestContextMiddleware:
                 self.metrics.in_flight.dec()
                 self.metrics.observe(scope["method"], template, status, duration)
             client = scope.get("client")
-            access_logger.info(
+            info_line(
+                access_logger,
                 "request",
-                extra={
+                {
                     "method": scope["method"],
                     "route": template,
                     "path": path,

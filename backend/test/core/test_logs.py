@@ -1,8 +1,18 @@
 """Authentication events in the JSON logs (core/logs.py): who, what, from where, never a secret."""
 
+import io
+import json
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from backend.core.logs import _sole_json_handler, info_line, request_id_var
 from backend.test.conftest import ClientFactory
 from backend.test.core.conftest import LogCapture
 from backend.test.factories import Account, bearer, login, make_todo, user_payload
@@ -65,3 +75,68 @@ class TestAuthEvents:
             assert secret not in logs.text
         assert "$argon2" not in logs.text
         assert "hashed_password" not in logs.text
+
+
+class TestInfoLine:
+    """`info_line` (the access line): the line `logger.info` would write, without its machinery."""
+
+    FIELDS = {"method": "GET", "route": "/todos/{todo_id}", "status": 200, "user_id": 7, "client": None}
+
+    @staticmethod
+    def lines(stream: io.StringIO) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in stream.getvalue().splitlines()]
+
+    @pytest.fixture
+    def app_stream(self) -> Iterator[io.StringIO]:
+        """What the app's own JSON handler writes."""
+        handler = next(h for h in logging.getLogger("backend").handlers if getattr(h, "_backend_json", False))
+        assert isinstance(handler, logging.StreamHandler)
+        stream = io.StringIO()
+        previous = handler.setStream(stream)
+        token = request_id_var.set("req-1")
+        yield stream
+        request_id_var.reset(token)
+        handler.setStream(previous)
+
+    @staticmethod
+    @contextmanager
+    def alone() -> Iterator[None]:
+        """Only the app's handler attached, as when serving (pytest attaches its own per test)."""
+        handlers = logging.getLogger("backend").handlers
+        attached = list(handlers)
+        handlers[:] = [h for h in attached if getattr(h, "_backend_json", False)]
+        try:
+            yield
+        finally:
+            handlers[:] = attached
+
+    def test_the_same_line_as_the_logging_module_writes(self, app_stream: io.StringIO) -> None:
+        logger = logging.getLogger("backend.access")
+        with self.alone():
+            assert _sole_json_handler(logger) is not None  # the direct path is the one tested here
+            info_line(logger, "request", dict(self.FIELDS))
+            logger.info("request", extra=dict(self.FIELDS))
+
+        direct, logged = self.lines(app_stream)
+        written = [datetime.fromisoformat(line.pop("time")) for line in (direct, logged)]
+        assert timedelta(0) <= written[1] - written[0] < timedelta(seconds=1)
+        assert list(direct.items()) == list(logged.items())  # the same keys, in the same order
+        assert direct["request_id"] == "req-1"
+
+    def test_another_handler_gets_the_line_through_logging(self, app_stream: io.StringIO, logs: LogCapture) -> None:
+        assert _sole_json_handler(logging.getLogger("backend.access")) is None
+        info_line(logging.getLogger("backend.access"), "request", dict(self.FIELDS))
+
+        assert [line["route"] for line in logs.lines()] == ["/todos/{todo_id}"]
+        assert [line["route"] for line in self.lines(app_stream)] == ["/todos/{todo_id}"]
+
+    def test_nothing_below_the_configured_level(self, app_stream: io.StringIO) -> None:
+        backend = logging.getLogger("backend")
+        level = backend.level
+        backend.setLevel(logging.WARNING)
+        try:
+            with self.alone():
+                info_line(logging.getLogger("backend.access"), "request", dict(self.FIELDS))
+        finally:
+            backend.setLevel(level)
+        assert app_stream.getvalue() == ""
