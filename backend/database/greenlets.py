@@ -21,6 +21,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import anyio
 from greenlet import getcurrent, greenlet  # type: ignore[import-untyped]
 
 T = TypeVar("T")
@@ -74,8 +75,14 @@ def _serve() -> None:
         fn, args = getcurrent().parent.switch(outcome)
 
 
-async def run_sync(fn: Callable[..., T], *args: Any) -> T:
-    """`fn(*args)` in a kept greenlet, awaiting what it awaits (as `greenlet_spawn`)."""
+async def run_sync(fn: Callable[..., T], *args: Any, shielded: bool = False) -> T:
+    """`fn(*args)` in a kept greenlet, awaiting what it awaits (as `greenlet_spawn`).
+
+    `shielded` (closing a session, rolling one back): once `fn` awaits, the rest runs in a
+    shielded anyio cancel scope, so a cancelled request still gives its connection back.
+    The scope is entered only then: most such calls never await (an autocommit read's
+    close, a committed unit's), and entering one cost 15 to 20 µs of a request.
+    """
     idle = _idle.greenlets
     current = getcurrent()
     if idle:
@@ -86,13 +93,12 @@ async def run_sync(fn: Callable[..., T], *args: Any) -> T:
         worker.switch()  # to where it waits for its first unit
     worker.gr_context = current.gr_context
     result = worker.switch((fn, args))
-    while type(result) is not _Done and type(result) is not _Failed:
-        try:
-            value = await result
-        except BaseException:  # noqa: BLE001 - thrown into the unit, as greenlet_spawn does
-            result = worker.throw(*sys.exc_info())
+    if type(result) is not _Done and type(result) is not _Failed:
+        if shielded:
+            with anyio.CancelScope(shield=True):
+                result = await _follow(worker, result)
         else:
-            result = worker.switch(value)
+            result = await _follow(worker, result)
     worker.gr_context = None  # an idle greenlet keeps no request's context alive
     if len(idle) < MAX_IDLE:
         idle.append(worker)
@@ -103,3 +109,15 @@ async def run_sync(fn: Callable[..., T], *args: Any) -> T:
         raise error
     value, result.value = result.value, None
     return value  # type: ignore[no-any-return]
+
+
+async def _follow(worker: UnitGreenlet, result: Any) -> _Done | _Failed:
+    """Await what the unit in `worker` hands out, and send it the outcome, until it is done."""
+    while type(result) is not _Done and type(result) is not _Failed:
+        try:
+            value = await result
+        except BaseException:  # noqa: BLE001 - thrown into the unit, as greenlet_spawn does
+            result = worker.throw(*sys.exc_info())
+        else:
+            result = worker.switch(value)
+    return result

@@ -66,8 +66,7 @@ class RequestScope:
         """Roll back whatever is open and give the connection back; a later unit takes another."""
         session, self.session = self.session, None
         if session is not None and self.units is not None:
-            with anyio.CancelScope(shield=True):  # a cancelled request still checks its connection in
-                await self.units.close(session)
+            await self.units.close(session)  # shielded: a cancelled request still checks its connection in
         limiter, self.limiter = self.limiter, None
         if limiter is not None:
             limiter.release_on_behalf_of(self)
@@ -91,9 +90,9 @@ async def release() -> None:
 async def _close(session: AsyncSession) -> bool:
     """Close `session` (its connection back to the pool); False when that connection had died."""
     try:
-        await run_sync(session.sync_session.close)
+        await run_sync(session.sync_session.close, shielded=True)
     except DBAPIError:  # the connection died with the request: the pool has discarded it
-        await run_sync(session.sync_session.invalidate)
+        await run_sync(session.sync_session.invalidate, shielded=True)
         return False
     return True
 
@@ -219,8 +218,7 @@ class ServerUnits:
                 try:
                     return await self._guarded(session, fn)
                 finally:
-                    with anyio.CancelScope(shield=True):  # as AsyncSession's own exit shields it
-                        await self.close(session)
+                    await self.close(session)  # shielded, as AsyncSession's own exit is
         try:
             if scope.session is None:
                 if scope.limiter is None:
@@ -240,8 +238,8 @@ class ServerUnits:
         try:
             result = await run_sync(fn, session.sync_session)
         except BaseException:
-            with anyio.CancelScope(shield=True), suppress(DBAPIError):  # a dead connection: discarded already
-                await run_sync(session.sync_session.rollback)
+            with suppress(DBAPIError):  # a dead connection: discarded already
+                await run_sync(session.sync_session.rollback, shielded=True)
             raise
         if session.sync_session.identity_map:
             session.expunge_all()  # no object outlives the unit that loaded it

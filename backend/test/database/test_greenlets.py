@@ -8,6 +8,7 @@ import threading
 import weakref
 from typing import Any
 
+import anyio
 import pytest
 from greenlet import getcurrent  # type: ignore[import-untyped]
 from sqlalchemy.util import await_
@@ -112,6 +113,25 @@ def test_a_cancelled_request_cancels_the_unit_inside() -> None:
     asyncio.run(main())
     assert cleaned_up == [True]
     assert asyncio.run(run_sync(lambda: "next")) == "next"  # the greenlet serves on
+
+
+@pytest.mark.parametrize("shielded", [True, False])
+def test_a_shielded_unit_finishes_its_await_though_the_request_is_cancelled(shielded: bool) -> None:
+    """As closing a session: a cancel scope cancelled mid-await waits for a shielded unit."""
+    finished = []
+
+    def unit() -> str:
+        await_(asyncio.sleep(0.05))
+        finished.append(True)
+        return "closed"
+
+    async def main() -> str | None:
+        with anyio.move_on_after(0.01):
+            return await run_sync(unit, shielded=shielded)
+        return None
+
+    assert asyncio.run(main()) == ("closed" if shielded else None)
+    assert finished == ([True] if shielded else [])
 
 
 def test_a_unit_sees_the_callers_context_and_an_idle_greenlet_keeps_none() -> None:
