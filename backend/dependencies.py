@@ -21,7 +21,9 @@ from backend.core.sessions import renew_session_if_due, session_cookie_name
 from backend.core.state import AppState, app_state
 from backend.core.tokens import InvalidToken, TokenClaims
 from backend.database.request_scope import release as release_connection
+from backend.database.request_scope import single_statement_write
 from backend.database.session import Database
+from backend.schemas.idempotency import KEY_HEADER
 from backend.schemas.todos import TodoQuery
 from backend.services import principal as principal_service
 from backend.services import todos as todo_service
@@ -215,10 +217,24 @@ class CurrentPrincipal(_SignedIn):
         return principal
 
 
+class CreatingPrincipal(CurrentPrincipal):
+    """`CurrentPrincipal` for a create, whose one write is a single statement unless an
+    Idempotency-Key stores its answer too: said before the user check, so that on
+    PostgreSQL the check and the write run in autocommit, without BEGIN and COMMIT
+    (database/request_scope.py)."""
+
+    async def __call__(self, request: Request) -> Principal:  # type: ignore[override]
+        if KEY_HEADER not in request.headers:
+            single_statement_write()
+        return await super().__call__(request)
+
+
 optional_principal = OptionalPrincipal()
 current_principal = CurrentPrincipal()
+creating_principal = CreatingPrincipal()
 OptionalUser = Annotated[Principal | None, Depends(optional_principal)]
 CurrentUser = Annotated[Principal, Depends(current_principal)]
+CreatingUser = Annotated[Principal, Depends(creating_principal)]
 
 
 class ReadableTodo(_SignedIn):

@@ -19,7 +19,11 @@ transaction with a BEGIN round trip and end it with a ROLLBACK, its statements r
 autocommit instead: two round trips fewer, and each read still sees committed data.
 (MySQL drivers begin transactions implicitly, where switching would add round trips.)
 A write unit in such a request, should one come, gives that connection back and runs in
-a transaction of its own.
+a transaction of its own. A request whose one write is a single statement, atomic by
+itself (a create: `ONE_STATEMENT_WRITES`), says so before its first unit
+(`single_statement_write`): on PostgreSQL it then runs in autocommit too, that write
+included, without the BEGIN and COMMIT round trips; a second write would get a
+transaction of its own.
 
 No liveness check (`pool_pre_ping`) runs per checkout: a connection the server dropped
 fails its first statement, SQLAlchemy then discards it and every older pooled one, and a
@@ -48,18 +52,25 @@ SAFE_METHODS = frozenset({"GET", "HEAD"})
 AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 # Dialects whose drivers send BEGIN and ROLLBACK as round trips of their own.
 EXPLICIT_BEGIN = frozenset({"postgresql"})
+# Where a create's counter UPDATE and INSERT are one statement (the UPDATE in the INSERT's
+# WITH, services/todos.py), so a request that makes only that write can run it in
+# autocommit (where reads do too: EXPLICIT_BEGIN).
+ONE_STATEMENT_WRITES = frozenset({"postgresql"})
 
 
 class RequestScope:
     """The session an HTTP request's units of work share, once the first one needs it."""
 
-    __slots__ = ("session", "units", "ended", "read_only", "limiter")
+    __slots__ = ("session", "units", "ended", "autocommit", "single_write", "limiter")
 
     def __init__(self, *, read_only: bool) -> None:
         self.session: AsyncSession | None = None
         self.units: ServerUnits | None = None  # whose session it is
         self.ended = False
-        self.read_only = read_only
+        # Its units run in autocommit where reads do (EXPLICIT_BEGIN): a read-only request,
+        # or one whose single write is one statement (`single_statement_write`).
+        self.autocommit = read_only
+        self.single_write = False  # that write is still to come
         self.limiter: anyio.CapacityLimiter | None = None  # the turn this scope holds
 
     async def release(self) -> None:
@@ -78,6 +89,13 @@ class RequestScope:
 
 
 _scope: ContextVar[RequestScope | None] = ContextVar("db_request_scope", default=None)
+
+
+def single_statement_write() -> None:
+    """Before a request's first unit: its one write is a single statement, atomic by itself."""
+    scope = _scope.get()
+    if scope is not None and scope.session is None and not scope.ended:
+        scope.autocommit = scope.single_write = True
 
 
 async def release() -> None:
@@ -161,6 +179,7 @@ class ServerUnits:
         # new, and making one cost about 13 µs (docs/performance.md, "What is left").
         self._idle: list[AsyncSession] = []
         self._autocommit_reads = engine.dialect.name in EXPLICIT_BEGIN
+        self._one_statement_writes = engine.dialect.name in ONE_STATEMENT_WRITES
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _new_session(self) -> AsyncSession:
@@ -209,9 +228,12 @@ class ServerUnits:
 
     async def _run_once(self, fn: Callable[[Session], T], *, write: bool) -> T:
         scope = _scope.get()
-        if scope is not None and write and scope.read_only and self._autocommit_reads:
-            await scope.release()  # the autocommit connection: nothing open on it to lose
-            scope = None
+        if scope is not None and write and scope.autocommit and self._autocommit_reads:
+            if scope.single_write and self._one_statement_writes:
+                scope.single_write = False  # this one, in autocommit; any other in a transaction
+            else:
+                await scope.release()  # the autocommit connection: nothing open on it to lose
+                scope = None
         if scope is None or scope.ended:
             async with self.turns:
                 session = self._new_session()
@@ -225,7 +247,7 @@ class ServerUnits:
                     await _take_turn(self.turns, scope)
                     scope.limiter = self.turns
                 scope.session, scope.units = self._new_session(), self
-                if scope.read_only and self._autocommit_reads:
+                if scope.autocommit and self._autocommit_reads:
                     fn = _in_autocommit(fn)
             return await self._guarded(scope.session, fn)
         except BaseException:

@@ -13,6 +13,7 @@ from backend.core.query_models import query_parameters
 from backend.core.routing import register_todo_id
 from backend.database.session import Database
 from backend.dependencies import (
+    CreatingUser,
     CurrentUser,
     SignedIn,
     SignedInWithPage,
@@ -99,7 +100,7 @@ def created_answer(todo: TodoRow) -> Answer:
 async def create_todo(
     request: Request,
     data: TodoCreate,
-    principal: CurrentUser,
+    principal: CreatingUser,
     idempotency_key: IdempotencyKeyHeader = None,
 ) -> Response:
     """Create a todo for the caller; with an Idempotency-Key, at most once per key."""

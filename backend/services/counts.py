@@ -32,6 +32,15 @@ _ADD_FOR = (
     .where(_COUNT.user_id == bindparam("owner"), _COUNT.slot == bindparam("count_slot"))
     .values(todo_count=_ADD)
 )
+# The owner's count (whoever that is), only while the actor's session holds: the UPDATE a
+# one-statement create runs in its INSERT's WITH (services/todos.py), which yields no row
+# once that session has ended.
+ADD_CHECKED = (
+    update(_COUNTS)
+    .where(_COUNT.user_id == bindparam("owner"), _COUNT.slot == bindparam("count_slot"), still_valid())
+    .values(todo_count=_ADD)
+    .returning(_COUNT.user_id)
+)
 
 
 # The user `:uid`'s live todos: the sum of their rows (a column of an unfiltered page).
@@ -46,6 +55,11 @@ def add_own(session: Session, principal: Principal, added: int) -> bool:
     """Add to the principal's count; False (nothing changed) when their session has ended."""
     params = {**principal.guard(), "added": added, "count_slot": _slot()}
     return row_count(session, _ADD_OWN, params) > 0
+
+
+def checked_params(principal: Principal, owner_id: int, added: int) -> dict[str, object]:
+    """The bound parameters of `ADD_CHECKED`."""
+    return {**principal.guard(), "owner": owner_id, "added": added, "count_slot": _slot()}
 
 
 def add_for(session: Session, owner_id: int, added: int) -> None:

@@ -12,7 +12,7 @@ from functools import cache
 from time import time_ns
 from typing import Any, TypedDict, cast
 
-from sqlalchemy import Select, String, Table, Update, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import Insert, Select, String, Table, Update, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from backend.core.errors import InvalidInput, NotAuthenticated, NotFound, PermissionDenied, PreconditionFailed
@@ -20,6 +20,7 @@ from backend.core.zones import day_label, shift_days, today_in
 from backend.database.dates import date_text, iso_date, iso_utc, time_text, utc_text
 from backend.database.direct import all_rows, first_row, inserted_id, row_count
 from backend.database.outbox import record
+from backend.database.request_scope import ONE_STATEMENT_WRITES
 from backend.models import Todo, User
 from backend.models.base import utcnow
 from backend.realtime.events import Event, deleted_event, todo_event
@@ -424,9 +425,10 @@ def insert_todo(
         "created_at": now,
         "updated_at": now,
     }
-    if not counted:
-        count_up(session, principal, 1, owner_id=target.owner_id)
-    todo_id = inserted_id(session, _INSERT, values)
+    if counted:
+        todo_id = inserted_id(session, _INSERT, values)
+    else:
+        todo_id = _insert_counted(session, principal, values, owner_id=target.owner_id)
     place = Place(todo_id, target.id, target.owner_id, cast(int, values["position"]))
     todo = _written_row(place, data, values, utc_text(now))
     announce(session, principal, todo_event("todo.created", todo), todo)
@@ -475,6 +477,31 @@ def check_reminder(remind_at: datetime | None, *, now: datetime) -> None:
     """A reminder being set must lie ahead (InvalidInput on `remind_at` otherwise)."""
     if remind_at is not None and remind_at <= now:
         raise InvalidInput([{"type": "value_error", "loc": ["body", "remind_at"], "msg": REMIND_IN_PAST}])
+
+
+def _insert_counted(session: Session, principal: Principal, values: dict[str, object], *, owner_id: int) -> int:
+    """Insert one todo and add it to its owner's count, the count's UPDATE being the
+    check that the principal's session holds; the new todo's id.
+
+    Where the dialect runs an UPDATE in an INSERT's WITH (ONE_STATEMENT_WRITES), that is
+    one statement, atomic by itself: a create then needs no transaction of its own
+    (database/request_scope.py). Elsewhere, the UPDATE and then the INSERT.
+    """
+    if session.get_bind().dialect.name not in ONE_STATEMENT_WRITES:
+        count_up(session, principal, 1, owner_id=owner_id)
+        return inserted_id(session, _INSERT, values)
+    row = first_row(session, _counted_insert(tuple(values)), values | counts.checked_params(principal, owner_id, 1))
+    if row is None:
+        raise NotAuthenticated(SESSION_ENDED)
+    return int(row[0])
+
+
+@cache
+def _counted_insert(columns: tuple[str, ...]) -> Insert:
+    """INSERT … SELECT `columns` (bound parameters of the same names) FROM the count's UPDATE."""
+    counted = counts.ADD_CHECKED.cte("counted")
+    values = select(*(bindparam(name, type_=_TABLE.c[name].type) for name in columns)).select_from(counted)
+    return insert(_TABLE).from_select(list(columns), values).returning(_TODO.id)
 
 
 def count_up(session: Session, principal: Principal, added: int, *, owner_id: int) -> None:

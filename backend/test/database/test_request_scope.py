@@ -13,10 +13,11 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from backend.database.drivers import async_url, sync_url
+from backend.database.request_scope import ONE_STATEMENT_WRITES
 from backend.database.session import Database, build_engine
 from backend.models import Todo
 from backend.test.conftest import build_settings
-from backend.test.factories import Account, on_new_loop, on_request_path, state_of, todo_payload
+from backend.test.factories import Account, make_todo, on_new_loop, on_request_path, state_of, todo_payload
 from backend.test.live import free_port
 
 
@@ -161,17 +162,54 @@ class TestTurns:
 
 class TestTransactions:
     def test_reads_skip_begin_and_rollback_on_postgresql_and_writes_keep_their_transaction(
-        self, server_app: Engine, client: TestClient, user: Account, checkouts: Checkouts
+        self, server_app: Engine, client: TestClient, user: Account, checkouts: Checkouts, db_session: Session
     ) -> None:
         if server_app.dialect.name != "postgresql":
             pytest.skip("MySQL drivers begin transactions implicitly: reads keep them")
-        created = client.post("/todos/todos", json=todo_payload(), headers=user.headers)
-        assert created.status_code == 201
-        assert checkouts.autocommit and not any(checkouts.autocommit)  # one transaction: check, count, insert
+        todo_id = make_todo(db_session, user.id)["id"]
+        checkouts.autocommit.clear()
+        updated = client.put(f"/todos/todo/{todo_id}", json=todo_payload(), headers=user.headers)
+        assert updated.status_code == 200
+        assert checkouts.autocommit and not any(checkouts.autocommit)  # one transaction: check, update
 
         checkouts.autocommit.clear()
         assert client.get("/todos/", params={"complete": "false"}, headers=user.headers).status_code == 200
         assert checkouts.autocommit == [True, True]  # the user check and the query, no BEGIN
+
+    def test_a_create_is_one_statement_in_autocommit_on_postgresql(
+        self, server_app: Engine, client: TestClient, user: Account, checkouts: Checkouts, db_session: Session
+    ) -> None:
+        if server_app.dialect.name not in ONE_STATEMENT_WRITES:
+            pytest.skip("the count's UPDATE and the INSERT are two statements here, in one transaction")
+        before = _count_todos(db_session)
+        created = client.post("/todos/todos", json=todo_payload(), headers=user.headers)
+        assert created.status_code == 201
+        # The user check, then the INSERT with the count's UPDATE in its WITH: no BEGIN, no COMMIT.
+        assert checkouts.autocommit == [True, True], checkouts.statements
+        assert checkouts.statements[1].startswith("WITH counted AS (UPDATE todo_counts")
+        db_session.expire_all()
+        assert _count_todos(db_session) == before + 1
+        listed = client.get("/todos/", headers=user.headers)
+        assert listed.headers["X-Total-Count"] == str(before + 1)  # counted with it
+
+        checkouts.autocommit.clear()
+        keyed = client.post(
+            "/todos/todos", json=todo_payload(), headers={**user.headers, "Idempotency-Key": "one-transaction"}
+        )
+        assert keyed.status_code == 201
+        assert checkouts.autocommit and not any(checkouts.autocommit)  # its stored answer: a transaction
+
+    def test_a_create_after_the_session_ended_writes_nothing(
+        self, server_app: Engine, client: TestClient, user: Account, db_session: Session
+    ) -> None:
+        before = _count_todos(db_session)
+        assert client.post("/auth/logout", headers=user.headers).status_code in (200, 204)
+
+        refused = client.post("/todos/todos", json=todo_payload(), headers=user.headers)
+
+        assert refused.status_code == 401
+        db_session.expire_all()
+        assert _count_todos(db_session) == before
 
 
 def _drop_app_connections(engine: Engine) -> int:
