@@ -1,6 +1,7 @@
 """Client spans for database statements and Redis commands, without their parameters."""
 
 import functools
+import re
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,31 @@ from backend.core.tracing_context import Tracing, tracing_var
 _SPAN_INFO_KEY = "backend.tracing.span"
 _TRACED_MARK = "_backend_traced"
 _COREDIS_EXECUTE = "execute_command"
+
+
+_MAIN_OPERATIONS = frozenset({"SELECT", "INSERT", "UPDATE", "DELETE", "MERGE"})
+_PARENS_OR_WORDS = re.compile(r"[()]|[A-Za-z_]+")
+
+
+def operation_of(statement: str) -> str:
+    """A statement's operation: its first word, or after a `WITH`'s common table
+    expressions the statement they serve (`WITH counted AS (UPDATE …) INSERT …`: INSERT)."""
+    words = statement.split(None, 1)
+    if not words:
+        return "SQL"
+    first = words[0].upper()
+    if first != "WITH":
+        return first
+    depth = 0
+    for match in _PARENS_OR_WORDS.finditer(statement):
+        token = match.group()
+        if token == "(":
+            depth += 1
+        elif token == ")":
+            depth -= 1
+        elif depth == 0 and token.upper() in _MAIN_OPERATIONS:
+            return token.upper()
+    return first
 
 
 def instrument_engine(engine: "Engine | AsyncEngine", tracing: Tracing) -> None:
@@ -37,7 +63,7 @@ def instrument_engine(engine: "Engine | AsyncEngine", tracing: Tracing) -> None:
         conn: Any, _cursor: Any, statement: str, parameters: Any, _context: Any, executemany: bool
     ) -> None:
         # The statement text only: its parameters (titles, emails, hashes) stay out.
-        operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        operation = operation_of(statement)
         # MariaDB is told apart from MySQL only once connected.
         system = "mariadb" if getattr(dialect, "is_mariadb", False) else dialect.name
         attributes = {**base, "db.system.name": system, "db.query.text": statement, "db.operation.name": operation}

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from backend.core.config import Settings
 from backend.core.logs import JsonFormatter
 from backend.core.tracing import TracingContextMiddleware, build_tracing, install_tracing, shutdown_tracing
-from backend.core.tracing_clients import instrument_engine
+from backend.core.tracing_clients import instrument_engine, operation_of
 from backend.core.tracing_context import Tracing
 from backend.core.tracing_spans import fanout_span, inject_context, job_span, trigger_span
 from backend.main import create_app
@@ -193,6 +193,19 @@ class TestStatementSpans:
         )
         every_value = [str(value) for span in traced.spans() for value in (span.attributes or {}).values()]
         assert not [value for value in every_value if secret in value]
+
+    @pytest.mark.parametrize(
+        ("statement", "operation"),
+        [
+            ("select 1", "SELECT"),
+            ("  UPDATE todos SET title = ?", "UPDATE"),
+            ("WITH counted AS (UPDATE c SET n = (n + 1) WHERE id = ? RETURNING id) INSERT INTO t SELECT 1", "INSERT"),
+            ("WITH a AS (SELECT (1)), b AS (SELECT 2) SELECT * FROM a, b", "SELECT"),
+            ("", "SQL"),
+        ],
+    )
+    def test_are_named_by_their_operation_after_any_with(self, statement: str, operation: str) -> None:
+        assert operation_of(statement) == operation
 
     def test_a_failing_statement_ends_its_span_as_an_error(self, traced: Traced) -> None:
         with state_of(traced.app).db.engine.connect() as conn, pytest.raises((OperationalError, ProgrammingError)):
