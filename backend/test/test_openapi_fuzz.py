@@ -171,6 +171,9 @@ def test_stateful_workflows_conform(app: FastAPI, admin_session: AdminSession) -
     resource not found" (a false positive). `POST /todos/todo/{todo_id}/restore` is left out
     for the same reason: schemathesis links it to a freshly created todo, which is not in
     the trash, and reads the correct 404 as "created resource not found". It is fuzzed above.
+    So is `POST /lists/{list_id}/members`: linked to a list just created, it answers a
+    generated username nobody has with the correct 404 "There is no user named …", which
+    schemathesis reads as the list not found (seen once in CI, as chains took another path).
     """
     # The workflows never log out, so one login serves the whole run.
     config = fuzz_config(headers=bearer(admin_session.token))
@@ -178,6 +181,7 @@ def test_stateful_workflows_conform(app: FastAPI, admin_session: AdminSession) -
     workflow = (
         loaded.exclude(path="/admin/todo/{todo_id}", method="DELETE")
         .exclude(path="/todos/todo/{todo_id}/restore", method="POST")
+        .exclude(path="/lists/{list_id}/members", method="POST")
         .as_state_machine()
     )
 
