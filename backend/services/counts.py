@@ -35,12 +35,7 @@ _ADD_FOR = (
 # The owner's count (whoever that is), only while the actor's session holds: the UPDATE a
 # one-statement create runs in its INSERT's WITH (services/todos.py), which yields no row
 # once that session has ended.
-ADD_CHECKED = (
-    update(_COUNTS)
-    .where(_COUNT.user_id == bindparam("owner"), _COUNT.slot == bindparam("count_slot"), still_valid())
-    .values(todo_count=_ADD)
-    .returning(_COUNT.user_id)
-)
+ADD_CHECKED = _ADD_FOR.where(still_valid()).returning(_COUNT.user_id)
 
 
 # The user `:uid`'s live todos: the sum of their rows (a column of an unfiltered page).
