@@ -55,9 +55,17 @@ def listening(port: int) -> set[str]:
 
 
 def socket_inodes(pid: int) -> set[str]:
-    """The inodes of the sockets process `pid` holds."""
-    links = (os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
+    """The inodes of the sockets process `pid` holds (a descriptor closed while they are
+    read, such as a connection the worker just finished, is skipped)."""
+    links = (_link(fd) for fd in Path(f"/proc/{pid}/fd").iterdir())
     return {link[len("socket:[") : -1] for link in links if link.startswith("socket:[")}
+
+
+def _link(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except FileNotFoundError:
+        return ""
 
 
 def _pid_answered(sock: socket.socket) -> int:
