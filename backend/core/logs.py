@@ -16,10 +16,10 @@ request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 _STANDARD_ATTRS = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
-def _entry(created: float, level: str, name: str, message: str) -> dict[str, Any]:
+def _entry(time_text: str, level: str, name: str, message: str) -> dict[str, Any]:
     """A line's leading fields: time, level, logger, message, request and trace ids."""
     entry: dict[str, Any] = {
-        "time": datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds"),
+        "time": time_text,
         "level": level,
         "logger": name,
         "message": message,
@@ -38,8 +38,25 @@ def _entry(created: float, level: str, name: str, message: str) -> dict[str, Any
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, request and trace ids, extras."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._second: tuple[int, str] = (-1, "")  # the last line's second, and its text
+
+    def line_time(self, created: float) -> str:
+        """`datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")`, the
+        date and time of day formatted once a second, not for every line."""
+        whole = int(created)
+        micros = round((created - whole) * 1_000_000)  # rounded as datetime.fromtimestamp does
+        if micros >= 1_000_000:
+            whole, micros = whole + 1, micros - 1_000_000
+        second, text = self._second
+        if whole != second:
+            text = datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+            self._second = (whole, text)  # one tuple: a thread in between only formats again
+        return f"{text}.{micros // 1000:03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
-        entry = _entry(record.created, record.levelname, record.name, record.getMessage())
+        entry = _entry(self.line_time(record.created), record.levelname, record.name, record.getMessage())
         for key, value in record.__dict__.items():
             if key not in _STANDARD_ATTRS and not key.startswith("_"):
                 entry[key] = value
@@ -57,6 +74,8 @@ def _sole_json_handler(logger: logging.Logger) -> logging.StreamHandler[Any] | N
         return None
     handler = parent.handlers[0]
     if not getattr(handler, "_backend_json", False) or handler.filters or handler.level > logging.INFO:
+        return None
+    if not isinstance(handler.formatter, JsonFormatter):
         return None
     return cast(logging.StreamHandler[Any], handler)
 
@@ -76,7 +95,8 @@ def info_line(logger: logging.Logger, message: str, fields: dict[str, Any]) -> N
     if handler is None:
         logger.info(message, extra=fields)
         return
-    entry = _entry(time.time(), "INFO", logger.name, message)
+    formatter = cast(JsonFormatter, handler.formatter)
+    entry = _entry(formatter.line_time(time.time()), "INFO", logger.name, message)
     entry.update(fields)
     line = orjson.dumps(entry, default=str).decode() + handler.terminator
     handler.acquire()

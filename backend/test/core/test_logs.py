@@ -5,14 +5,14 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from backend.core.logs import _sole_json_handler, info_line, request_id_var
+from backend.core.logs import JsonFormatter, _sole_json_handler, info_line, request_id_var
 from backend.test.conftest import ClientFactory
 from backend.test.core.conftest import LogCapture
 from backend.test.factories import Account, bearer, login, make_todo, user_payload
@@ -75,6 +75,26 @@ class TestAuthEvents:
             assert secret not in logs.text
         assert "$argon2" not in logs.text
         assert "hashed_password" not in logs.text
+
+
+@pytest.mark.parametrize(
+    "created",
+    [
+        1765000000.0,
+        1765000000.0005,  # rounds up to a whole millisecond
+        1765000000.0004999,
+        1765000000.9995,
+        1765000000.9999996,  # rounds into the next second
+        1765000059.999,
+        1765000060.001,  # the next minute, just after a cached second
+        1765000060.5,
+    ],
+)
+def test_line_times_are_datetimes_iso_text(created: float) -> None:
+    formatter = JsonFormatter()
+    formatter.line_time(created - 1)  # a second already formatted
+    for _ in range(2):  # formatted, then the same second again
+        assert formatter.line_time(created) == datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
 
 
 class TestInfoLine:
