@@ -1,6 +1,7 @@
 """The Redis relay against the real local Redis: what a job worker publishes reaches the app's sockets."""
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
@@ -13,6 +14,9 @@ from backend.realtime.relay import RedisRelay, redis_publisher
 
 DB = 12  # a Redis database of this test's own (13: tracing tests; 14, 15: deploy tests)
 URL = f"redis://127.0.0.1:6379/{DB}"
+# Pub/sub ignores the database number, and CI runs the suite on PostgreSQL and MariaDB at
+# once against one Redis: each run gets channels of its own, or it hears the other's event.
+CHANNEL = f"test-events-{uuid.uuid4().hex[:12]}"
 
 
 class Collector:
@@ -38,7 +42,10 @@ def redis_running() -> None:
 def test_a_workers_events_reach_the_apps_sockets_on_the_same_database_only() -> None:
     async def scenario() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
         apps = [Hub(max_per_user=5), Hub(max_per_user=5)]
-        relays = [RedisRelay(URL, apps[0]), RedisRelay(f"redis://127.0.0.1:6379/{DB - 1}", apps[1])]
+        relays = [
+            RedisRelay(URL, apps[0], channel=CHANNEL),
+            RedisRelay(f"redis://127.0.0.1:6379/{DB - 1}", apps[1], channel=CHANNEL),
+        ]
         sockets = [Collector(7), Collector(7)]
         for hub, relay, socket in zip(apps, relays, sockets, strict=True):
             hub.start(asyncio.get_running_loop())
@@ -46,7 +53,7 @@ def test_a_workers_events_reach_the_apps_sockets_on_the_same_database_only() -> 
             hub.add(socket)
             relay.start()
             assert await relay.wait_subscribed(5.0)
-        publish = redis_publisher(URL)  # what backend/worker.py binds to its database
+        publish = redis_publisher(URL, channel=CHANNEL)  # what backend/worker.py binds to its database
         publish([due_event(42, 7, title="Water the plants", remind_at=utcnow())])
         for _ in range(200):
             if sockets[0].received:
