@@ -15,9 +15,11 @@ from collections.abc import Awaitable, Callable
 from functools import cache
 from typing import Annotated, Any, TypeVar
 
-from fastapi import FastAPI, Query, Request
+from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+
+from backend.core.openapi_params import parameters_of
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -55,11 +57,8 @@ def query_model(model: type[M]) -> Callable[[Request], Awaitable[M]]:
 def query_parameters(model: type[BaseModel]) -> dict[str, Any]:
     """`openapi_extra` documenting `model`'s fields as the query parameters FastAPI would
     list, and the 422 it adds to any route with parameters."""
-    probe = FastAPI()
 
-    @probe.get("/")
-    async def probe_route(query: Annotated[model, Query()]) -> None:  # type: ignore[valid-type]
+    async def probe(query: Annotated[model, Query()]) -> None:  # type: ignore[valid-type]
         """Never served: only read for its OpenAPI parameters."""
 
-    operation = probe.openapi()["paths"]["/"]["get"]
-    return {"parameters": operation["parameters"], "responses": {"422": operation["responses"]["422"]}}
+    return parameters_of("/", probe)

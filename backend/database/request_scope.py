@@ -19,11 +19,13 @@ transaction with a BEGIN round trip and end it with a ROLLBACK, its statements r
 autocommit instead: two round trips fewer, and each read still sees committed data.
 (MySQL drivers begin transactions implicitly, where switching would add round trips.)
 A write unit in such a request, should one come, gives that connection back and runs in
-a transaction of its own. A request whose one write is a single statement, atomic by
-itself (a create: `ONE_STATEMENT_WRITES`), says so before its first unit
-(`single_statement_write`): on PostgreSQL it then runs in autocommit too, that write
-included, without the BEGIN and COMMIT round trips; a second write would get a
-transaction of its own.
+a transaction of its own. A write request that may end in a single statement, atomic by
+itself (a create where its count's UPDATE is in the INSERT's WITH: `ONE_STATEMENT_WRITES`;
+a plain change of one todo: one guarded UPDATE), has its reads run that way too
+(`reads_in_autocommit`, before its first unit), and says before that write that it is
+one (`single_statement_write`): on PostgreSQL it then runs in autocommit as well, without
+the BEGIN and COMMIT round trips. Any other write (a second one, one that inserts a
+repeating todo's next occurrence, a move) gets a transaction of its own.
 
 No liveness check (`pool_pre_ping`) runs per checkout: a connection the server dropped
 fails its first statement, SQLAlchemy then discards it and every older pooled one, and a
@@ -54,7 +56,7 @@ AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 EXPLICIT_BEGIN = frozenset({"postgresql"})
 # Where a create's counter UPDATE and INSERT are one statement (the UPDATE in the INSERT's
 # WITH, services/todos.py), so a request that makes only that write can run it in
-# autocommit (where reads do too: EXPLICIT_BEGIN).
+# autocommit (where reads do too: EXPLICIT_BEGIN; Database.one_statement_creates).
 ONE_STATEMENT_WRITES = frozenset({"postgresql"})
 
 
@@ -68,9 +70,9 @@ class RequestScope:
         self.units: ServerUnits | None = None  # whose session it is
         self.ended = False
         # Its units run in autocommit where reads do (EXPLICIT_BEGIN): a read-only request,
-        # or one whose single write is one statement (`single_statement_write`).
+        # or one whose write may be one statement (`reads_in_autocommit`).
         self.autocommit = read_only
-        self.single_write = False  # that write is still to come
+        self.single_write = False  # the next write is one statement (`single_statement_write`)
         self.limiter: anyio.CapacityLimiter | None = None  # the turn this scope holds
 
     async def release(self) -> None:
@@ -91,11 +93,21 @@ class RequestScope:
 _scope: ContextVar[RequestScope | None] = ContextVar("db_request_scope", default=None)
 
 
-def single_statement_write() -> None:
-    """Before a request's first unit: its one write is a single statement, atomic by itself."""
+def reads_in_autocommit() -> None:
+    """Before a request's first unit: its reads run in autocommit where a safe request's
+    do; a write then gets a transaction of its own unless `single_statement_write` says
+    it is one statement."""
     scope = _scope.get()
     if scope is not None and scope.session is None and not scope.ended:
-        scope.autocommit = scope.single_write = True
+        scope.autocommit = True
+
+
+def single_statement_write() -> None:
+    """Before a write unit: it is a single statement, atomic by itself, so it may run on
+    the request's autocommit connection (`reads_in_autocommit`) as it is."""
+    scope = _scope.get()
+    if scope is not None and scope.autocommit:
+        scope.single_write = True
 
 
 async def release() -> None:
@@ -179,7 +191,6 @@ class ServerUnits:
         # new, and making one cost about 13 µs (docs/performance.md, "What is left").
         self._idle: list[AsyncSession] = []
         self._autocommit_reads = engine.dialect.name in EXPLICIT_BEGIN
-        self._one_statement_writes = engine.dialect.name in ONE_STATEMENT_WRITES
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def _new_session(self) -> AsyncSession:
@@ -229,7 +240,7 @@ class ServerUnits:
     async def _run_once(self, fn: Callable[[Session], T], *, write: bool) -> T:
         scope = _scope.get()
         if scope is not None and write and scope.autocommit and self._autocommit_reads:
-            if scope.single_write and self._one_statement_writes:
+            if scope.single_write:
                 scope.single_write = False  # this one, in autocommit; any other in a transaction
             else:
                 await scope.release()  # the autocommit connection: nothing open on it to lose

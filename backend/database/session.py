@@ -32,7 +32,7 @@ from backend.database import pool_reset
 from backend.database.drivers import async_url, sync_url
 from backend.database.outbox import Publisher, bind_publisher
 from backend.database.plans import keep_generic_plans
-from backend.database.request_scope import ServerUnits
+from backend.database.request_scope import ONE_STATEMENT_WRITES, ServerUnits
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -169,6 +169,9 @@ class Database:
         # both derived tables (as fast for 50 todos, slower for 10,000, twice the server's
         # CPU). docs/performance.md, "Where the time went".
         self.page_with_check = engine.dialect.name == "postgresql"
+        # Where a create is one statement, its count's UPDATE in the INSERT's WITH
+        # (services/todos.py), and may run in autocommit (database/request_scope.py).
+        self.one_statement_creates = engine.dialect.name in ONE_STATEMENT_WRITES
         self.session_factory = sessionmaker(engine, expire_on_commit=False, autoflush=False)
         # SQLite units of work run one at a time on the event loop, so one connection for
         # reads (autocommit: every read statement is its own snapshot) and one for writes

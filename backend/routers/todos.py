@@ -9,23 +9,23 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import PreconditionFailed
 from backend.core.http import dump_json, etag_of, json_response, matches
+from backend.core.openapi_params import parameters_of
 from backend.core.query_models import query_parameters
 from backend.core.routing import register_todo_id
+from backend.database.request_scope import single_statement_write
 from backend.database.session import Database
 from backend.dependencies import (
     CreatingUser,
     CurrentUser,
-    SignedIn,
     SignedInWithPage,
     SignedInWithTodo,
     TodoId,
     TodoQueryDep,
-    owned_todo,
     request_db,
 )
 from backend.routers.idempotent import answer_once, answer_response
 from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Problems, Responses, error_responses
-from backend.schemas.idempotency import IN_PROGRESS, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
+from backend.schemas.idempotency import IN_PROGRESS, KEY_HEADER, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
 from backend.schemas.todos import TodoCreate, TodoPatch, TodoQuery, TodoRead, TodoUpdate
 from backend.services import positions as position_service
 from backend.services import todos as todo_service
@@ -46,6 +46,11 @@ CREATED: Responses = {
 }
 INVALID_TODO = f"Not a valid todo (every problem listed), {KEY_REUSED}"
 NOT_MODIFIED: Responses = {304: {"description": "Unchanged since the ETag given in If-None-Match"}}
+IF_MATCH = "if-match"
+IfMatch = Annotated[
+    str | None,
+    Header(description="The todo's `ETag` as last read: the write happens only if it is still that version (else 412)"),
+]
 
 
 @router.get(
@@ -65,22 +70,27 @@ async def list_todos(request: Request, query: TodoQueryDep, signed_in: SignedInW
     return json_response(request, rows, headers={"X-Total-Count": str(total)}, etag=True)
 
 
+async def _todo_id(todo_id: TodoId) -> None:
+    """Never called: the parameter `ReadableTodo` reads itself, for OpenAPI (core/openapi_params.py)."""
+
+
+async def _versioned(todo_id: TodoId, if_match: IfMatch = None) -> None:
+    """Never called: the parameters `ReadableTodo` and the versioned writes read themselves."""
+
+
+async def _keyed(idempotency_key: IdempotencyKeyHeader = None) -> None:
+    """Never called: the header a create reads itself."""
+
+
 @router.get(
     "/{todo_id:todo_id}",
     response_model=TodoRead,
     responses={200: {"headers": {"ETag": LIST_HEADERS["ETag"]}}, **NOT_MODIFIED, **READ_ERRORS},
+    openapi_extra=parameters_of("/{todo_id}", _todo_id),
 )
-async def read_todo(request: Request, todo_id: TodoId, signed_in: SignedInWithTodo) -> Response:
+async def read_todo(request: Request, signed_in: SignedInWithTodo) -> Response:
     """One of the caller's todos."""
-    return json_response(request, await _the_todo(request, todo_id, signed_in), etag=True)
-
-
-async def _the_todo(request: Request, todo_id: int, signed_in: SignedIn) -> TodoRow:
-    """The todo `ReadableTodo` read with the user check (one statement), or, for an id it
-    left to FastAPI's validation and that validation took, read now."""
-    if signed_in.todo is not None:
-        return signed_in.todo
-    return await owned_todo(request, todo_id, signed_in.principal)
+    return json_response(request, signed_in.todo, etag=True)
 
 
 def created_answer(todo: TodoRow) -> Answer:
@@ -96,15 +106,12 @@ def created_answer(todo: TodoRow) -> Answer:
     | IN_PROGRESS
     | error_responses(404)
     | {422: {"model": Problems, "description": INVALID_TODO}},
+    openapi_extra=parameters_of("/", _keyed, validation_error=False),
 )
-async def create_todo(
-    request: Request,
-    data: TodoCreate,
-    principal: CreatingUser,
-    idempotency_key: IdempotencyKeyHeader = None,
-) -> Response:
+async def create_todo(request: Request, data: TodoCreate, principal: CreatingUser) -> Response:
     """Create a todo for the caller; with an Idempotency-Key, at most once per key."""
     db = request_db(request)
+    idempotency_key = request.headers.get(KEY_HEADER)
     if idempotency_key is None:
         return answer_response(created_answer(await db.write(todo_service.create, principal=principal, data=data)))
 
@@ -118,10 +125,6 @@ async def create_todo(
     return await answer_once(request, principal, idempotency_key, create)
 
 
-IfMatch = Annotated[
-    str | None,
-    Header(description="The todo's `ETag` as last read: the write happens only if it is still that version (else 412)"),
-]
 VERSIONED_WRITE: Responses = {
     200: {"headers": {"ETag": LIST_HEADERS["ETag"]}},
     **WRITE_ERRORS,
@@ -129,36 +132,44 @@ VERSIONED_WRITE: Responses = {
 }
 
 
+def one_statement(todo: TodoRow, data: TodoUpdate) -> None:
+    """Before `replace`: on PostgreSQL a write that is its one guarded UPDATE runs in
+    autocommit, as the user check did (`ReadableTodo`), without BEGIN and COMMIT."""
+    if todo_service.replaces_in_one_statement(todo, data):
+        single_statement_write()
+
+
 async def _replace(
     request: Request, todo: TodoRow, data: TodoUpdate, if_match: str | None, principal: Principal, db: Database
 ) -> Response:
     if if_match is not None and not matches(if_match, etag_of(todo)):
         raise PreconditionFailed(CHANGED_ELSEWHERE)
+    one_statement(todo, data)
     updated = await db.write(
         todo_service.replace, principal=principal, todo=todo, data=data, if_unchanged=if_match is not None
     )
     return json_response(request, updated, etag=True)
 
 
-@router.put("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE)
-async def update_todo(
-    request: Request, todo_id: TodoId, data: TodoUpdate, signed_in: SignedInWithTodo, if_match: IfMatch = None
-) -> Response:
+VERSIONED = parameters_of("/{todo_id}", _versioned, validation_error=False)
+
+
+@router.put("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE, openapi_extra=VERSIONED)
+async def update_todo(request: Request, data: TodoUpdate, signed_in: SignedInWithTodo) -> Response:
     """Replace every editable field of one of the caller's todos (only that version of it, with If-Match)."""
-    todo = await _the_todo(request, todo_id, signed_in)
-    return await _replace(request, todo, data, if_match, signed_in.principal, request_db(request))
+    if_match = request.headers.get(IF_MATCH)
+    return await _replace(request, signed_in.todo, data, if_match, signed_in.principal, request_db(request))
 
 
-@router.patch("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE)
-async def patch_todo(
-    request: Request, todo_id: TodoId, data: TodoPatch, signed_in: SignedInWithTodo, if_match: IfMatch = None
-) -> Response:
+@router.patch("/todo/{todo_id}", response_model=TodoRead, responses=VERSIONED_WRITE, openapi_extra=VERSIONED)
+async def patch_todo(request: Request, data: TodoPatch, signed_in: SignedInWithTodo) -> Response:
     """Change only the fields given (`{"complete": true}`, say); answers with the whole todo.
 
     `{"position": n}` moves it to the n-th place (0-based) of its list."""
     db = request_db(request)
     principal = signed_in.principal
-    todo = await _the_todo(request, todo_id, signed_in)
+    todo = signed_in.todo
+    if_match = request.headers.get(IF_MATCH)
     changes = data.model_dump(exclude_unset=True)
     position = changes.pop("position", None)
     if if_match is not None and not matches(if_match, etag_of(todo)):
@@ -170,6 +181,7 @@ async def patch_todo(
         except ValidationError as exc:
             errors = [{**error, "loc": ("body", *error["loc"])} for error in exc.errors(include_url=False)]
             raise RequestValidationError(errors) from None
+        one_statement(todo, replacement)
         todo = await db.write(
             todo_service.replace, principal=principal, todo=todo, data=replacement, if_unchanged=if_match is not None
         )

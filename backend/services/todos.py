@@ -582,11 +582,11 @@ def replace(
         check_reminder(data.remind_at, now=now)
         values.update(_FRESH_REMINDER)
     place = Place(todo["id"], todo["list_id"], todo["owner_id"], todo["position"], todo["created_by"])
-    if data.list_id is not None and data.list_id != todo["list_id"]:
+    if _moves(todo, data):
         target = target_list(session, principal, data.list_id)
         place = Place(todo["id"], target.id, target.owner_id, new_position(), todo["created_by"])
         values.update(list_id=place.list_id, owner_id=place.owner_id, position=place.position)
-    completing = data.complete and not todo["complete"] and data.repeat is not None and data.due_date is not None
+    completing = _completes_repeating(todo, data)
     written = _written_row(place, data, values, todo["created_at"])
     if completing:
         # The next occurrence's count first: a count row is then locked before the todo's,
@@ -605,6 +605,20 @@ def replace(
         add_next_occurrence(session, principal, written, now=now, counted=True)
     session.commit()
     return written
+
+
+def replaces_in_one_statement(todo: TodoRow, data: TodoCreate) -> bool:
+    """Whether `replace` writes with its guarded UPDATE alone, a statement atomic by
+    itself: no move to another list, no next occurrence of a repeating todo."""
+    return not _moves(todo, data) and not _completes_repeating(todo, data)
+
+
+def _moves(todo: TodoRow, data: TodoCreate) -> bool:
+    return data.list_id is not None and data.list_id != todo["list_id"]
+
+
+def _completes_repeating(todo: TodoRow, data: TodoCreate) -> bool:
+    return data.complete and not todo["complete"] and data.repeat is not None and data.due_date is not None
 
 
 # What the next occurrence of a repeating todo copies (it gets its own due date and reminder).

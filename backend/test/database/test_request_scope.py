@@ -2,6 +2,7 @@
 no liveness query per checkout, and a read retried once on a connection the server dropped."""
 
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -166,15 +167,56 @@ class TestTransactions:
     ) -> None:
         if server_app.dialect.name != "postgresql":
             pytest.skip("MySQL drivers begin transactions implicitly: reads keep them")
-        todo_id = make_todo(db_session, user.id)["id"]
         checkouts.autocommit.clear()
-        updated = client.put(f"/todos/todo/{todo_id}", json=todo_payload(), headers=user.headers)
-        assert updated.status_code == 200
-        assert checkouts.autocommit and not any(checkouts.autocommit)  # one transaction: check, update
+        assert client.post("/lists/", json={"name": "Elsewhere"}, headers=user.headers).status_code == 201
+        assert checkouts.autocommit and not any(checkouts.autocommit)  # a write of its own: a transaction
 
         checkouts.autocommit.clear()
         assert client.get("/todos/", params={"complete": "false"}, headers=user.headers).status_code == 200
         assert checkouts.autocommit == [True, True]  # the user check and the query, no BEGIN
+
+    @pytest.mark.parametrize(
+        ("method", "change", "one_statement", "added"),
+        [
+            ("PUT", todo_payload(title="After"), True, 0),
+            ("PATCH", {"title": "After"}, True, 0),
+            ("PATCH", {"complete": True}, False, 1),  # a repeating todo's next occurrence
+            ("PATCH", {"list_id": "other"}, False, 0),  # a move: two count rows too
+        ],
+        ids=["put", "patch", "completing-a-repeating-todo", "moving-to-another-list"],
+    )
+    def test_a_change_of_one_todo_is_its_update_alone_in_autocommit_on_postgresql(
+        self,
+        server_app: Engine,
+        client: TestClient,
+        user: Account,
+        checkouts: Checkouts,
+        db_session: Session,
+        method: str,
+        change: dict[str, Any],
+        one_statement: bool,
+        added: int,
+    ) -> None:
+        if server_app.dialect.name != "postgresql":
+            pytest.skip("MySQL drivers begin transactions implicitly: the write keeps its transaction")
+        todo = make_todo(db_session, user.id, title="Before", repeat="daily", due_date=date(2030, 1, 1))
+        if change.get("list_id") == "other":
+            other = client.post("/lists/", json={"name": "Other"}, headers=user.headers)
+            change = {"list_id": other.json()["id"]}
+        before = _count_todos(db_session)
+        checkouts.autocommit.clear()
+        checkouts.statements.clear()
+
+        response = client.request(method, f"/todos/todo/{todo['id']}", json=change, headers=user.headers)
+
+        assert response.status_code == 200, response.text
+        if one_statement:  # the user check with the todo, then the guarded UPDATE: no BEGIN, no COMMIT
+            assert checkouts.autocommit == [True, True], checkouts.statements
+            assert checkouts.statements[1].startswith("UPDATE todos"), checkouts.statements
+        else:  # the user check in autocommit; the write in a transaction of its own
+            assert checkouts.autocommit[0] and not any(checkouts.autocommit[1:]), checkouts.statements
+        db_session.expire_all()
+        assert _count_todos(db_session) == before + added
 
     def test_a_create_is_one_statement_in_autocommit_on_postgresql(
         self, server_app: Engine, client: TestClient, user: Account, checkouts: Checkouts, db_session: Session

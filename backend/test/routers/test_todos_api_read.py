@@ -374,6 +374,53 @@ class TestReadTodo:
     def test_invalid_id_is_422(self, client: TestClient, user: Account, todo_id: str) -> None:
         assert client.get(f"/todos/{todo_id}", headers=user.headers).status_code == 422
 
+    @pytest.mark.parametrize(
+        ("todo_id", "kind", "message"),
+        [
+            ("abc", "int_parsing", "Input should be a valid integer, unable to parse string as an integer"),
+            ("0", "greater_than_equal", "Input should be greater than or equal to 1"),
+            (str(2**31), "less_than_equal", "Input should be less than or equal to 2147483647"),
+        ],
+    )
+    def test_an_invalid_id_is_described_as_fastapi_describes_a_path_parameter(
+        self, client: TestClient, user: Account, todo_id: str, kind: str, message: str
+    ) -> None:
+        # ReadableTodo reads the id itself (dependencies.py): its 422 must be the one a
+        # declared `TodoId` path parameter gave.
+        expected = {"detail": [{"type": kind, "loc": ["path", "todo_id"], "msg": message, "input": todo_id}]}
+        for method in ("GET", "PUT", "PATCH"):
+            path = f"/todos/{todo_id}" if method == "GET" else f"/todos/todo/{todo_id}"
+            response = client.request(
+                method, path, json=None if method == "GET" else {"title": "x"}, headers=user.headers
+            )
+            assert (response.status_code, response.json()) == (422, expected)
+
+    def test_an_invalid_id_without_a_session_is_401(self, client: TestClient) -> None:
+        assert client.get("/todos/abc").status_code == 401
+
+    def test_the_id_and_if_match_are_documented_as_declared_parameters(self, client: TestClient) -> None:
+        # The routes read them themselves; OpenAPI still lists them (core/openapi_params.py).
+        paths = client.get("/openapi.json").json()["paths"]
+        todo_id = {
+            "name": "todo_id",
+            "in": "path",
+            "required": True,
+            "description": "The todo's id",
+            "schema": {
+                "type": "integer",
+                "minimum": 1,
+                "maximum": 2**31 - 1,
+                "title": "Todo Id",
+                "description": "The todo's id",
+            },
+        }
+        read = paths["/todos/{todo_id}"]["get"]
+        assert read["parameters"] == [todo_id]
+        assert "422" in read["responses"]
+        for method in ("put", "patch"):
+            names = [(p["in"], p["name"]) for p in paths["/todos/todo/{todo_id}"][method]["parameters"]]
+            assert names == [("path", "todo_id"), ("header", "if-match")]
+
     def test_an_id_only_validation_accepts_reads_the_todo_the_usual_way(
         self, client: TestClient, user: Account, make: MakeTodo
     ) -> None:
