@@ -15,6 +15,7 @@ import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from statistics import median, quantiles
 from types import FrameType
 
 from backend.scripts.bench import scenarios as plan
@@ -29,7 +30,7 @@ from backend.scripts.bench.fanout import (
     measure_fanout,
 )
 from backend.scripts.bench.machine import loadavg, save_log
-from backend.scripts.bench.measure import Row, Run, measure, measure_mirrored
+from backend.scripts.bench.measure import CeilingChecks, Row, Run, measure, measure_mirrored
 from backend.scripts.bench.otlp_sink import OtlpSink
 from backend.scripts.bench.processes import PROCS, RssSampler, start_server, stop_server, wait_idle
 from backend.scripts.bench.report import Outcome, publish
@@ -182,16 +183,21 @@ def measure_all(bench: Bench, outcome: Outcome, run: Run) -> None:
             raise SetupError(f"{sc.server} exited (status {server.popen.returncode}); log tail:\n{server.tail()}")
         return server
 
+    checks = CeilingChecks(run)
     for stage in sorted({sc.stage for sc in rows}):
         mirrored = [sc for sc in rows if sc.stage == stage and sc.mirrored]
         if mirrored:
             pairs = [(serving(sc), sc) for sc in mirrored]
             measured.update(zip((sc.key for sc in mirrored), measure_mirrored(pairs, run), strict=True))
+            checks.check(bench.servers["ceiling"])
         for sc in (sc for sc in rows if sc.stage == stage and not sc.mirrored):
             measured[sc.key] = measure(serving(sc), sc, run)
+            if specs[sc.server].is_app:
+                checks.check(bench.servers["ceiling"])
         for key in [k for k in bench.servers if last_stage[k] == stage]:
             bench.stop(key, outcome)
     outcome.rows = [measured[sc.key] for sc in rows]
+    outcome.ceiling_checks = checks.rps
 
 
 def measure_fanout_row(bench: Bench, outcome: Outcome, run: Run) -> None:
@@ -236,10 +242,12 @@ def execute(bench: Bench) -> None:
         measure_export_row(bench, outcome, run)
     outcome.load = [load_start, loadavg()]
     rows = outcome.by_key()
-    ceiling_rps = (rows["ceiling_start"].rps + rows["ceiling_end"].rps) / 2
+    ceiling_runs = [rows["ceiling_start"].rps, rows["ceiling_end"].rps, *outcome.ceiling_checks]
+    ceiling_rps = median(ceiling_runs)
     for row in outcome.rows:
         row.fraction_of_ceiling = row.rps / ceiling_rps if ceiling_rps else 0.0
-    gap = abs(rows["ceiling_start"].rps - rows["ceiling_end"].rps) / ceiling_rps if ceiling_rps else 0.0
+    low, high = quantiles(ceiling_runs, n=4)[0], quantiles(ceiling_runs, n=4)[2]
+    gap = (high - low) / ceiling_rps if ceiling_rps else 0.0  # the middle half's spread
     targets = evaluate(
         rows, outcome.rss_mb["app"], db.label, plan.comparisons(args.workers), outcome.export, outcome.fanout
     )

@@ -249,6 +249,33 @@ def merge(rows: list[Row]) -> Row:
 COUNTS = ("non_2xx", "socket_errors", "timeouts", "connect_errors", "read_errors", "write_errors")
 
 
+# Each check of the ceiling between rows: as long as a 32-connection run may be (wrk's
+# 2 s timeout + 2 s).
+CHECK_SECONDS = 4
+CEILING_CHECK = Scenario("ceiling_check", "", "ceiling, between rows", "ceiling", "/", 0)
+
+
+class CeilingChecks:
+    """The bare ceiling measured again after each app row, in a short run: the run's
+    ceiling is the median of these and of rows 7a and 7b (main.py).
+
+    Two runs, at the start and the end, were a thin sample: on a shared machine they came
+    out up to 27% apart, and 4 s runs of the ceiling a minute apart 7,300 to 10,200
+    requests/s, twice the spread of the app's own slices."""
+
+    def __init__(self, run: Run) -> None:
+        self.run = run
+        self.job: WrkJob | None = None
+        self.rps: list[float] = []
+
+    def check(self, server: LiveServer) -> None:
+        if self.job is None:
+            self.job = _job(server, CEILING_CHECK, None)
+            run_wrk(self.job, self.run.warmup, None)
+        seconds = _seconds(CEILING_CHECK, CHECK_SECONDS)
+        self.rps.append(round(_timed(server, CEILING_CHECK, self.run, self.job, seconds, CEILING_CHECK.expect).rps, 1))
+
+
 # Load generators by Scenario.driver. A WebSocket fan-out row registers its own here.
 DRIVERS: dict[str, Callable[[LiveServer, Scenario, Run], Row]] = {"wrk": measure_wrk}
 

@@ -15,7 +15,7 @@ from backend.scripts.bench.export_memory import EXPORT_TODOS, SAMPLE_INTERVAL, E
 from backend.scripts.bench.fanout import FANOUT_CHANGES, IN_FLIGHT
 from backend.scripts.bench.fanout_stats import FanoutResult
 from backend.scripts.bench.machine import MachineInfo, log_problems, machine_info
-from backend.scripts.bench.measure import Row
+from backend.scripts.bench.measure import CHECK_SECONDS, Row
 from backend.scripts.bench.seeding import Users
 from backend.scripts.bench.targets import Target
 
@@ -33,6 +33,7 @@ class Outcome:
     workers: int
     rate_limits: list[str]
     rows: list[Row] = field(default_factory=list)
+    ceiling_checks: list[float] = field(default_factory=list)  # the ceiling's runs between rows (req/s)
     rss_mb: dict[str, float] = field(default_factory=dict)  # by server key
     worker_rss_mb: dict[str, float] = field(default_factory=dict)  # largest single worker, by server key
     users: Users | None = None
@@ -202,8 +203,9 @@ def notes(o: Outcome, ceiling_rps: float, ceiling_gap: float) -> list[str]:
         + ("" if o.db.label == "sqlite" else "; shown here for reference")
         + f"), then issue 12's for {o.db.label}",
         "only ratios within one run mean anything; absolute numbers move with the machine's load",
-        f"x ceiling: requests/s over the mean of the two ceiling runs ({ceiling_rps:,.0f} req/s; "
-        f"they differ by {ceiling_gap:.0%})",
+        f"x ceiling: requests/s over the median of the bare ceiling's {len(o.ceiling_checks) + 2} runs at "
+        f"-c{CONNS}: 7a, 7b and one of {CHECK_SECONDS} s after each app row ({ceiling_rps:,.0f} req/s; they ranged "
+        f"{_range(o)}, the middle half within {ceiling_gap:.0%} of the median)",
         f"throttles: the app ran with {', '.join(o.rate_limits)} = {HIGH_RATE} (raised by the benchmark, in the "
         "environment it starts the app with); tracing off (OTEL_EXPORTER_OTLP_ENDPOINT unset) but in row 1b",
         f"every server (the ceiling too) ran with PYTHONHASHSEED={HASH_SEED}: processes of the same app "
@@ -214,12 +216,22 @@ def notes(o: Outcome, ceiling_rps: float, ceiling_gap: float) -> list[str]:
     ]
     if "app_workers" in o.worker_rss_mb:
         found.append(f"peak RSS of one worker with {o.workers} workers: {o.worker_rss_mb['app_workers']:.1f} MB")
-    if ceiling_gap > 0.15:
+    if ceiling_gap > MOVED:
         found.append(
-            f"WARNING: the ceiling moved by {ceiling_gap:.0%} between the start and the end of the run: the "
-            "machine's load changed while it ran, so these ratios are unreliable; rerun on a quieter machine"
+            f"WARNING: the ceiling's runs spread widely (the middle half over {ceiling_gap:.0%} of their median): "
+            "the machine's speed changed while the run went on, so these ratios are unreliable; rerun on a "
+            "quieter machine"
         )
     return found + _problem_notes(o)
+
+
+MOVED = 0.15  # the middle half of the ceiling's runs this far apart: the machine was restless
+
+
+def _range(o: Outcome) -> str:
+    rows = o.by_key()
+    runs = [rows["ceiling_start"].rps, rows["ceiling_end"].rps, *o.ceiling_checks]
+    return f"{min(runs):,.0f}-{max(runs):,.0f}"
 
 
 def _problem_notes(o: Outcome) -> list[str]:
@@ -319,6 +331,7 @@ def _json(
         "machine": info,
         "ceiling_rps": round(ceiling_rps, 1),
         "ceiling_gap": round(gap, 3),
+        "ceiling_checks": o.ceiling_checks,
         "load_average": {"start": o.load[0], "end": o.load[-1]},
         "rows": [r.as_json() for r in o.rows],
         "peak_rss_mb": {k: round(v, 1) for k, v in o.rss_mb.items()},

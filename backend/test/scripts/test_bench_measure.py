@@ -141,3 +141,23 @@ def test_every_server_gets_one_hash_seed(monkeypatch: pytest.MonkeyPatch, tmp_pa
             start_server(spec, {"PYTHONHASHSEED": "random"}, tmp_path / "server.log")
     assert len(seen) == 5  # ceiling, app, untraced, traced, two workers
     assert {env["PYTHONHASHSEED"] for env in seen} == {HASH_SEED}
+
+
+def test_the_ceiling_is_checked_in_short_runs_warmed_once(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    warmed: list[int] = []
+    speeds = iter([9000.04, 7300.0])
+
+    def timed(_server: Any, sc: Scenario, _run: Run, job: str, seconds: int, status: int) -> Row:
+        assert (sc.server, sc.path, job, seconds, status) == ("ceiling", "/", "ceiling job", measure.CHECK_SECONDS, 200)
+        return row(10, next(speeds), 1.0, scenario=sc)
+
+    monkeypatch.setattr(measure, "_job", lambda *_args: "ceiling job")
+    monkeypatch.setattr(measure, "run_wrk", lambda _job, seconds, _log: warmed.append(seconds))
+    monkeypatch.setattr(measure, "_timed", timed)
+    checks = measure.CeilingChecks(Run(seconds=10, warmup=2, raw_log=tmp_path / "w", users=None, db_process_names=()))
+
+    checks.check(SERVER)
+    checks.check(SERVER)
+
+    assert warmed == [2]
+    assert checks.rps == [9000.0, 7300.0]
