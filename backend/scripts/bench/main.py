@@ -242,11 +242,11 @@ def execute(bench: Bench) -> None:
         measure_export_row(bench, outcome, run)
     outcome.load = [load_start, loadavg()]
     rows = outcome.by_key()
-    ceiling_runs = [rows["ceiling_start"].rps, rows["ceiling_end"].rps, *outcome.ceiling_checks]
+    ceiling_runs = outcome.ceiling_runs()
     ceiling_rps = median(ceiling_runs)
     for row in outcome.rows:
         row.fraction_of_ceiling = row.rps / ceiling_rps if ceiling_rps else 0.0
-    low, high = quantiles(ceiling_runs, n=4)[0], quantiles(ceiling_runs, n=4)[2]
+    low, _, high = quantiles(ceiling_runs, n=4)
     gap = (high - low) / ceiling_rps if ceiling_rps else 0.0  # the middle half's spread
     targets = evaluate(
         rows, outcome.rss_mb["app"], db.label, plan.comparisons(args.workers), outcome.export, outcome.fanout

@@ -45,6 +45,11 @@ class Outcome:
     export_todos: int = 0  # 0: the row was skipped (--no-export)
     fanout: FanoutResult | None = None  # the WebSocket fan-out row; None: skipped (--no-fanout)
 
+    def ceiling_runs(self) -> list[float]:
+        """Every run of the ceiling at 32 connections: 7a, 7b and the checks between rows (req/s)."""
+        rows = self.by_key()
+        return [rows["ceiling_start"].rps, rows["ceiling_end"].rps, *self.ceiling_checks]
+
     def by_key(self) -> dict[str, Row]:
         return {row.scenario.key: row for row in self.rows}
 
@@ -229,8 +234,7 @@ MOVED = 0.15  # the middle half of the ceiling's runs this far apart: the machin
 
 
 def _range(o: Outcome) -> str:
-    rows = o.by_key()
-    runs = [rows["ceiling_start"].rps, rows["ceiling_end"].rps, *o.ceiling_checks]
+    runs = o.ceiling_runs()
     return f"{min(runs):,.0f}-{max(runs):,.0f}"
 
 
