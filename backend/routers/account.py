@@ -17,7 +17,7 @@ from backend.core.validation import field_errors
 from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, mark_page
 from backend.models import User
 from backend.routers.users import COOKIE_WRITE_ERRORS, account_page_with
-from backend.schemas.errors import BODY_ERRORS, error_responses
+from backend.schemas.errors import BODY_ERRORS, UNAVAILABLE, error_responses
 from backend.schemas.forms import DeleteAccountForm, EmailForm, ProfileForm
 from backend.schemas.users import AccountDeletion, EmailChange, ProfileChange, UserRead
 from backend.services import auth as auth_service
@@ -25,7 +25,7 @@ from backend.services import users as user_service
 from backend.services.auth import AuthContext
 from backend.services.principal import Principal
 
-router = APIRouter(prefix="/user", tags=["users"])
+router = APIRouter(prefix="/user", tags=["users"], responses=UNAVAILABLE)
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 PASSWORD_CHECKED = COOKIE_WRITE_ERRORS | BODY_ERRORS | error_responses(400)
 

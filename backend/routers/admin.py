@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from backend.core.http import json_response
 from backend.dependencies import AdminUser, ClientIP, DbDep, TodoId, require_admin
 from backend.models import User
-from backend.schemas.errors import BODY_ERRORS, error_responses
+from backend.schemas.errors import BODY_ERRORS, UNAVAILABLE, error_responses
 from backend.schemas.todos import AdminTodoQuery, AdminTodoRead
 from backend.schemas.users import ActiveChange, RoleChange, UserQuery, UserRead
 from backend.services import todos as todo_service
@@ -17,7 +17,9 @@ from backend.services import users as user_service
 
 logger = logging.getLogger("backend.admin")
 ADMIN_ERRORS = error_responses(401, 403)
-router = APIRouter(prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=ADMIN_ERRORS)
+router = APIRouter(
+    prefix="/admin", tags=["admin"], dependencies=[Depends(require_admin)], responses=UNAVAILABLE | ADMIN_ERRORS
+)
 TOTAL_HEADER = {"X-Total-Count": {"description": "Matches before paging", "schema": {"type": "integer"}}}
 UsernamePath = Annotated[str, Path(min_length=1, max_length=32, description="Username (any case)")]
 

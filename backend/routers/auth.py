@@ -27,7 +27,7 @@ from backend.dependencies import (
     SettingsDep,
     mark_page,
 )
-from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, UNAVAILABLE, error_responses
 from backend.schemas.forms import LoginForm, RegisterForm
 from backend.schemas.users import TokenResponse, UserCreate
 from backend.services import auth as auth_service
@@ -35,7 +35,7 @@ from backend.services import users as user_service
 from backend.services.auth import AuthContext
 
 logger = logging.getLogger("backend.auth")
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], responses=UNAVAILABLE)
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 LOGIN_ERRORS = error_responses(401, 429)
 

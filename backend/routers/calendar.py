@@ -15,10 +15,10 @@ from backend.core.config import Settings
 from backend.core.secret_paths import CALENDAR_PREFIX
 from backend.core.urls import url_path
 from backend.dependencies import DbDep
-from backend.schemas.errors import Responses, error_responses
+from backend.schemas.errors import UNAVAILABLE, Responses, error_responses
 from backend.services import calendar as calendar_service
 
-router = APIRouter(tags=["calendar"])
+router = APIRouter(tags=["calendar"], responses=UNAVAILABLE)
 MEDIA_TYPE = "text/calendar; charset=utf-8"
 # Calendar apps poll; a few minutes of caching spares the database, and only the
 # subscriber's own client may keep it. Search engines must never list an address.

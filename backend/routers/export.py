@@ -25,7 +25,7 @@ from backend.core.urls import url_path
 from backend.database.session import Database
 from backend.dependencies import CurrentUser, DbDep, mark_page
 from backend.routers.idempotent import answer_once, answer_response
-from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Responses, error_responses
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, UNAVAILABLE, Responses, error_responses
 from backend.schemas.idempotency import IN_PROGRESS, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
 from backend.schemas.todos import TodoCreate, TodoRead
 from backend.services import imports as import_service
@@ -35,7 +35,7 @@ from backend.services.export_formats import csv_chunks, ics_chunks, json_chunks
 from backend.services.idempotency import Answer, Keep
 from backend.services.principal import Principal
 
-router = APIRouter(prefix="/todos", tags=["todos"])
+router = APIRouter(prefix="/todos", tags=["todos"], responses=UNAVAILABLE)
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 IMPORT_ROUTES = ("import_todos", "import_todos_submit")  # bodies up to import_service.MAX_BYTES
 

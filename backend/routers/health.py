@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from backend import __version__
 from backend.dependencies import DbDep
+from backend.schemas.errors import UNAVAILABLE
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["health"], responses=UNAVAILABLE)
 
 
 class Health(BaseModel):

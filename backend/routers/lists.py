@@ -6,11 +6,11 @@ from fastapi import APIRouter, Path, Request, Response
 
 from backend.core.http import json_response
 from backend.dependencies import CurrentUser, DbDep
-from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, UNAVAILABLE, error_responses
 from backend.schemas.lists import ListCreate, ListRead, MemberAdd, MemberRead
 from backend.services import lists as list_service
 
-router = APIRouter(prefix="/lists", tags=["lists"])
+router = APIRouter(prefix="/lists", tags=["lists"], responses=UNAVAILABLE)
 ListId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The list's id")]
 MemberName = Annotated[str, Path(min_length=1, max_length=32, description="Username (any case)")]
 READ = AUTH_ERRORS | error_responses(404)

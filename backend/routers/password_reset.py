@@ -16,14 +16,14 @@ from backend.core.validation import field_errors
 from backend.dependencies import AuthDep, ClientIP, mark_page
 from backend.jobs.registry import send_password_reset
 from backend.routers.auth import same_origin_post
-from backend.schemas.errors import BODY_ERRORS, error_responses
+from backend.schemas.errors import BODY_ERRORS, UNAVAILABLE, error_responses
 from backend.schemas.forms import ForgotPasswordForm, ResetPasswordForm
 from backend.schemas.password_reset import PasswordResetConfirm, PasswordResetRequest
 from backend.services import password_reset as reset_service
 from backend.services.auth import AuthContext
 
 logger = logging.getLogger("backend.auth")
-router = APIRouter(tags=["auth"])
+router = APIRouter(tags=["auth"], responses=UNAVAILABLE)
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 SAME_ORIGIN = [Depends(same_origin_post)]  # a form another site posts is refused
 ACCEPTED = {202: {"description": "Accepted, whether or not the address has an account"}}

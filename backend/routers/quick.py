@@ -15,13 +15,13 @@ from backend.dependencies import CurrentUser, DbDep, mark_page
 from backend.routers.idempotent import answer_response
 from backend.routers.todo_pages import back_to, list_page, query_in, return_target
 from backend.routers.todos import CREATED, WRITE_ERRORS, created_answer
-from backend.schemas.errors import error_responses
+from backend.schemas.errors import UNAVAILABLE, error_responses
 from backend.schemas.forms import QuickAddForm
 from backend.schemas.quickadd import QuickAddPreview, QuickAddText
 from backend.schemas.todos import TodoRead
 from backend.services import quick_todos as quick_service
 
-router = APIRouter(prefix="/todos", tags=["todos"])
+router = APIRouter(prefix="/todos", tags=["todos"], responses=UNAVAILABLE)
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 EMPTY = "Type what you want to add, such as: Call mom tomorrow 9am"
 

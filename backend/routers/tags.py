@@ -4,11 +4,11 @@ from fastapi import APIRouter, Request, Response
 
 from backend.core.http import json_response
 from backend.dependencies import CurrentUser, DbDep
-from backend.schemas.errors import AUTH_ERRORS
+from backend.schemas.errors import AUTH_ERRORS, UNAVAILABLE
 from backend.schemas.lists import TagRead
 from backend.services import tags as tag_service
 
-router = APIRouter(prefix="/tags", tags=["tags"])
+router = APIRouter(prefix="/tags", tags=["tags"], responses=UNAVAILABLE)
 
 
 @router.get("/", response_model=list[TagRead], responses=AUTH_ERRORS)

@@ -13,12 +13,12 @@ from backend.core.urls import url_path
 from backend.core.validation import public_errors
 from backend.dependencies import CurrentUser, DbDep, mark_page
 from backend.routers.users import COOKIE_WRITE_ERRORS
-from backend.schemas.errors import BODY_ERRORS
+from backend.schemas.errors import BODY_ERRORS, UNAVAILABLE
 from backend.schemas.forms import ThemeForm
 from backend.schemas.users import ThemeChange
 from backend.services import users as user_service
 
-router = APIRouter(prefix="/user", tags=["users"])
+router = APIRouter(prefix="/user", tags=["users"], responses=UNAVAILABLE)
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 
 

@@ -24,7 +24,7 @@ from backend.dependencies import (
     request_db,
 )
 from backend.routers.idempotent import answer_once, answer_response
-from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, Problems, Responses, error_responses
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, UNAVAILABLE, Problems, Responses, error_responses
 from backend.schemas.idempotency import IN_PROGRESS, KEY_HEADER, KEY_REUSED, REPLAYED, IdempotencyKeyHeader
 from backend.schemas.todos import TodoCreate, TodoPatch, TodoQuery, TodoRead, TodoUpdate
 from backend.services import positions as position_service
@@ -34,7 +34,7 @@ from backend.services.principal import Principal
 from backend.services.todos import CHANGED_ELSEWHERE, TodoRow
 
 register_todo_id()  # before any route uses {todo_id:todo_id}
-router = APIRouter(prefix="/todos", tags=["todos"])
+router = APIRouter(prefix="/todos", tags=["todos"], responses=UNAVAILABLE)
 READ_ERRORS = AUTH_ERRORS | error_responses(404)
 WRITE_ERRORS = AUTH_ERRORS | BODY_ERRORS | error_responses(403)
 LIST_HEADERS: dict[str, Any] = {

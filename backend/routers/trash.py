@@ -9,12 +9,12 @@ from backend.core.http import json_response
 from backend.core.redirects import safe_next
 from backend.core.urls import url_path
 from backend.dependencies import CurrentUser, DbDep, TodoId, mark_page
-from backend.schemas.errors import AUTH_ERRORS, error_responses
+from backend.schemas.errors import AUTH_ERRORS, UNAVAILABLE, error_responses
 from backend.schemas.forms import ToggleForm
 from backend.schemas.todos import TodoRead, TrashedTodoRead, TrashQuery
 from backend.services import trash as trash_service
 
-router = APIRouter(prefix="/todos", tags=["todos"])
+router = APIRouter(prefix="/todos", tags=["todos"], responses=UNAVAILABLE)
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 TOTAL = {"X-Total-Count": {"description": "Todos in the trash", "schema": {"type": "integer"}}}
 

@@ -19,7 +19,7 @@ from backend.dependencies import AuthDep, ClientIP, CurrentUser, DbDep, Settings
 from backend.models import User
 from backend.routers.calendar import feed_url
 from backend.routers.drafts import forget_draft, restore_draft
-from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, error_responses
+from backend.schemas.errors import AUTH_ERRORS, BODY_ERRORS, UNAVAILABLE, error_responses
 from backend.schemas.forms import PasswordForm, PhoneForm, TimezoneForm
 from backend.schemas.users import (
     PHONE_INPUT_PATTERN,
@@ -35,7 +35,7 @@ from backend.services import auth as auth_service
 from backend.services import users as user_service
 from backend.services.principal import Principal
 
-router = APIRouter(prefix="/user", tags=["users"])
+router = APIRouter(prefix="/user", tags=["users"], responses=UNAVAILABLE)
 pages = APIRouter(include_in_schema=False, dependencies=[Depends(mark_page)])
 PhoneNumber = Annotated[
     str,

@@ -58,5 +58,8 @@ def error_responses(*codes: int) -> dict[int | str, dict[str, Any]]:
 
 
 Responses = dict[int | str, dict[str, Any]]
+# Every JSON route answers 503 while the database is down. Each JSON router declares it,
+# since its routes are placed on the app directly (main.include_flat), not included.
+UNAVAILABLE = error_responses(503)
 AUTH_ERRORS = error_responses(401)
 BODY_ERRORS = error_responses(400, 413)
