@@ -15,7 +15,7 @@ from prometheus_client import multiprocess
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from backend import __version__
-from backend.core.compression import Compression
+from backend.core.compression import Compression, vary_on_encoding
 from backend.core.config import Settings, get_settings, with_dev_secret_key
 from backend.core.error_handlers import register_error_handlers
 from backend.core.errors import SessionExpired
@@ -27,7 +27,7 @@ from backend.core.ratelimit import Throttle
 from backend.core.request_limits import RequestLimitsMiddleware, too_large_message
 from backend.core.route_paths import RoutePaths
 from backend.core.security_headers import security_headers
-from backend.core.sessions import PrivateResponseMiddleware
+from backend.core.sessions import PrivateResponses
 from backend.core.slow_clients import install_header_deadline
 from backend.core.state import AppState
 from backend.core.static_files import STATIC_DIR, VersionedStaticFiles, static_version
@@ -204,22 +204,26 @@ def mount_routes(app: FastAPI, state: AppState, version: str) -> None:
 def add_middleware(app: FastAPI, state: AppState) -> None:
     """The middleware stack (tracing's outermost layer is added by install_tracing)."""
     settings = state.settings
-    # Added innermost first: the request's database scope, gzip, private responses
-    # (no-store, renewed session cookie), body size and time limits, request context (ids,
-    # security headers, logs, metrics, the 500 boundary), proxy headers.
+    # Added innermost first: the request's database scope, gzip, body size and time limits,
+    # request context (ids, security headers, private responses' no-store and renewed
+    # session cookie, Vary, logs, metrics, the 500 boundary), proxy headers.
     if state.db.server is not None:
         # One database session (one connection checkout) per request, on servers. SQLite
         # needs none: its units run inline on two long-lived connections.
         app.add_middleware(RequestScopeMiddleware)
     app.add_middleware(Compression, minimum_size=1024)
-    app.add_middleware(PrivateResponseMiddleware, settings=settings)
     app.add_middleware(
         RequestLimitsMiddleware,
         max_bytes=settings.MAX_BODY_BYTES,
         body_timeout=settings.BODY_TIMEOUT_SECONDS,
         larger=larger_bodies(app),
     )
-    app.add_middleware(RequestContextMiddleware, metrics=state.metrics, headers=security_headers(settings))
+    app.add_middleware(
+        RequestContextMiddleware,
+        metrics=state.metrics,
+        headers=security_headers(settings),
+        steps=(PrivateResponses(settings), vary_on_encoding),
+    )
     if settings.FORWARDED_ALLOW_IPS:
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.FORWARDED_ALLOW_IPS)
 

@@ -9,7 +9,7 @@ import time
 from http.cookies import SimpleCookie
 
 from fastapi import Request, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from backend.core.config import Settings
 from backend.core.tokens import TokenClaims, issue_token, lifetime_left
@@ -72,35 +72,27 @@ def renew_session_if_due(request: Request, settings: Settings, claims: TokenClai
     request.state.renewed_session = _cookie_header(settings, issued.token, issued.expires_in).encode("latin-1")
 
 
-class PrivateResponseMiddleware:
+class PrivateResponses:
     """Answers that depend on who asked are `no-store`; renewed session cookies go out.
 
     Routes mark the request (`request.state.private`, `.renewed_session`) while resolving
     the principal; this adds the headers when the response starts, unless the response
-    sets the session cookie itself (login, logout).
+    sets the session cookie itself (login, logout). A step of RequestContextMiddleware's
+    (`HeaderStep`), not a middleware of its own: each ASGI layer costs every request.
     """
 
-    def __init__(self, app: ASGIApp, settings: Settings) -> None:
-        self.app = app
+    def __init__(self, settings: Settings) -> None:
         self.cookie_prefix = (session_cookie_name(settings) + "=").encode("latin-1")
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            state = scope.get("state")
-            if message["type"] == "http.response.start" and state and state.get("private"):
-                headers = list(message.get("headers", []))
-                if not any(name == b"cache-control" for name, _ in headers):
-                    headers.append((b"cache-control", b"no-store"))
-                renewed = state.get("renewed_session")
-                if renewed and not any(
-                    name == b"set-cookie" and value.startswith(self.cookie_prefix) for name, value in headers
-                ):
-                    headers.append((b"set-cookie", renewed))
-                message["headers"] = headers
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def __call__(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        state = scope.get("state")
+        if not (state and state.get("private")):
+            return headers
+        if not any(name == b"cache-control" for name, _ in headers):
+            headers.append((b"cache-control", b"no-store"))
+        renewed = state.get("renewed_session")
+        if renewed and not any(
+            name == b"set-cookie" and value.startswith(self.cookie_prefix) for name, value in headers
+        ):
+            headers.append((b"set-cookie", renewed))
+        return headers
