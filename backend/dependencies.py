@@ -259,8 +259,11 @@ class ReadableTodo(_SignedIn):
     write then passes `CurrentPrincipal`'s checks (CSRF, the write limit) before the 404,
     in that order, as it did when the todo was read after them.
 
-    The path's `todo_id` is read here, not declared to FastAPI (a declared path parameter
-    cost each request 20-30 µs; the routes document it with `core.openapi_params`). Any
+    `GET` calls it itself (a dependency FastAPI resolves costs each request: 8% of the
+    read's instructions); `PUT` and `PATCH` declare it, so it runs before their bodies
+    are validated. The path's `todo_id` is read here, not declared to FastAPI (a declared
+    path parameter cost each request 20-30 µs; the routes document it with
+    `core.openapi_params`). Any
     other spelling FastAPI's validation takes for an id ("+5", "5.0") is read after the
     user check; one it refuses answers FastAPI's 422 (`loc` ["path", "todo_id"]) after
     the same checks as a 404, on its own (a bad body of that request is not listed too).
@@ -307,7 +310,8 @@ class ListingTodos(_SignedIn):
     """`GET /todos/`: the signed-in user and, for an unfiltered listing on a database where
     it pays (`Database.page_with_check`), the page of their own todos and its total, in one
     statement (services/signed_in.py). That page is the answer only for someone who shares
-    no list; the route reads anyone else's, and every other listing, itself."""
+    no list; the route reads anyone else's, and every other listing, itself. The route
+    calls this itself, after `read_todo_query`, as FastAPI would resolve the two."""
 
     async def __call__(self, request: Request, query: TodoQueryDep) -> SignedIn:  # type: ignore[override]
         bearer = self.bearer(request)
@@ -316,7 +320,6 @@ class ListingTodos(_SignedIn):
 
 
 listing_todos = ListingTodos()
-SignedInWithPage = Annotated[SignedIn, Depends(listing_todos)]
 
 
 async def require_admin(principal: CurrentUser) -> Principal:

@@ -8,9 +8,9 @@ parameters FastAPI generates for a probe function that declares them, never call
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 
 def parameters_of(path: str, probe: Callable[..., Any], *, validation_error: bool = True) -> dict[str, Any]:
@@ -24,3 +24,15 @@ def parameters_of(path: str, probe: Callable[..., Any], *, validation_error: boo
     if validation_error:
         extra["responses"] = {"422": operation["responses"]["422"]}
     return extra
+
+
+def security_of(dependency: Callable[..., Any]) -> dict[str, Any]:
+    """`openapi_extra` naming the security requirement FastAPI documents for a route that
+    depends on `dependency` (an OAuth2 scheme), for a route that calls it itself."""
+
+    async def probe(_: Annotated[Any, Depends(dependency)]) -> None:
+        """Never served: only read for its OpenAPI security requirement."""
+
+    app = FastAPI()
+    app.add_api_route("/", probe, methods=["GET"])
+    return {"security": app.openapi()["paths"]["/"]["get"]["security"]}

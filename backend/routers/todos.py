@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from backend.core.errors import PreconditionFailed
 from backend.core.http import dump_json, etag_of, json_response, matches
-from backend.core.openapi_params import parameters_of
+from backend.core.openapi_params import parameters_of, security_of
 from backend.core.query_models import query_parameters
 from backend.core.routing import register_todo_id
 from backend.database.request_scope import single_statement_write
@@ -17,10 +17,11 @@ from backend.database.session import Database
 from backend.dependencies import (
     CreatingUser,
     CurrentUser,
-    SignedInWithPage,
     SignedInWithTodo,
     TodoId,
-    TodoQueryDep,
+    listing_todos,
+    read_todo_query,
+    readable_todo,
     request_db,
 )
 from backend.routers.idempotent import answer_once, answer_response
@@ -57,11 +58,14 @@ IfMatch = Annotated[
     "/",
     response_model=list[TodoRead],
     responses={200: {"headers": LIST_HEADERS}, **NOT_MODIFIED, **READ_ERRORS},
-    openapi_extra=query_parameters(TodoQuery),
+    openapi_extra=query_parameters(TodoQuery) | security_of(listing_todos),
 )
-async def list_todos(request: Request, query: TodoQueryDep, signed_in: SignedInWithPage) -> Response:
+async def list_todos(request: Request) -> Response:
     """The todos the caller can see (their own and those of lists shared with them), filtered,
     sorted and paged; total in `X-Total-Count`. A `list_id` they cannot see is 404."""
+    # Resolved here, in the order FastAPI would: a dependency it resolves costs every request.
+    query = await read_todo_query(request)
+    signed_in = await listing_todos(request, query)
     principal = signed_in.principal
     page = None if principal.shares else signed_in.page  # read with the user check (ListingTodos)
     if page is None:
@@ -86,10 +90,11 @@ async def _keyed(idempotency_key: IdempotencyKeyHeader = None) -> None:
     "/{todo_id:todo_id}",
     response_model=TodoRead,
     responses={200: {"headers": {"ETag": LIST_HEADERS["ETag"]}}, **NOT_MODIFIED, **READ_ERRORS},
-    openapi_extra=parameters_of("/{todo_id}", _todo_id),
+    openapi_extra=parameters_of("/{todo_id}", _todo_id) | security_of(readable_todo),
 )
-async def read_todo(request: Request, signed_in: SignedInWithTodo) -> Response:
+async def read_todo(request: Request) -> Response:
     """One of the caller's todos."""
+    signed_in = await readable_todo(request)  # resolved here: see list_todos
     return json_response(request, signed_in.todo, etag=True)
 
 

@@ -256,6 +256,11 @@ class TestListTodos:
         assert response.status_code == 422
         assert any(item["loc"][-1] == name for item in response.json()["detail"])
 
+    def test_the_query_is_read_before_the_session_as_fastapi_resolved_them(self, client: TestClient) -> None:
+        # The route resolves both itself (routers/todos.list_todos), in FastAPI's order.
+        assert client.get("/todos/", params={"limit": "0"}).status_code == 422
+        assert client.get("/todos/", params={"limit": "5"}).status_code == 401
+
     def test_etag_and_304(self, client: TestClient, user: Account, make: MakeTodo) -> None:
         make()
         first = client.get("/todos/", headers=user.headers)
@@ -420,6 +425,14 @@ class TestReadTodo:
         for method in ("put", "patch"):
             names = [(p["in"], p["name"]) for p in paths["/todos/todo/{todo_id}"][method]["parameters"]]
             assert names == [("path", "todo_id"), ("header", "if-match")]
+
+    def test_the_reads_name_the_bearer_scheme_as_the_writes_do(self, client: TestClient) -> None:
+        # The two reads resolve the signed-in user themselves (core/openapi_params.security_of).
+        paths = client.get("/openapi.json").json()["paths"]
+        bearer: list[dict[str, list[str]]] = [{"OAuth2PasswordBearer": []}]
+        assert paths["/todos/todo/{todo_id}"]["put"]["security"] == bearer
+        assert paths["/todos/{todo_id}"]["get"]["security"] == bearer
+        assert paths["/todos/"]["get"]["security"] == bearer
 
     def test_an_id_only_validation_accepts_reads_the_todo_the_usual_way(
         self, client: TestClient, user: Account, make: MakeTodo
