@@ -261,9 +261,10 @@ class ReadableTodo(_SignedIn):
 
     `GET` calls it itself (a dependency FastAPI resolves costs each request: 8% of the
     read's instructions); `PUT` and `PATCH` declare it, so it runs before their bodies
-    are validated. The path's `todo_id` is read here, not declared to FastAPI (a declared
-    path parameter cost each request 20-30 µs; the routes document it with
-    `core.openapi_params`). Any
+    are validated.
+
+    The path's `todo_id` is read here, not declared to FastAPI (a declared path parameter
+    cost each request 20-30 µs; the routes document it with `core.openapi_params`). Any
     other spelling FastAPI's validation takes for an id ("+5", "5.0") is read after the
     user check; one it refuses answers FastAPI's 422 (`loc` ["path", "todo_id"]) after
     the same checks as a 404, on its own (a bad body of that request is not listed too).
