@@ -8,7 +8,7 @@ parameters FastAPI generates for a probe function that declares them, never call
 """
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from fastapi import Depends, FastAPI
 
@@ -17,9 +17,7 @@ def parameters_of(path: str, probe: Callable[..., Any], *, validation_error: boo
     """`openapi_extra` listing `probe`'s parameters for a route on `path` (its path
     parameters named alike) and, with `validation_error`, the 422 FastAPI adds to any
     route with parameters (a route with a body has it already)."""
-    app = FastAPI()
-    app.add_api_route(path, probe, methods=["GET"])
-    operation = app.openapi()["paths"][path]["get"]
+    operation = _operation(path, probe)
     extra: dict[str, Any] = {"parameters": operation["parameters"]}
     if validation_error:
         extra["responses"] = {"422": operation["responses"]["422"]}
@@ -33,6 +31,11 @@ def security_of(dependency: Callable[..., Any]) -> dict[str, Any]:
     async def probe(_: Annotated[Any, Depends(dependency)]) -> None:
         """Never served: only read for its OpenAPI security requirement."""
 
+    return {"security": _operation("/", probe)["security"]}
+
+
+def _operation(path: str, probe: Callable[..., Any]) -> dict[str, Any]:
+    """The OpenAPI operation FastAPI generates for `probe` served as GET `path`."""
     app = FastAPI()
-    app.add_api_route("/", probe, methods=["GET"])
-    return {"security": app.openapi()["paths"]["/"]["get"]["security"]}
+    app.add_api_route(path, probe, methods=["GET"])
+    return cast(dict[str, Any], app.openapi()["paths"][path]["get"])
