@@ -8,30 +8,26 @@ passes straight through. Every response then gets `Vary: Accept-Encoding` in one
 over its raw headers (`vary_on_encoding`, a step of RequestContextMiddleware's).
 """
 
-from collections.abc import Iterable
-
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+from backend.core.middleware import RawHeaders
 
 VARY = b"vary"
 ACCEPT_ENCODING = b"Accept-Encoding"
 
 
-def vary_on_encoding(_scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """RequestContextMiddleware's step: any response may be compressed for another client."""
-    return with_vary(headers)
-
-
-def with_vary(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
-    """`headers` with Accept-Encoding named in Vary (added to a Vary already there)."""
-    listed = list(headers)
-    for index, (name, value) in enumerate(listed):
+def vary_on_encoding(_scope: Scope, headers: RawHeaders) -> RawHeaders:
+    """RequestContextMiddleware's step, on the response's own header list: Accept-Encoding
+    named in Vary (added to a Vary already there), since any response may be compressed
+    for another client."""
+    for index, (name, value) in enumerate(headers):
         if name.lower() == VARY:
             if ACCEPT_ENCODING.lower() not in value.lower() and value.strip() != b"*":
-                listed[index] = (name, value + b", " + ACCEPT_ENCODING)
-            return listed
-    listed.append((VARY, ACCEPT_ENCODING))
-    return listed
+                headers[index] = (name, value + b", " + ACCEPT_ENCODING)
+            return headers
+    headers.append((VARY, ACCEPT_ENCODING))
+    return headers
 
 
 class Compression:

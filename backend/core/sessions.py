@@ -12,6 +12,7 @@ from fastapi import Request, Response
 from starlette.types import Scope
 
 from backend.core.config import Settings
+from backend.core.middleware import RawHeaders
 from backend.core.tokens import TokenClaims, issue_token, lifetime_left
 
 RENEW_WHEN_LEFT = 0.5  # of a full token lifetime
@@ -84,7 +85,7 @@ class PrivateResponses:
     def __init__(self, settings: Settings) -> None:
         self.cookie_prefix = (session_cookie_name(settings) + "=").encode("latin-1")
 
-    def __call__(self, scope: Scope, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    def __call__(self, scope: Scope, headers: RawHeaders) -> RawHeaders:
         state = scope.get("state")
         if not (state and state.get("private")):
             return headers
