@@ -177,7 +177,8 @@ class LiveServer(LiveProcess):
 
     `start()` waits until `health_path` answers 200 (polling, and waiting on the process
     itself in between so a crash ends the wait at once) and, when the port was chosen here
-    and another process took it first, tries again on a new one.
+    and another process took it first, tries again on a new one. `start(wait=False)` then
+    `wait_ready()` does the same for several processes started side by side.
     """
 
     START_ATTEMPTS = 3
@@ -197,6 +198,7 @@ class LiveServer(LiveProcess):
         self.port = port or 0
         self.health_path = health_path
         self.startup_timeout = startup_timeout
+        self._log_start = 0
 
     @classmethod
     def uvicorn(
@@ -217,27 +219,47 @@ class LiveServer(LiveProcess):
         return f"http://{HOST}:{self.port}"
 
     def start(self, *, wait: bool = True) -> Self:
-        """Start on the port; unless `wait` is off, return once `health_path` answers 200."""
-        for _attempt in range(self.START_ATTEMPTS):
-            self.port = self.fixed_port or free_port()
-            port = str(self.port)
-            self._spawn(
-                [arg.replace(PORT, port) for arg in self.command],
-                {key: value.replace(PORT, port) for key, value in self.env.items()},
-            )
-            if not wait:
-                return self
-            try:
-                self.wait_ready()
-                return self
-            except LiveServerError:
-                lost_race = "address already in use" in self.tail().lower()
-                self.stop(timeout=5)
-                if self.fixed_port or not lost_race:
-                    raise
-        raise LiveServerError(f"{self.name}: no free port after {self.START_ATTEMPTS} attempts")
+        """Start on the port; unless `wait` is off, return once `health_path` answers 200.
+
+        A caller that starts several without waiting calls `wait_ready()` on each after.
+        """
+        self._launch()
+        if wait:
+            self.wait_ready()
+        return self
+
+    def _launch(self) -> None:
+        self.port = self.fixed_port or free_port()
+        port = str(self.port)
+        self._log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
+        self._spawn(
+            [arg.replace(PORT, port) for arg in self.command],
+            {key: value.replace(PORT, port) for key, value in self.env.items()},
+        )
+
+    def _lost_port_race(self) -> bool:
+        """Whether this launch's output says another process took the chosen port first."""
+        if self.fixed_port or not self.log_path.exists():
+            return False
+        output = self.log_path.read_bytes()[self._log_start :]
+        return b"address already in use" in output.lower()
 
     def wait_ready(self) -> None:
+        """Wait until `health_path` answers 200; when another process took the chosen port
+        first, start again on a new one (up to START_ATTEMPTS launches in all)."""
+        for attempt in range(1, self.START_ATTEMPTS + 1):
+            try:
+                self._poll_ready()
+                return
+            except LiveServerError:
+                if not self._lost_port_race():
+                    raise
+                self.stop(timeout=5)
+                if attempt == self.START_ATTEMPTS:
+                    raise LiveServerError(f"{self.name}: no free port after {attempt} attempts") from None
+                self._launch()
+
+    def _poll_ready(self) -> None:
         """Poll `health_path` until it answers 200; LiveServerError (with the log) if it never does."""
         deadline = time.monotonic() + self.startup_timeout
         last = "no answer"
