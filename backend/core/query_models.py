@@ -7,17 +7,22 @@ value of its key, any other field the last; empty lists count as absent) and val
 it once, with errors in FastAPI's shape (`loc` starting with "query"). The route passes
 `openapi=query_parameters(Model)` so its OpenAPI parameters stay exactly those FastAPI
 generates for the model (test_openapi_fuzz.py drives the API from them).
+
+A client asks for the same few query strings again and again (a page polled, a script's
+loop), so the model read from a query string is kept (the last 256 strings, per model):
+the model must be frozen, since every request with that string gets the same object.
 """
 
 import types
 import typing
 from collections.abc import Awaitable, Callable
-from functools import cache
+from functools import cache, lru_cache
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Query, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+from starlette.datastructures import QueryParams
 
 from backend.core.openapi_params import parameters_of
 
@@ -31,12 +36,18 @@ def _is_list(annotation: Any) -> bool:
     return origin is list
 
 
+QUERIES_KEPT = 256
+
+
 def query_model(model: type[M]) -> Callable[[Request], Awaitable[M]]:
-    """A dependency returning `model` validated from the request's query string."""
+    """A dependency returning `model` (frozen) validated from the request's query string."""
+    if not model.model_config.get("frozen"):
+        raise TypeError(f"{model.__name__} is shared between requests: it must be frozen")
     fields = [(name, _is_list(field.annotation)) for name, field in model.model_fields.items()]
 
-    async def read(request: Request) -> M:
-        params = request.query_params
+    @lru_cache(maxsize=QUERIES_KEPT)
+    def validated(query_string: bytes) -> M:
+        params = QueryParams(query_string)  # as `request.query_params` reads it
         values: dict[str, Any] = {}
         for name, many in fields:
             if many:
@@ -44,8 +55,11 @@ def query_model(model: type[M]) -> Callable[[Request], Awaitable[M]]:
                     values[name] = items
             elif (value := params.get(name)) is not None:
                 values[name] = value
+        return model.model_validate(values)  # a ValidationError is not kept
+
+    async def read(request: Request) -> M:
         try:
-            return model.model_validate(values)
+            return validated(request.scope["query_string"])
         except ValidationError as exc:
             errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
             raise RequestValidationError(errors) from None

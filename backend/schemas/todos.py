@@ -244,7 +244,10 @@ class AdminTodoRead(TodoRead):
 
 
 class TodoQuery(BaseModel):
-    """Filters, sort and paging for todo listings (JSON and page alike)."""
+    """Filters, sort and paging for todo listings (JSON and page alike); frozen, so one
+    read of a query string can serve every request that repeats it (core/query_models.py)."""
+
+    model_config = ConfigDict(frozen=True)
 
     complete: bool | None = None
     priority: Priority | None = None
