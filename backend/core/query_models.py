@@ -9,8 +9,10 @@ it once, with errors in FastAPI's shape (`loc` starting with "query"). The route
 generates for the model (test_openapi_fuzz.py drives the API from them).
 
 A client asks for the same few query strings again and again (a page polled, a script's
-loop), so the model read from a query string is kept (the last 256 strings, per model):
-the model must be frozen, since every request with that string gets the same object.
+loop), so the model read from a query string is kept (the last 256 strings of at most
+1 KiB, per model: unknown parameters are ignored, so a longer string is valid too, and
+keeping it would let anyone pin memory). The model must be frozen, since every request
+with that string gets the same object.
 """
 
 import types
@@ -37,6 +39,7 @@ def _is_list(annotation: Any) -> bool:
 
 
 QUERIES_KEPT = 256
+KEPT_QUERY_BYTES = 1024
 
 
 def query_model(model: type[M]) -> Callable[[Request], Awaitable[M]]:
@@ -45,7 +48,6 @@ def query_model(model: type[M]) -> Callable[[Request], Awaitable[M]]:
         raise TypeError(f"{model.__name__} is shared between requests: it must be frozen")
     fields = [(name, _is_list(field.annotation)) for name, field in model.model_fields.items()]
 
-    @lru_cache(maxsize=QUERIES_KEPT)
     def validated(query_string: bytes) -> M:
         params = QueryParams(query_string)  # as `request.query_params` reads it
         values: dict[str, Any] = {}
@@ -57,9 +59,12 @@ def query_model(model: type[M]) -> Callable[[Request], Awaitable[M]]:
                 values[name] = value
         return model.model_validate(values)  # a ValidationError is not kept
 
+    kept = lru_cache(maxsize=QUERIES_KEPT)(validated)
+
     async def read(request: Request) -> M:
+        query_string: bytes = request.scope["query_string"]
         try:
-            return validated(request.scope["query_string"])
+            return (kept if len(query_string) <= KEPT_QUERY_BYTES else validated)(query_string)
         except ValidationError as exc:
             errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors(include_url=False)]
             raise RequestValidationError(errors) from None

@@ -8,7 +8,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 
-from backend.core.query_models import query_model
+from backend.core.query_models import KEPT_QUERY_BYTES, query_model
 from backend.schemas.todos import TodoQuery
 
 
@@ -39,6 +39,15 @@ class TestQueryModel:
 
         assert read_with(reader, b"limit=10") is first
         assert read_with(reader, b"limit=11") is not first
+
+    def test_a_long_query_string_is_read_but_not_kept(self) -> None:
+        reader = query_model(TodoQuery)
+        long = b"limit=10&pad=" + b"x" * KEPT_QUERY_BYTES  # unknown keys are ignored, so it is valid
+
+        first = read_with(reader, long)
+
+        assert first.limit == 10
+        assert read_with(reader, long) is not first
 
     def test_the_shared_model_cannot_be_changed(self) -> None:
         query = read(b"limit=10")
