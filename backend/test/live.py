@@ -252,9 +252,9 @@ class LiveServer(LiveProcess):
                 self._poll_ready()
                 return
             except LiveServerError:
+                self.stop(timeout=5)  # never left running, whatever went wrong
                 if not self._lost_port_race():
                     raise
-                self.stop(timeout=5)
                 if attempt == self.START_ATTEMPTS:
                     raise LiveServerError(f"{self.name}: no free port after {attempt} attempts") from None
                 self._launch()

@@ -59,3 +59,11 @@ def test_a_fixed_port_that_is_taken_fails_with_the_log(taken_port: int, tmp_path
     with pytest.raises(LiveServerError, match="(?i)address already in use"):
         server.start()
     assert server.port == taken_port
+
+
+def test_a_server_that_never_answers_is_stopped_when_the_wait_gives_up(tmp_path: Path) -> None:
+    command = [sys.executable, "-c", "import time; time.sleep(60)"]
+    server = LiveServer("mute", command, startup_timeout=0.5, env={}, log_path=tmp_path / "mute.log")
+    with pytest.raises(LiveServerError, match="did not answer"):
+        server.start()
+    assert not server.alive()
